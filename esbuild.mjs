@@ -1,0 +1,44 @@
+// Bundles every entry point of UMD Lens. onnxruntime-node stays external: it loads a native binary.
+// `vscode` is provided by the extension host. Tests are bundled too (nifti-reader-js is ESM-only).
+import * as esbuild from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const watch = process.argv.includes('--watch');
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  external: ['vscode', 'onnxruntime-node'],
+  logLevel: 'warning',
+};
+
+const testEntries = fs.existsSync('test')
+  ? fs.readdirSync('test', { recursive: true }).map(String)
+      .filter((f) => f.endsWith('.test.ts') || f.endsWith('/index.ts') && f.startsWith('workbench'))
+      .map((f) => path.join('test', f))
+  : [];
+
+const builds = [
+  { ...node, entryPoints: { cli: 'src/cli/main.ts', engine: 'src/core/engine/main.ts', extension: 'src/extension/extension.ts' }, outdir: 'dist' },
+  {
+    bundle: true, platform: 'browser', format: 'iife', target: 'chrome120', sourcemap: true, logLevel: 'warning',
+    entryPoints: { viewer: 'src/webview/viewer.ts' }, outdir: 'dist/webview',
+  },
+];
+if (testEntries.length) builds.push({ ...node, entryPoints: testEntries, outdir: 'out', outbase: '.', external: [...node.external, 'mocha', 'playwright-core'] });
+
+const existing = builds.filter((b) => Object.values(Array.isArray(b.entryPoints) ? b.entryPoints : b.entryPoints).every((e) => fs.existsSync(e)));
+if (watch) {
+  for (const b of existing) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(existing.map((b) => esbuild.build(b)));
+  const cli = 'dist/cli.js';
+  if (fs.existsSync(cli)) {
+    const src = fs.readFileSync(cli, 'utf8');
+    if (!src.startsWith('#!')) fs.writeFileSync(cli, '#!/usr/bin/env node\n' + src);
+    fs.chmodSync(cli, 0o755);
+  }
+}

@@ -1,0 +1,27 @@
+import * as path from 'node:path';
+import type { Modality } from '../../core/dataset/organs';
+import { loadModel, predictClasses } from '../../core/model/predict';
+import { readImage } from '../../core/nifti/read';
+import { writeNifti } from '../../core/nifti/write';
+import { parse, positiveInt } from '../args';
+import { UsageError } from '../usage';
+
+/** Writes the model's own class ids (the argmax, not remapped) on the image's grid, as nnU-Net's predict does. */
+export async function predictCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { out: { type: 'string' }, modality: { type: 'string' }, threads: { type: 'string' } });
+  if (positionals.length !== 2) throw new UsageError('predict needs <model.onnx> <image.nii.gz>');
+  if (!values.out) throw new UsageError('predict needs --out <labels.nii.gz>');
+  const modality = values.modality?.toUpperCase();
+  if (modality !== undefined && !['CT', 'PET', 'MRI'].includes(modality)) throw new UsageError(`--modality must be CT, PET or MRI, got "${values.modality}"`);
+  const model = await loadModel(path.resolve(positionals[0]), { threads: positiveInt('threads', values.threads) });
+  try {
+    for (const w of model.warnings) process.stderr.write(`warn: ${w}\n`);
+    const image = readImage(path.resolve(positionals[1]));
+    const classes = await predictClasses(model, image, (modality as Modality | undefined) ?? null);
+    writeNifti(path.resolve(values.out), classes, `umd-lens predict ${path.basename(positionals[0])}`);
+    process.stderr.write(`wrote ${values.out} (${classes.dims.join('x')})\n`);
+  } finally {
+    await model.close();
+  }
+  return 0;
+}

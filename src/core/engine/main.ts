@@ -1,0 +1,56 @@
+/**
+ * The engine process (dist/engine.js). The extension forks it so that model runs never block the extension
+ * host's thread; it receives one EngineRequest over IPC, streams EngineEvents back, and exits.
+ * A {type:'cancel'} message aborts between (and within) cases; finished cases are already on disk.
+ */
+import { evaluateRun } from '../evaluate/evaluateRun';
+import { generatePhantom } from '../phantom';
+import type { CancelMessage, EngineEvent, EngineRequest } from './protocol';
+
+const abort = new AbortController();
+
+function send(e: EngineEvent): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) {
+      process.stdout.write(JSON.stringify(e) + '\n');
+      resolve();
+    } else {
+      process.send(e, undefined, {}, () => resolve());
+    }
+  });
+}
+
+async function handle(req: EngineRequest): Promise<void> {
+  if (req.type === 'phantom') {
+    await generatePhantom({
+      outDir: req.outDir, subjects: req.subjects, seed: req.seed,
+      onProgress: (message) => void send({ type: 'log', level: 'info', message }),
+    });
+    await send({ type: 'done' });
+    return;
+  }
+  const result = await evaluateRun({
+    modelPath: req.modelPath, datasetRoot: req.datasetRoot, runDir: req.runDir, runsRoot: req.runsRoot,
+    subjects: req.subjects, signal: abort.signal,
+    onEvent: (e) => void send(e),
+  });
+  await send({ type: 'done', runDir: result.runDir, summary: result.summary });
+}
+
+let started = false;
+process.on('message', (msg: EngineRequest | CancelMessage) => {
+  if (msg.type === 'cancel') {
+    abort.abort();
+    return;
+  }
+  if (started) return;
+  started = true;
+  handle(msg).then(
+    () => process.exit(0),
+    async (e: Error) => {
+      await send({ type: 'failed', message: e.message });
+      process.exit(1);
+    },
+  );
+});
+process.on('disconnect', () => abort.abort());

@@ -1,0 +1,35 @@
+/**
+ * Messages between a host (the extension, or the CLI) and the engine process (dist/engine.js, started with
+ * child_process.fork). The host sends one EngineRequest; the engine streams EngineEvents and exits.
+ */
+import type { RunSummary } from '../analysis/summary';
+
+export interface EvaluateRequest {
+  type: 'evaluate';
+  modelPath: string;
+  datasetRoot: string;
+  /** Run directory to create; the engine picks `<runsRoot>/<timestamp>-<model>` when absent. */
+  runDir?: string;
+  runsRoot?: string;
+  /** Restrict to these subjects (default: all). */
+  subjects?: string[];
+}
+
+export interface PhantomRequest {
+  type: 'phantom';
+  outDir: string;
+  subjects?: number;
+  seed?: number;
+}
+
+export type EngineRequest = EvaluateRequest | PhantomRequest;
+
+export type EngineEvent =
+  | { type: 'started'; runDir?: string; total: number }
+  | { type: 'progress'; done: number; total: number; message: string }
+  | { type: 'case-error'; caseId: string; file?: string; message: string }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'done'; runDir?: string; summary?: RunSummary }
+  | { type: 'failed'; message: string };
+
+export type CancelMessage = { type: 'cancel' };

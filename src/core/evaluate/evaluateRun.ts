@@ -1,0 +1,182 @@
+/**
+ * The main job: a model on every case of a dataset -> per-organ scores in a run directory.
+ *
+ * Flow per case: read image -> model classes on the image grid -> dataset label ids -> resampled (nearest,
+ * through the affines) onto the study's label grid -> overlap per organ -> records appended to cases.jsonl,
+ * prediction written to pred/. A failing case becomes an `error` record naming the file and the problem; the
+ * run goes on. Labels are read once per study and shared by its images.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { discoverDataset, type Case, type Dataset } from '../dataset/discover';
+import { voxelToWorld, type Grid } from '../geometry/affine';
+import { resampleNearest } from '../geometry/resample';
+import { readImage, readLabels } from '../nifti/read';
+import type { LabelVolume } from '../nifti/volume';
+import { writeNifti } from '../nifti/write';
+import { overlapByLabel } from '../metrics/overlap';
+import { loadModel, predictClasses, type LoadedModel } from '../model/predict';
+import { summarize, type RunSummary } from '../analysis/summary';
+import { newRunDir, RunWriter } from '../runstore/runStore';
+import type { CaseRecord, RunManifest } from '../runstore/schema';
+import { RUN_FORMAT_VERSION } from '../runstore/schema';
+import { applyMapping, mapModelClasses } from './labelMapping';
+import { versions } from './versions';
+
+export interface EvaluateOptions {
+  modelPath: string;
+  datasetRoot: string;
+  runDir?: string;
+  runsRoot?: string;
+  subjects?: readonly string[];
+  threads?: number;
+  signal?: AbortSignal;
+  onEvent?: (e: EvaluateEvent) => void;
+}
+
+export type EvaluateEvent =
+  | { type: 'started'; runDir: string; total: number }
+  | { type: 'progress'; done: number; total: number; message: string }
+  | { type: 'case-error'; caseId: string; file?: string; message: string }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+export interface EvaluateResult {
+  runDir: string;
+  manifest: RunManifest;
+  records: CaseRecord[];
+  summary: RunSummary;
+  cancelled: boolean;
+}
+
+export const PROTOCOL = {
+  name: 'umd-lens-slice',
+  metrics: ['dice', 'volume_gt_ml', 'volume_pred_ml'],
+  emptyRule: 'both empty: dice null (both-empty, excluded from means); gt empty only: dice 0 (false-positive); prediction empty only: dice 0 (missed)',
+  grid: 'ground truth (labels) grid; prediction resampled by nearest neighbour through the affines',
+};
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = crypto.createHash('sha256');
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function worldBox(g: Grid): { lo: number[]; hi: number[] } {
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-Infinity, -Infinity, -Infinity];
+  for (const i of [-0.5, g.dims[0] - 0.5]) for (const j of [-0.5, g.dims[1] - 0.5]) for (const k of [-0.5, g.dims[2] - 0.5]) {
+    const w = voxelToWorld(g.affine, [i, j, k]);
+    for (let a = 0; a < 3; a++) { lo[a] = Math.min(lo[a], w[a]); hi[a] = Math.max(hi[a], w[a]); }
+  }
+  return { lo, hi };
+}
+
+function sameGrid(a: Grid, b: Grid): boolean {
+  return a.dims.every((d, n) => d === b.dims[n]) && a.affine.every((v, n) => Math.abs(v - b.affine[n]) < 1e-4);
+}
+
+/** Error thrown for one case; carries the file at fault. */
+class CaseError extends Error {
+  constructor(readonly file: string, message: string) {
+    super(message);
+  }
+}
+
+export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult> {
+  const emit = opts.onEvent ?? (() => {});
+  const modelPath = path.resolve(opts.modelPath);
+  const dataset: Dataset = discoverDataset(opts.datasetRoot);
+  const model: LoadedModel = await loadModel(modelPath, { threads: opts.threads });
+  try {
+    for (const w of model.warnings) emit({ type: 'log', level: 'warn', message: w });
+    const mapping = mapModelClasses(model.card, dataset.organs);
+    if (mapping.unmatched.length) {
+      emit({ type: 'log', level: 'warn', message: `model organs not in the dataset (not scored): ${mapping.unmatched.join(', ')}` });
+    }
+    const subjectFilter = opts.subjects ? new Set(opts.subjects) : undefined;
+    const cases = dataset.cases.filter((c) => !subjectFilter || subjectFilter.has(c.subject));
+    const problems = dataset.problems.filter((p) => !subjectFilter || subjectFilter.has(p.subject));
+    const modelName = path.basename(modelPath).replace(/\.onnx$/i, '');
+    const runDir = path.resolve(opts.runDir ?? newRunDir(opts.runsRoot ?? path.join(process.cwd(), '.umd', 'runs'), modelName));
+    const manifest: RunManifest = {
+      format: RUN_FORMAT_VERSION,
+      model: { path: modelPath, sha256: await sha256File(modelPath), name: modelName },
+      card: model.card,
+      dataset: { root: dataset.root, organs: Object.fromEntries([...dataset.organs.byId].map(([id, n]) => [String(id), n])) },
+      protocol: PROTOCOL,
+      versions: versions(),
+      startedAt: new Date().toISOString(),
+    };
+    const writer = new RunWriter(runDir, manifest);
+    const total = cases.length + problems.length;
+    emit({ type: 'started', runDir, total });
+    const records: CaseRecord[] = [];
+    let errors = 0;
+    let done = 0;
+    const organIds = [...dataset.organs.byId.keys()];
+
+    const errorRecord = (c: { subject: string; study: Case['study']; modality: Case['modality']; id: string }, image: string, file: string, message: string): CaseRecord => {
+      errors++;
+      emit({ type: 'case-error', caseId: c.id, file, message });
+      return {
+        subject: c.subject, study: c.study, modality: c.modality, organ: null, labelId: null, dice: null,
+        volume_gt_ml: null, volume_pred_ml: null, status: 'error', image: path.relative(dataset.root, image), error: message,
+      };
+    };
+
+    for (const p of problems) {
+      const rec = errorRecord(p, p.file, p.file, `${p.file}: ${p.message}`);
+      writer.appendCase([rec]);
+      records.push(rec);
+      done++;
+    }
+
+    let labelsCache: { file: string; vol: LabelVolume } | undefined;
+    let cancelled = false;
+    for (const c of cases) {
+      if (opts.signal?.aborted) { cancelled = true; break; }
+      emit({ type: 'progress', done, total, message: `${c.study} ${c.subject} ${c.modality}` });
+      let recs: CaseRecord[];
+      try {
+        if (labelsCache?.file !== c.labels) labelsCache = { file: c.labels, vol: readLabels(c.labels) };
+        const labels = labelsCache.vol;
+        const image = readImage(c.image);
+        const a = worldBox(image);
+        const b = worldBox(labels);
+        if ([0, 1, 2].some((ax) => a.hi[ax] <= b.lo[ax] || b.hi[ax] <= a.lo[ax])) {
+          throw new CaseError(c.image, `${c.image}: image and labels (${c.labels}) do not overlap in world space; check their affines`);
+        }
+        const classes = await predictClasses(model, image, c.modality, { signal: opts.signal });
+        const mapped: LabelVolume = { dims: classes.dims, affine: classes.affine, data: applyMapping(classes.data, mapping.lut) };
+        const pred = sameGrid(mapped, labels) ? mapped : resampleNearest(mapped, labels);
+        const scores = overlapByLabel(labels.data, pred.data, labels.affine, organIds);
+        const predRel = path.join('pred', `${c.id}.nii.gz`);
+        writeNifti(path.join(runDir, predRel), pred, `umd-lens prediction ${modelName}`);
+        recs = organIds.map((id) => {
+          const s = scores.get(id)!;
+          return {
+            subject: c.subject, study: c.study, modality: c.modality, organ: dataset.organs.byId.get(id)!, labelId: id,
+            dice: s.dice, volume_gt_ml: s.volume_gt_ml, volume_pred_ml: s.volume_pred_ml, status: s.status,
+            image: path.relative(dataset.root, c.image), pred: predRel,
+          };
+        });
+      } catch (e) {
+        if (opts.signal?.aborted) { cancelled = true; break; }
+        const err = e as Error & { file?: string };
+        const file = err.file ?? c.image;
+        const message = err.message.includes(path.basename(file)) ? err.message : `${file}: ${err.message}`;
+        recs = [errorRecord(c, c.image, file, message)];
+      }
+      writer.appendCase(recs);
+      records.push(...recs);
+      done++;
+    }
+    emit({ type: 'progress', done, total, message: cancelled ? 'cancelled' : 'done' });
+    const finished = writer.finish({ cases: done, errors });
+    const organOrder = [...dataset.organs.byId.values()];
+    return { runDir, manifest: finished, records, summary: summarize(records, organOrder), cancelled };
+  } finally {
+    await model.close();
+  }
+}

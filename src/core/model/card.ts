@@ -1,0 +1,40 @@
+/**
+ * The model card: how to feed a checkpoint and read its output. Lives beside the model as `<name>.umd.json`.
+ * Schema documented in the README ("Model card").
+ */
+
+export type NormalizationMethod = 'none' | 'minmax' | 'zscore' | 'clip-zscore';
+
+export interface Normalization {
+  method: NormalizationMethod;
+  /** clip-zscore: intensity window [lower, upper] applied before z-scoring with mean/std. */
+  lower?: number;
+  upper?: number;
+  /** clip-zscore: fixed mean and std (nnU-Net CTNormalization); zscore computes them per volume when absent. */
+  mean?: number;
+  std?: number;
+}
+
+/** Model input modality key used by `normalization`: lower-case modality or "*" for any. */
+export type ModalityKey = 'ct' | 'mri' | 'pet' | '*';
+
+export interface ModelCard {
+  /** Only "semantic" for now (promptable models arrive later). */
+  kind: 'semantic';
+  inputs: { image: string };
+  outputs: { logits: string };
+  /** Patch size in voxels, in the tensor's spatial order; null feeds the whole volume. */
+  patchSize: [number, number, number] | null;
+  /** "kji": tensor dims (k, j, i), i fastest, NIfTI storage order; "ijk": (i, j, k) as nibabel/MONAI. */
+  spatialOrder: 'kji' | 'ijk';
+  /** Model grid spacing in mm along i, j, k; null runs on the image's own grid. */
+  spacing: [number, number, number] | null;
+  normalization: Partial<Record<ModalityKey, Normalization>>;
+  /** Model class id (as a string key) -> organ name. Classes not listed (background) are ignored. */
+  labels: Record<string, string>;
+  /** Sliding-window overlap fraction in [0, 1); default 0.5. */
+  overlap?: number;
+  /** Free text shown to users. */
+  name?: string;
+  description?: string;
+}

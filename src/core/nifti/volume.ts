@@ -1,0 +1,13 @@
+import type { Grid } from '../geometry/affine';
+
+/** Voxel values in storage order (i fastest, then j, then k). */
+export type VoxelData = Float32Array | Uint8Array | Uint16Array | Int16Array | Int32Array;
+
+/** A 3D image or label map on its grid. Images hold calibrated values (scl_slope/inter applied). */
+export interface Volume<T extends VoxelData = VoxelData> extends Grid {
+  readonly data: T;
+}
+
+export type ImageVolume = Volume<Float32Array>;
+/** Integer labels; 0 is background. */
+export type LabelVolume = Volume<Uint8Array | Uint16Array>;

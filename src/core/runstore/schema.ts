@@ -1,0 +1,45 @@
+/**
+ * On-disk format of a run. A run directory holds:
+ *   run.json      RunManifest (written at start, rewritten with `finishedAt` and counts at the end)
+ *   cases.jsonl   one CaseRecord per line: one case (study, subject, modality) x one organ
+ *   pred/<study>_<subject>_<modality>.nii.gz   the prediction, on the labels' grid, dataset label ids
+ */
+import type { Modality, Study } from '../dataset/organs';
+import type { ModelCard } from '../model/card';
+
+export const RUN_FORMAT_VERSION = 1;
+
+export interface RunManifest {
+  format: number;
+  /** Absolute path of the .onnx and its sha256 (hex). */
+  model: { path: string; sha256: string; name: string };
+  card: ModelCard;
+  dataset: { root: string; organs: Record<string, string> };
+  /** How the scores were computed: metric names, empty-mask rule, grid the metrics are computed on. */
+  protocol: { name: string; metrics: string[]; emptyRule: string; grid: string };
+  versions: { umdLens: string; onnxruntime: string; node: string };
+  startedAt: string;
+  finishedAt?: string;
+  counts?: { cases: number; errors: number };
+}
+
+/** Status of one organ in one case. Scores are null where undefined (both masks empty) or on error. */
+export type CaseStatus = 'ok' | 'both-empty' | 'missed' | 'false-positive' | 'error';
+
+export interface CaseRecord {
+  subject: string;
+  study: Study;
+  modality: Modality;
+  /** Organ name, and its label id in the dataset. Null on case-level errors. */
+  organ: string | null;
+  labelId: number | null;
+  dice: number | null;
+  volume_gt_ml: number | null;
+  volume_pred_ml: number | null;
+  status: CaseStatus;
+  /** Image the case was run on, and the prediction written (relative to the run directory). */
+  image: string;
+  pred?: string;
+  /** On error: what went wrong, naming the file. */
+  error?: string;
+}
