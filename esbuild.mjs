@@ -30,11 +30,21 @@ const builds = [
 ];
 if (testEntries.length) builds.push({ ...node, entryPoints: testEntries, outdir: 'out', outbase: '.', external: [...node.external, 'mocha', 'playwright-core'] });
 
-const existing = builds.filter((b) => Object.values(Array.isArray(b.entryPoints) ? b.entryPoints : b.entryPoints).every((e) => fs.existsSync(e)));
+// Entry points not written yet are skipped, so each layer builds on its own.
+const existing = builds
+  .map((b) => ({
+    ...b,
+    entryPoints: Array.isArray(b.entryPoints)
+      ? b.entryPoints.filter((e) => fs.existsSync(e))
+      : Object.fromEntries(Object.entries(b.entryPoints).filter(([, e]) => fs.existsSync(e))),
+  }))
+  .filter((b) => Object.keys(b.entryPoints).length > 0);
 if (watch) {
   for (const b of existing) await (await esbuild.context(b)).watch();
 } else {
-  await Promise.all(existing.map((b) => esbuild.build(b)));
+  // every bundle is attempted, so one broken entry does not hide the others' errors
+  const results = await Promise.allSettled(existing.map((b) => esbuild.build(b)));
+  if (results.some((r) => r.status === 'rejected')) process.exitCode = 1;
   const cli = 'dist/cli.js';
   if (fs.existsSync(cli)) {
     const src = fs.readFileSync(cli, 'utf8');

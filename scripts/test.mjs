@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// `npm test`: everything the tests need, set up here, then every suite, then one closing line
+// "N passed, N failed" for all of them. Suites:
+//   unit       node:test on real NIfTI files and real onnxruntime-node sessions (out/test/unit)
+//   webview    the NiiVue viewer bundle in real headless Chromium (test/webview/run.mjs)
+//   workbench  the extension in a real VS Code workbench: code-server + Chromium (test/workbench/run.mjs)
+// Set UMD_TEST_SUITES=unit,webview to run a subset.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const RESULTS = path.join(ROOT, 'test-results');
+process.chdir(ROOT);
+const t0 = Date.now();
+const log = (m) => console.log(`[test ${((Date.now() - t0) / 1000).toFixed(0)}s] ${m}`);
+const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { stdio: 'inherit', ...opts }).status ?? 1;
+
+const suites = (process.env.UMD_TEST_SUITES ?? 'unit,webview,workbench').split(',').map((s) => s.trim());
+
+// 1. Dependencies: npm ci when node_modules is absent or older than the lockfile.
+const stamp = path.join(ROOT, 'node_modules', '.package-lock.json');
+if (!fs.existsSync(stamp) || fs.statSync(stamp).mtimeMs < fs.statSync(path.join(ROOT, 'package-lock.json')).mtimeMs) {
+  log('npm ci');
+  if (run('npm', ['ci', '--no-audit', '--no-fund'])) process.exit(1);
+}
+// 2. Browser and workbench host (apt chromium, Node 24, code-server): idempotent, fast when present.
+if (suites.includes('webview') || suites.includes('workbench')) {
+  log('setting up the test host');
+  if (run('bash', ['scripts/setup-test-host.sh'])) process.exit(1);
+}
+// 3. Bundles (extension, engine, CLI, webview, tests).
+log('building');
+if (run('node', ['esbuild.mjs'])) process.exit(1);
+
+// The real data is required, never skipped: CI always has it.
+const real = process.env.UMD_REAL_DATA ?? path.resolve(ROOT, '../shared/data/real');
+if (!fs.existsSync(path.join(real, 'README.md'))) {
+  console.error(`real test data missing at ${real}: set UMD_REAL_DATA`);
+  process.exit(1);
+}
+
+fs.mkdirSync(RESULTS, { recursive: true });
+const totals = { passed: 0, failed: 0 };
+const add = (name, r) => {
+  log(`${name}: ${r.passed} passed, ${r.failed} failed`);
+  totals.passed += r.passed;
+  totals.failed += r.failed;
+};
+
+if (suites.includes('unit')) {
+  log('unit tests');
+  const tap = path.join(RESULTS, 'unit.tap');
+  const files = fs.readdirSync('out/test/unit').filter((f) => f.endsWith('.test.js')).map((f) => path.join('out/test/unit', f));
+  const code = run('node', ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files]);
+  const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
+  const count = (k) => Number((text.match(new RegExp(`^# ${k} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
+  const r = { passed: count('pass'), failed: count('fail') + count('cancelled') };
+  if (code !== 0 && r.failed === 0) r.failed = 1; // the runner itself failed
+  add('unit', r);
+}
+
+for (const name of ['webview', 'workbench']) {
+  if (!suites.includes(name)) continue;
+  log(`${name} tests`);
+  const out = path.join(RESULTS, `${name}.json`);
+  fs.rmSync(out, { force: true });
+  const code = run('node', [`test/${name}/run.mjs`]);
+  const r = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, 'utf8')) : { passed: 0, failed: 1 };
+  if (code !== 0 && r.failed === 0) r.failed = 1;
+  add(name, r);
+}
+
+log('done');
+console.log(`${totals.passed} passed, ${totals.failed} failed`);
+process.exit(totals.failed === 0 && totals.passed > 0 ? 0 : 1);

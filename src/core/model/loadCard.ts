@@ -1,0 +1,211 @@
+/**
+ * Reading and validating the model card `<name>.umd.json` that sits beside `<name>.onnx`.
+ *
+ * Every problem is reported at once, each naming the card file and the key path ("normalization.ct.method"),
+ * because a card is written by hand and fixing one error per run is slow. Unknown keys are warnings, not
+ * errors: a newer card may carry fields this version does not read. Keys starting with "$" ($schema,
+ * $comment) are accepted silently.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ModalityKey, ModelCard, Normalization, NormalizationMethod } from './card';
+
+export class CardError extends Error {
+  constructor(readonly file: string, readonly problems: string[]) {
+    super(problems.length === 1 ? `${file}: ${problems[0]}` : `${file}: invalid model card:\n${problems.map((p) => `  ${path.basename(file)}: ${p}`).join('\n')}`);
+    this.name = 'CardError';
+  }
+}
+
+export interface LoadedCard {
+  card: ModelCard;
+  cardPath: string;
+  warnings: string[];
+}
+
+/** `<dir>/<name>.onnx` -> `<dir>/<name>.umd.json`. */
+export function cardPathFor(onnxPath: string): string {
+  const base = path.basename(onnxPath).replace(/\.onnx$/i, '');
+  return path.join(path.dirname(onnxPath), `${base}.umd.json`);
+}
+
+export function loadCard(onnxPath: string): LoadedCard {
+  const cardPath = cardPathFor(onnxPath);
+  let text: string;
+  try {
+    text = fs.readFileSync(cardPath, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? `model card not found: every model needs a card beside it (${path.basename(cardPath)} next to ${path.basename(onnxPath)})` : `cannot read model card (${code ?? String(e)})`;
+    throw new CardError(cardPath, [why]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new CardError(cardPath, [`not valid JSON (${(e as Error).message})`]);
+  }
+  const { card, warnings } = validateCard(raw, cardPath);
+  return { card, cardPath, warnings };
+}
+
+const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'spacing', 'normalization', 'labels', 'overlap', 'name', 'description'];
+const MODALITY_KEYS: readonly ModalityKey[] = ['ct', 'mri', 'pet', '*'];
+const METHODS: readonly NormalizationMethod[] = ['none', 'minmax', 'zscore', 'clip-zscore'];
+/** Which optional Normalization fields each method reads; the rest are reported as ignored. */
+const METHOD_FIELDS: Record<NormalizationMethod, readonly string[]> = {
+  none: [],
+  minmax: [],
+  zscore: ['mean', 'std'],
+  'clip-zscore': ['lower', 'upper', 'mean', 'std'],
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const show = (v: unknown): string => (v === undefined ? 'missing' : JSON.stringify(v));
+
+/**
+ * Checks a parsed card against the ModelCard schema. Throws CardError listing every problem; returns the
+ * typed card (a fresh object holding only the known keys) and the warnings.
+ */
+export function validateCard(raw: unknown, file: string): { card: ModelCard; warnings: string[] } {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const name = path.basename(file);
+  const warnUnknown = (obj: Record<string, unknown>, known: readonly string[], prefix: string) => {
+    for (const k of Object.keys(obj)) {
+      if (!known.includes(k) && !k.startsWith('$')) warnings.push(`${name}: unknown key ${prefix}${k} (ignored)`);
+    }
+  };
+  if (!isObject(raw)) throw new CardError(file, ['the card must be a JSON object']);
+  warnUnknown(raw, TOP_KEYS, '');
+
+  if (raw.kind !== 'semantic') errors.push(`kind must be "semantic" (got ${show(raw.kind)})`);
+
+  const names = (key: 'inputs' | 'outputs', field: string): string => {
+    const v = raw[key];
+    if (!isObject(v)) {
+      errors.push(`${key} must be an object like {"${field}": "<tensor name>"} (got ${show(v)})`);
+      return '';
+    }
+    warnUnknown(v, [field], `${key}.`);
+    const s = v[field];
+    if (typeof s !== 'string' || s === '') {
+      errors.push(`${key}.${field} must be a non-empty string naming the model's ${key === 'inputs' ? 'input' : 'output'} tensor (got ${show(s)})`);
+      return '';
+    }
+    return s;
+  };
+  const image = names('inputs', 'image');
+  const logits = names('outputs', 'logits');
+
+  const triple = (key: 'patchSize' | 'spacing', ok: (x: number) => boolean, what: string): [number, number, number] | null => {
+    const v = raw[key];
+    if (v === null) return null;
+    if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && ok(x))) return [v[0], v[1], v[2]];
+    errors.push(`${key} must be [a,b,c] ${what} or null (got ${show(v)})`);
+    return null;
+  };
+  const patchSize = triple('patchSize', (x) => Number.isInteger(x) && x > 0, 'positive integers');
+  const spacing = triple('spacing', (x) => Number.isFinite(x) && x > 0, 'positive numbers (mm along i, j, k)');
+
+  const spatialOrder = raw.spatialOrder;
+  if (spatialOrder !== 'kji' && spatialOrder !== 'ijk') errors.push(`spatialOrder must be "kji" or "ijk" (got ${show(spatialOrder)})`);
+
+  const normalization: Partial<Record<ModalityKey, Normalization>> = {};
+  if (!isObject(raw.normalization)) {
+    errors.push(`normalization must be an object keyed by "ct", "mri", "pet" or "*" (got ${show(raw.normalization)})`);
+  } else {
+    for (const [key, value] of Object.entries(raw.normalization)) {
+      if (key.startsWith('$')) continue;
+      if (!(MODALITY_KEYS as readonly string[]).includes(key)) {
+        warnings.push(`${name}: unknown key normalization.${key} (ignored; keys are ${MODALITY_KEYS.map((k) => `"${k}"`).join(', ')})`);
+        continue;
+      }
+      const n = checkNormalization(value, `normalization.${key}`, errors, warnings, name);
+      if (n) normalization[key as ModalityKey] = n;
+    }
+    if (!('*' in raw.normalization)) {
+      const missing = MODALITY_KEYS.filter((k) => k !== '*' && !(k in (raw.normalization as object)));
+      if (missing.length) {
+        warnings.push(`${name}: normalization has no "*" entry and none for ${missing.join(', ')}: such images are fed without normalization`);
+      }
+    }
+  }
+
+  const labels: Record<string, string> = {};
+  if (!isObject(raw.labels)) {
+    errors.push(`labels must be an object mapping class ids to organ names, e.g. {"1": "liver"} (got ${show(raw.labels)})`);
+  } else {
+    for (const [id, organ] of Object.entries(raw.labels)) {
+      if (!/^(0|[1-9]\d*)$/.test(id) || Number(id) > 65535) errors.push(`labels.${id}: class ids must be integers 0..65535`);
+      else if (typeof organ !== 'string' || organ.trim() === '') errors.push(`labels.${id} must be a non-empty organ name (got ${show(organ)})`);
+      else labels[id] = organ;
+    }
+    if (Object.keys(raw.labels).length === 0) errors.push('labels must name at least one class');
+  }
+
+  let overlap: number | undefined;
+  if (raw.overlap !== undefined) {
+    if (typeof raw.overlap === 'number' && raw.overlap >= 0 && raw.overlap < 1) overlap = raw.overlap;
+    else errors.push(`overlap must be a number in [0, 1) (got ${show(raw.overlap)})`);
+  }
+  if (raw.overlap !== undefined && patchSize === null && overlap !== undefined) {
+    warnings.push(`${name}: overlap is ignored because patchSize is null (whole-volume inference)`);
+  }
+  for (const key of ['name', 'description'] as const) {
+    if (raw[key] !== undefined && typeof raw[key] !== 'string') errors.push(`${key} must be a string (got ${show(raw[key])})`);
+  }
+
+  if (errors.length) throw new CardError(file, errors);
+  const card: ModelCard = {
+    kind: 'semantic',
+    inputs: { image },
+    outputs: { logits },
+    patchSize,
+    spatialOrder: spatialOrder as ModelCard['spatialOrder'],
+    spacing,
+    normalization,
+    labels,
+  };
+  if (overlap !== undefined) card.overlap = overlap;
+  if (typeof raw.name === 'string') card.name = raw.name;
+  if (typeof raw.description === 'string') card.description = raw.description;
+  return { card, warnings };
+}
+
+function checkNormalization(v: unknown, at: string, errors: string[], warnings: string[], name: string): Normalization | undefined {
+  if (!isObject(v)) {
+    errors.push(`${at} must be an object like {"method": "zscore"} (got ${show(v)})`);
+    return undefined;
+  }
+  const method = v.method;
+  if (typeof method !== 'string' || !(METHODS as readonly string[]).includes(method)) {
+    errors.push(`${at}.method must be one of ${METHODS.map((m) => `"${m}"`).join(', ')} (got ${show(method)})`);
+    return undefined;
+  }
+  const m = method as NormalizationMethod;
+  const out: Normalization = { method: m };
+  const before = errors.length;
+  for (const k of Object.keys(v)) {
+    if (k === 'method' || k.startsWith('$')) continue;
+    if (!['lower', 'upper', 'mean', 'std'].includes(k)) {
+      warnings.push(`${name}: unknown key ${at}.${k} (ignored)`);
+    } else if (!METHOD_FIELDS[m].includes(k)) {
+      warnings.push(`${name}: ${at}.${k} is ignored by method "${m}"`);
+    } else if (typeof v[k] !== 'number' || !Number.isFinite(v[k])) {
+      errors.push(`${at}.${k} must be a finite number (got ${show(v[k])})`);
+    } else {
+      out[k as 'lower' | 'upper' | 'mean' | 'std'] = v[k] as number;
+    }
+  }
+  if (errors.length > before) return undefined;
+  if (out.std !== undefined && !(out.std > 0)) errors.push(`${at}.std must be > 0 (got ${out.std})`);
+  if ((out.mean === undefined) !== (out.std === undefined) && METHOD_FIELDS[m].includes('mean')) {
+    errors.push(`${at}: give both mean and std, or neither (computed from the image)`);
+  }
+  if (m === 'clip-zscore') {
+    if (out.lower === undefined || out.upper === undefined) errors.push(`${at}: clip-zscore needs lower and upper (the intensity window)`);
+    else if (!(out.lower < out.upper)) errors.push(`${at}: lower must be below upper (got ${out.lower} >= ${out.upper})`);
+  }
+  return errors.length > before ? undefined : out;
+}
