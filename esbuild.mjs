@@ -28,6 +28,8 @@ const builds = [
     entryPoints: { viewer: 'src/webview/viewer.ts' }, outdir: 'dist/webview',
   },
 ];
+const benchEntries = fs.existsSync('bench') ? fs.readdirSync('bench').filter((f) => f.endsWith('.bench.ts')).map((f) => path.join('bench', f)) : [];
+if (benchEntries.length) builds.push({ ...node, entryPoints: benchEntries, outdir: 'out', outbase: '.' });
 if (testEntries.length) builds.push({ ...node, entryPoints: testEntries, outdir: 'out', outbase: '.', external: [...node.external, 'mocha', 'playwright-core'] });
 
 // Entry points not written yet are skipped, so each layer builds on its own.

@@ -33,6 +33,7 @@ const showPredEl = $<HTMLElement & { checked: boolean }>('showPred');
 const opacityEl = $<HTMLInputElement>('opacity');
 
 let nv: Niivue | undefined;
+let attached: Promise<unknown> | undefined;
 let current: LoadCaseMessage | undefined;
 let loadSeq = 0;
 /** Original label volumes (ground truth, prediction); the displayed ones are binary masks of the organ. */
@@ -116,8 +117,8 @@ function selectOrgan(organId: number, notify: boolean): { gt: number; pred: numb
 function applyVisibility(): void {
   const v = viewer();
   const o = overlayOpacity();
-  if (v.volumes[1]) v.volumes[1].opacity = showGtEl.checked ? o : 0;
-  if (v.volumes[2]) v.volumes[2].opacity = showPredEl.checked ? o : 0;
+  if (v.volumes[1]) v.setOpacity(1, showGtEl.checked ? o : 0);
+  if (v.volumes[2]) v.setOpacity(2, showPredEl.checked ? o : 0);
 }
 
 function fillOrganSelect(msg: LoadCaseMessage): void {
@@ -146,7 +147,8 @@ async function load(msg: LoadCaseMessage): Promise<void> {
   setStatus(`Loading ${msg.image.name}…`);
   try {
     const v = viewer();
-    if (!v.gl) await v.attachTo('gl');
+    attached ??= v.attachTo('gl');
+    await attached;
     v.setSliceType(SLICE_TYPE.MULTIPLANAR);
     const list = [
       { url: msg.image.url, name: msg.image.name, colormap: 'gray' },

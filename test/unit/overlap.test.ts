@@ -4,7 +4,7 @@ import { axisAlignedAffine } from '../../src/core/geometry/affine';
 import { countOverlap, overlapByLabel, scoreOverlap } from '../../src/core/metrics/overlap';
 
 /** A 20^3 grid with an axis-aligned box [lo, hi) of `label`. */
-function box(label: number, lo: number[], hi: number[], n = 20, into = new Uint8Array(n * n * n)): Uint8Array {
+function box(label: number, lo: number[], hi: number[], n = 20, into: Uint8Array = new Uint8Array(n * n * n)): Uint8Array {
   for (let k = lo[2]; k < hi[2]; k++) for (let j = lo[1]; j < hi[1]; j++) for (let i = lo[0]; i < hi[0]; i++) into[i + n * (j + n * k)] = label;
   return into;
 }

@@ -34,7 +34,7 @@ async function handle(req: EngineRequest): Promise<void> {
     subjects: req.subjects, signal: abort.signal,
     onEvent: (e) => void send(e),
   });
-  await send({ type: 'done', runDir: result.runDir, summary: result.summary });
+  await send({ type: 'done', runDir: result.runDir, summary: result.summary, cancelled: result.cancelled });
 }
 
 let started = false;

@@ -29,7 +29,7 @@ export type EngineEvent =
   | { type: 'progress'; done: number; total: number; message: string }
   | { type: 'case-error'; caseId: string; file?: string; message: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  | { type: 'done'; runDir?: string; summary?: RunSummary }
+  | { type: 'done'; runDir?: string; summary?: RunSummary; cancelled?: boolean }
   | { type: 'failed'; message: string };
 
 export type CancelMessage = { type: 'cancel' };

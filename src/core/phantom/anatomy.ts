@@ -170,15 +170,15 @@ export function makeAnatomy(rng: Rng): Anatomy {
   for (const id of [1, 2, 3, 4, 5, 7, 8, 10, 11, 13]) organs[id] = makeBlob(TEMPLATE[id], body, rng, vary);
   const skull = makeBlob(SKULL, body, rng, { pos: 3, size: 0.05, shape: 0.04 });
   // the brain follows the skull closely
-  const brainSpec = { ...TEMPLATE[9], c: [TEMPLATE[9].c[0], TEMPLATE[9].c[1], TEMPLATE[9].c[2]] as [number, number, number] };
-  const brain = makeBlob(brainSpec, body, rng, { pos: 2, size: 0.04, shape: 0.04 });
-  brain.cx += skull.cx - place(body, SKULL.c)[0];
-  brain.cy += skull.cy - place(body, SKULL.c)[1];
-  brain.cz += skull.cz - place(body, SKULL.c)[2];
+  const brain = makeBlob(TEMPLATE[9], body, rng, { pos: 2, size: 0.04, shape: 0.04 });
+  const skullAt = place(body, SKULL.c);
+  const shift = [skull.cx - skullAt[0], skull.cy - skullAt[1], skull.cz - skullAt[2]];
+  brain.cx += shift[0];
+  brain.cy += shift[1];
+  brain.cz += shift[2];
   for (let a = 0; a < 3; a++) {
-    const shift = [skull.cx - place(body, SKULL.c)[0], skull.cy - place(body, SKULL.c)[1], skull.cz - place(body, SKULL.c)[2]][a];
-    brain.lo[a] += shift;
-    brain.hi[a] += shift;
+    brain.lo[a] += shift[a];
+    brain.hi[a] += shift[a];
   }
   organs[9] = brain;
   const gas: Blob[] = [];
@@ -205,7 +205,7 @@ export function makeAnatomy(rng: Rng): Anatomy {
     spine: { y: -62 * body.sy, r: 16, z0: Z_MID + (195 - Z_MID) * body.sz, z1: Z_MID + (765 - Z_MID) * body.sz, period: 30 * body.sz, disc: 6 },
     ribs: { z0: Z_MID + (395 - Z_MID) * body.sz, z1: Z_MID + (640 - Z_MID) * body.sz, period: 26 * body.sz, width: 9, eIn: 0.74, eOut: 0.82 },
     pelvis,
-    bowel: { z0: Z_MID + (60 - Z_MID) * body.sz, z1: Z_MID + (330 - Z_MID) * body.sz, e: 0.55 },
+    bowel: { z0: Z_MID + (140 - Z_MID) * body.sz, z1: Z_MID + (330 - Z_MID) * body.sz, e: 0.55 },
     gas,
     organs,
     aorta: makeTube(AORTA, body, rng, 5, 0.1),
@@ -256,19 +256,17 @@ const ORGAN_ORDER = [10, 13, 3, 4, 2, 11, 1, 7, 8];
 /** The tissue at body-frame point (x, y, z) mm. */
 export function classify(a: Anatomy, x: number, y: number, z: number): number {
   // head: scalp, skull, brain, CSF
-  if (z > a.neck.z1 - 40) {
-    const q = blobQ2(a.skull, x, y, z);
-    if (q < 1) {
-      if (q > 0.8) return TISSUE.CORTICAL_BONE;
-      return blobQ2(a.organs[9], x, y, z) < 1 ? TISSUE.BRAIN : TISSUE.CSF;
-    }
-    if (q < 1.145) return TISSUE.MUSCLE; // scalp
+  const q = blobQ2(a.skull, x, y, z);
+  if (q < 1) {
+    if (q > 0.8) return TISSUE.CORTICAL_BONE;
+    return blobQ2(a.organs[9], x, y, z) < 1 ? TISSUE.BRAIN : TISSUE.CSF;
   }
-  // neck
-  if (z >= a.neck.z0 && z <= a.neck.z1) {
+  if (q < 1.145) return TISSUE.MUSCLE; // scalp
+  // neck (above the shoulders)
+  if (z > a.shoulderZ && z <= a.neck.z1) {
     const dy = y - a.neck.y;
     const r2 = x * x + dy * dy;
-    if (r2 < a.neck.r * a.neck.r && z > a.torsoTop - 10) {
+    if (r2 < a.neck.r * a.neck.r) {
       const sp = a.spine;
       if (x * x + (y - sp.y) * (y - sp.y) < sp.r * sp.r && z < sp.z1) return TISSUE.MARROW;
       if (x * x + (dy - 22) * (dy - 22) < 64) return TISSUE.GAS; // trachea
@@ -314,8 +312,8 @@ export function classify(a: Anatomy, x: number, y: number, z: number): number {
   if (h < 1) return h < 0.42 ? TISSUE.HEART_BLOOD : TISSUE.HEART;
   if (inTube(a.pancreas, x, y, z)) return TISSUE.PANCREAS;
   for (const id of ORGAN_ORDER) if (blobQ2(a.organs[id], x, y, z) < 1) return id;
-  // perirenal fat
-  if (blobQ2(a.organs[3], x, y, z) < 1.7 || blobQ2(a.organs[4], x, y, z) < 1.7) return TISSUE.FAT;
+  // perirenal and perivesical fat
+  if (blobQ2(a.organs[3], x, y, z) < 1.7 || blobQ2(a.organs[4], x, y, z) < 1.7 || blobQ2(a.organs[10], x, y, z) < 1.6) return TISSUE.FAT;
   if (z > a.bowel.z0 && z < a.bowel.z1) {
     for (const g of a.gas) if (blobQ2(g, x, y, z) < 1) return TISSUE.GAS;
     if (e < a.bowel.e) return TISSUE.BOWEL;

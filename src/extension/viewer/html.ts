@@ -53,8 +53,8 @@ export function renderViewerHtml(o: ViewerHtmlOptions): string {
   <h1 id="title">Loading…</h1>
   <span id="meta" class="meta"></span>
   <span class="control"><vscode-label for="organ">Organ</vscode-label><vscode-single-select id="organ" aria-label="Organ"></vscode-single-select></span>
-  <span class="control legend"><span class="swatch gt"></span><vscode-checkbox id="showGt" checked label="Ground truth">Ground truth</vscode-checkbox></span>
-  <span class="control legend"><span class="swatch pred"></span><vscode-checkbox id="showPred" checked label="Prediction">Prediction</vscode-checkbox></span>
+  <span class="control legend"><span class="swatch gt"></span><vscode-checkbox id="showGt" checked>Ground truth</vscode-checkbox></span>
+  <span class="control legend"><span class="swatch pred"></span><vscode-checkbox id="showPred" checked>Prediction</vscode-checkbox></span>
   <span class="control"><label for="opacity">Opacity</label><input id="opacity" type="range" min="0" max="100" value="55" aria-label="Overlay opacity"></span>
 </header>
 <main><canvas id="gl"></canvas></main>

@@ -1,0 +1,121 @@
+/**
+ * A checkpoint with its card, and class prediction for one image.
+ *
+ * predictClasses: image -> (card.spacing: trilinear resample onto the same field of view at that spacing)
+ * -> normalization for the modality -> tensor in the card's spatialOrder -> sliding window (card.patchSize)
+ * or one whole-volume run -> argmax over channels -> (card.spacing: nearest-neighbour back onto the image's
+ * grid). Class ids are the model's own, not yet mapped to any dataset's label ids.
+ */
+import * as fs from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { regrid } from '../geometry/affine';
+import { resampleLinear, resampleNearest } from '../geometry/resample';
+import type { Modality } from '../dataset/organs';
+import type { ImageVolume, LabelVolume } from '../nifti/volume';
+import type { ModalityKey, ModelCard, Normalization } from './card';
+import { loadCard } from './loadCard';
+import { normalize } from './normalize';
+import { createSession, declaredSpatialShape, ModelError } from './session';
+import { argmaxChannels, slidingWindowLogits, wholeVolumeLogits, type RunPatch, type Shape3 } from './slidingWindow';
+
+export interface LoadedModel {
+  path: string;
+  card: ModelCard;
+  cardPath: string;
+  warnings: string[];
+  session: ort.InferenceSession;
+  close(): Promise<void>;
+}
+
+export interface PredictOptions {
+  signal?: AbortSignal;
+  /** Windows run so far and in all (1 of 1 for whole-volume inference). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Reads `<name>.umd.json` beside the model, opens a CPU session and checks the card against the model. */
+export async function loadModel(onnxPath: string, opts: { threads?: number } = {}): Promise<LoadedModel> {
+  // checked before the card, whose "not found" would otherwise hide a wrong model path
+  if (!fs.existsSync(onnxPath)) throw new ModelError(onnxPath, 'model file not found');
+  const { card, cardPath, warnings } = loadCard(onnxPath);
+  const session = await createSession(onnxPath, card, { threads: opts.threads });
+  let closed = false;
+  return {
+    path: onnxPath,
+    card,
+    cardPath,
+    warnings,
+    session,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await session.release();
+    },
+  };
+}
+
+/** The card's normalization for a modality: its own entry, else "*", else none. */
+export function normalizationFor(card: ModelCard, modality: Modality | null): Normalization {
+  const key = modality?.toLowerCase() as ModalityKey | undefined;
+  return (key && card.normalization[key]) || card.normalization['*'] || { method: 'none' };
+}
+
+/** [ni, nj, nk] storage (i fastest) -> [ni, nj, nk] tensor with k fastest, i.e. array [i][j][k]. */
+function toIjk(data: Float32Array, [ni, nj, nk]: readonly number[]): Float32Array {
+  const out = new Float32Array(data.length);
+  const nij = ni * nj;
+  let o = 0;
+  for (let i = 0; i < ni; i++) for (let j = 0; j < nj; j++) for (let k = 0; k < nk; k++) out[o++] = data[i + j * ni + k * nij];
+  return out;
+}
+
+function fromIjk<T extends Uint8Array | Uint16Array>(data: T, [ni, nj, nk]: readonly number[]): T {
+  const out = new (data.constructor as { new (n: number): T })(data.length);
+  const nij = ni * nj;
+  let o = 0;
+  for (let i = 0; i < ni; i++) for (let j = 0; j < nj; j++) for (let k = 0; k < nk; k++) out[i + j * ni + k * nij] = data[o++];
+  return out;
+}
+
+/** Model class ids (argmax, not remapped) on the IMAGE's grid. */
+export async function predictClasses(model: LoadedModel, image: ImageVolume, modality: Modality | null, opts: PredictOptions = {}): Promise<LabelVolume> {
+  const { card, session } = model;
+  const work: ImageVolume = card.spacing ? resampleLinear(image, regrid(image, card.spacing)) : image;
+  const normalized = normalize(work.data, normalizationFor(card, modality));
+  const [ni, nj, nk] = work.dims;
+  const kji = card.spatialOrder === 'kji';
+  const shape: Shape3 = kji ? [nk, nj, ni] : [ni, nj, nk];
+  const input = kji ? normalized : toIjk(normalized, work.dims);
+
+  const declared = declaredSpatialShape(session, card.inputs.image);
+  const fed = card.patchSize ?? shape;
+  if (declared && declared.some((d, a) => d !== null && d !== fed[a])) {
+    const what = card.patchSize ? `the card's patchSize [${fed.join(', ')}]` : `this image (${card.spatialOrder} [${fed.join(', ')}]; patchSize is null, so the whole volume is fed)`;
+    throw new ModelError(model.path, `the model's input "${card.inputs.image}" has fixed spatial size [${declared.map((d) => d ?? '?').join(', ')}], which does not fit ${what}`);
+  }
+
+  const run: RunPatch = async (data, dims) => {
+    const feeds = { [card.inputs.image]: new ort.Tensor('float32', data, [1, 1, ...dims]) };
+    const result = await session.run(feeds, [card.outputs.logits]);
+    const out = result[card.outputs.logits];
+    const d = out.dims;
+    if (d.length !== 5 || d[0] !== 1 || d[2] !== dims[0] || d[3] !== dims[1] || d[4] !== dims[2]) {
+      throw new ModelError(model.path, `output "${card.outputs.logits}" has shape [${d.join(', ')}] for input [1, 1, ${dims.join(', ')}]; expected [1, C, ${dims.join(', ')}]`);
+    }
+    if (out.type !== 'float32') throw new ModelError(model.path, `output "${card.outputs.logits}" is ${out.type}; expected float32 logits`);
+    return { data: out.data as Float32Array, channels: d[1] };
+  };
+  const logits = card.patchSize
+    ? await slidingWindowLogits(input, shape, card.patchSize, run, { overlap: card.overlap, signal: opts.signal, onProgress: opts.onProgress })
+    : await wholeVolumeLogits(input, shape, run, opts);
+
+  const maxClass = Math.max(0, ...Object.keys(card.labels).map(Number));
+  if (logits.channels <= maxClass) {
+    throw new ModelError(model.path, `the model outputs ${logits.channels} channel${logits.channels === 1 ? '' : 's'} (classes 0..${logits.channels - 1}) but the card's labels name class ${maxClass}`);
+  }
+  const n = shape[0] * shape[1] * shape[2];
+  const tensorClasses = argmaxChannels(logits, n);
+  const classes = kji ? tensorClasses : fromIjk(tensorClasses, work.dims);
+  const onWork: LabelVolume = { dims: work.dims, affine: work.affine, data: classes };
+  return card.spacing ? resampleNearest(onWork, image) : onWork;
+}

@@ -1,0 +1,333 @@
+/**
+ * Model layer: card validation, session checks, normalization, MONAI-equivalent sliding window, and
+ * predictClasses end to end on the tiny fixtures of test/fixtures/models (see make_models.py there).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { axisAlignedAffine, type GridDims } from '../../src/core/geometry/affine';
+import type { ImageVolume } from '../../src/core/nifti/volume';
+import {
+  CardError, gaussianImportanceMap, loadModel, normalize, normalizationFor, predictClasses, scanInterval,
+  slidingWindowLogits, validateCard, wholeVolumeLogits, windowStarts, argmaxChannels, type ModelCard,
+} from '../../src/core/model';
+import type { RunPatch, Shape3 } from '../../src/core/model/slidingWindow';
+import { repoRoot } from '../helpers/realData';
+
+const FIXTURES = path.join(repoRoot(), 'test', 'fixtures', 'models');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-model-'));
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const baseCard = (): Record<string, unknown> => ({
+  kind: 'semantic',
+  inputs: { image: 'image' },
+  outputs: { logits: 'logits' },
+  patchSize: null,
+  spatialOrder: 'kji',
+  spacing: null,
+  normalization: { '*': { method: 'none' } },
+  labels: { '1': 'liver', '2': 'spleen' },
+});
+
+let dirCount = 0;
+/** A model fixture symlinked into a fresh temp dir with the given card beside it. */
+function withCard(fixture: string, card: Record<string, unknown>): string {
+  const dir = path.join(tmp, `m${dirCount++}`);
+  fs.mkdirSync(dir);
+  const onnx = path.join(dir, 'model.onnx');
+  fs.symlinkSync(path.join(FIXTURES, fixture), onnx);
+  fs.writeFileSync(path.join(dir, 'model.umd.json'), JSON.stringify(card));
+  return onnx;
+}
+
+/** Deterministic pseudo-random values in [-3, 3] (all three fixture classes occur there). */
+function noise(n: number, seed = 1): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: n }, () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return (s / 2147483648) * 6 - 3;
+  });
+}
+
+// ---- card -----------------------------------------------------------------------------------------------
+
+test('a valid card passes; unknown keys (top level and nested) are warnings, "$" keys are silent', () => {
+  const raw = { ...baseCard(), $schema: 'x', extra: 1, inputs: { image: 'image', mask: 'm' }, normalization: { ct: { method: 'zscore', lower: 1 }, CT: { method: 'none' }, '*': { method: 'minmax' } } };
+  const { card, warnings } = validateCard(raw, '/x/model.umd.json');
+  assert.equal(card.inputs.image, 'image');
+  assert.deepEqual(card.normalization, { ct: { method: 'zscore' }, '*': { method: 'minmax' } });
+  assert.equal(warnings.length, 4, warnings.join('\n'));
+  assert.match(warnings.join('\n'), /unknown key extra/);
+  assert.match(warnings.join('\n'), /unknown key inputs\.mask/);
+  assert.match(warnings.join('\n'), /unknown key normalization\.CT/);
+  assert.match(warnings.join('\n'), /normalization\.ct\.lower is ignored by method "zscore"/);
+  assert.ok(warnings.every((w) => w.startsWith('model.umd.json: ')));
+});
+
+test('card errors name the file and the key path', () => {
+  const bad = (patch: Record<string, unknown>, ...want: RegExp[]) => {
+    const raw = { ...baseCard(), ...patch };
+    for (const [k, v] of Object.entries(patch)) if (v === undefined) delete raw[k];
+    assert.throws(() => validateCard(raw, '/x/model.umd.json'), (e: unknown) => {
+      assert.ok(e instanceof CardError);
+      assert.equal(e.file, '/x/model.umd.json');
+      for (const re of want) assert.match(e.message, re);
+      return true;
+    });
+  };
+  bad({ patchSize: [96, 96] }, /model\.umd\.json: patchSize must be \[a,b,c\] positive integers or null/);
+  bad({ patchSize: [96, 0.5, 96] }, /patchSize must be/);
+  bad({ patchSize: undefined }, /patchSize must be .* \(got missing\)/);
+  bad({ inputs: {} }, /model\.umd\.json: inputs\.image must be a non-empty string/);
+  bad({ inputs: undefined }, /inputs must be an object/);
+  bad({ outputs: { logits: 3 } }, /outputs\.logits must be a non-empty string/);
+  bad({ spatialOrder: 'xyz' }, /spatialOrder must be "kji" or "ijk" \(got "xyz"\)/);
+  bad({ spacing: [1, -1, 1] }, /spacing must be \[a,b,c\] positive numbers/);
+  bad({ kind: 'promptable' }, /kind must be "semantic"/);
+  bad({ normalization: { ct: { method: 'robust' } } }, /normalization\.ct\.method must be one of "none", "minmax", "zscore", "clip-zscore"/);
+  bad({ normalization: { ct: { method: 'clip-zscore', lower: -1000 } } }, /normalization\.ct: clip-zscore needs lower and upper/);
+  bad({ normalization: { ct: { method: 'zscore', mean: 1, std: 0 } } }, /normalization\.ct\.std must be > 0/);
+  bad({ normalization: { ct: { method: 'zscore', mean: '1', std: 2 } } }, /normalization\.ct\.mean must be a finite number/);
+  bad({ labels: { liver: '1' } }, /labels\.liver: class ids must be integers/);
+  bad({ labels: { '1': '' } }, /labels\.1 must be a non-empty organ name/);
+  bad({ overlap: 1 }, /overlap must be a number in \[0, 1\)/);
+  // every problem at once
+  bad({ spatialOrder: 'xyz', patchSize: 'auto', inputs: {} }, /spatialOrder/, /patchSize/, /inputs\.image/);
+});
+
+test('a missing or malformed card file is an error naming the card path', async () => {
+  const dir = path.join(tmp, 'nocard');
+  fs.mkdirSync(dir);
+  fs.symlinkSync(path.join(FIXTURES, 'pointwise.onnx'), path.join(dir, 'net.onnx'));
+  await assert.rejects(loadModel(path.join(dir, 'absent.onnx')), /absent\.onnx: model file not found/);
+  await assert.rejects(loadModel(path.join(dir, 'net.onnx')), /net\.umd\.json: model card not found/);
+  fs.writeFileSync(path.join(dir, 'net.umd.json'), '{ "kind": ');
+  await assert.rejects(loadModel(path.join(dir, 'net.onnx')), /net\.umd\.json: not valid JSON/);
+});
+
+test('a card naming tensors the model lacks fails at load, listing the model\'s actual names', async () => {
+  await assert.rejects(loadModel(withCard('renamed.onnx', baseCard())), (e: Error) => {
+    assert.match(e.message, /model\.onnx: card inputs\.image is "image" but the model's inputs are "ct_in"/);
+    assert.match(e.message, /card outputs\.logits is "logits" but the model's outputs are "seg_out"/);
+    return true;
+  });
+  const ok = await loadModel(withCard('renamed.onnx', { ...baseCard(), inputs: { image: 'ct_in' }, outputs: { logits: 'seg_out' } }));
+  await ok.close();
+  await assert.rejects(loadModel(withCard('rank4.onnx', baseCard())), /input "image" has rank 4/);
+});
+
+test('normalization entry: the modality\'s own, else "*", else none', () => {
+  const card = { normalization: { ct: { method: 'clip-zscore', lower: -100, upper: 200 }, '*': { method: 'minmax' } } } as unknown as ModelCard;
+  assert.equal(normalizationFor(card, 'CT').method, 'clip-zscore');
+  assert.equal(normalizationFor(card, 'PET').method, 'minmax');
+  assert.equal(normalizationFor(card, null).method, 'minmax');
+  assert.equal(normalizationFor({ normalization: { pet: { method: 'zscore' } } } as unknown as ModelCard, 'MRI').method, 'none');
+  const { warnings } = validateCard({ ...baseCard(), normalization: { ct: { method: 'zscore' } } }, 'c.umd.json');
+  assert.match(warnings.join('\n'), /no "\*" entry and none for mri, pet/);
+});
+
+// ---- normalize ------------------------------------------------------------------------------------------
+
+test('normalize: minmax, zscore (std 0 guarded), clip-zscore, and NaN/Inf refused with a count', () => {
+  const x = Float32Array.from([2, 4, 6, 8]);
+  assert.deepEqual([...normalize(x, { method: 'minmax' })], [0, 1 / 3, 2 / 3, 1].map(Math.fround));
+  assert.deepEqual([...x], [2, 4, 6, 8], 'input untouched');
+  const z = normalize(x, { method: 'zscore' });
+  const sd = Math.sqrt(5);
+  z.forEach((v, n) => assert.ok(Math.abs(v - (x[n] - 5) / sd) < 1e-6));
+  assert.deepEqual([...normalize(x, { method: 'zscore', mean: 4, std: 2 })], [-1, 0, 1, 2]);
+  assert.deepEqual([...normalize(new Float32Array(3).fill(7), { method: 'zscore' })], [0, 0, 0]);
+  assert.deepEqual([...normalize(new Float32Array(3).fill(7), { method: 'minmax' })], [0, 0, 0]);
+  assert.deepEqual([...normalize(Float32Array.from([-2000, 0, 50, 3000]), { method: 'clip-zscore', lower: -1000, upper: 1000, mean: 0, std: 500 })], [-2, 0, 0.1, 2].map(Math.fround));
+  assert.throws(() => normalize(Float32Array.from([1, NaN, Infinity, 2, NaN]), { method: 'none' }), /image has 3 non-finite voxels \(NaN or Inf\)/);
+});
+
+// ---- MONAI sliding-window geometry ----------------------------------------------------------------------
+
+test('window starts follow MONAI _get_scan_interval + dense_patch_slices', () => {
+  const starts = (size: number, patch: number, overlap: number) => windowStarts(size, patch, scanInterval(size, patch, overlap));
+  assert.deepEqual(starts(100, 64, 0.5), [0, 32, 36]);
+  assert.deepEqual(starts(64, 64, 0.5), [0]);
+  assert.deepEqual(starts(96, 64, 0.25), [0, 32]);
+  assert.deepEqual(starts(130, 64, 0), [0, 64, 66]);
+  assert.deepEqual(starts(128, 64, 0), [0, 64]);
+  assert.deepEqual(starts(7, 5, 0.9), [0, 1, 2]); // interval floor(0.5) = 0 -> 1
+  assert.deepEqual(starts(200, 96, 0.625), [0, 36, 72, 104]);
+  assert.equal(scanInterval(96, 96, 0.5), 96);
+});
+
+test('gaussian importance map: MONAI compute_importance_map(sigma_scale=0.125)', () => {
+  const odd: Shape3 = [5, 7, 9];
+  const g = gaussianImportanceMap(odd);
+  const at = (a: number, b: number, c: number, p: Shape3 = odd, m = g) => m[(a * p[1] + b) * p[2] + c];
+  assert.equal(at(2, 3, 4), 1, 'centre of an odd patch is exactly 1');
+  assert.equal(Math.max(...g), 1);
+  // sigma = patch / 8 per axis: one voxel off centre along axis 0 (patch 5) is exp(-1 / (2 * 0.625^2))
+  assert.ok(Math.abs(at(3, 3, 4) - Math.exp(-1 / (2 * 0.625 ** 2))) < 1e-6);
+  assert.ok(Math.abs(at(2, 3, 5) - Math.exp(-1 / (2 * 1.125 ** 2))) < 1e-6);
+  for (let a = 0; a < 5; a++) for (let b = 0; b < 7; b++) for (let c = 0; c < 9; c++) {
+    const v = at(a, b, c);
+    assert.equal(v, at(4 - a, b, c));
+    assert.equal(v, at(a, 6 - b, c));
+    assert.equal(v, at(a, b, 8 - c));
+  }
+  // even patch: centred at (p - 1) / 2, the 8 central voxels share the maximum; tails clamped to 1e-3
+  const even: Shape3 = [64, 64, 64];
+  const e = gaussianImportanceMap(even);
+  const peak = at(31, 31, 31, even, e);
+  assert.equal(peak, at(32, 32, 32, even, e));
+  assert.equal(peak, e.reduce((m, v) => Math.max(m, v), 0));
+  assert.ok(peak < 1 && peak > 0.99);
+  assert.equal(at(0, 0, 0, even, e), Math.fround(1e-3));
+  assert.ok(e.every((v) => v >= Math.fround(1e-3)));
+});
+
+test('sliding window blends overlapping windows with the gaussian weights', async () => {
+  // along d2: size 10, patch 6, overlap 0.5 -> windows at 0, 3, 4; each window answers its own start
+  let calls = 0;
+  const run: RunPatch = async (data) => ({ data: new Float32Array(data.length).fill(calls++), channels: 1 });
+  const out = await slidingWindowLogits(new Float32Array(10), [1, 1, 10], [1, 1, 6], run, { overlap: 0.5 });
+  assert.equal(calls, 3);
+  const windowStart = [0, 3, 4];
+  const g = (x: number) => Math.exp(-((x - 2.5) ** 2) / (2 * 0.75 ** 2));
+  for (let x = 0; x < 10; x++) {
+    let num = 0;
+    let den = 0;
+    windowStart.forEach((s, w) => { if (x >= s && x < s + 6) { num += g(x - s) * w; den += g(x - s); } });
+    assert.ok(Math.abs(out.data[x] - num / den) < 1e-5, `voxel ${x}: ${out.data[x]} vs ${num / den}`);
+  }
+});
+
+// ---- inference ------------------------------------------------------------------------------------------
+
+function runner(session: ort.InferenceSession): RunPatch {
+  return async (data, dims) => {
+    const out = (await session.run({ image: new ort.Tensor('float32', data, [1, 1, ...dims]) })).logits;
+    return { data: out.data as Float32Array, channels: out.dims[1] };
+  };
+}
+
+/** The fixture network in plain JS (make_models.py's weights): proves layout and the ORT call. */
+function pointwise(x: number): number[] {
+  const h = [Math.tanh(x), Math.tanh(-x + 0.5), Math.tanh(0.5 * x - 0.25), Math.tanh(2 * x + 1)];
+  return [-h[0] + h[1], h[2] - 0.3 * h[3] + 0.9, h[0] - h[1] + 0.5 * h[2] + 0.2 * h[3] - 0.4];
+}
+
+test('pointwise model: whole-volume logits match the network computed by hand', async () => {
+  const model = await loadModel(withCard('pointwise.onnx', baseCard()), { threads: 1 });
+  try {
+    const shape: Shape3 = [3, 4, 5];
+    const x = noise(60);
+    const { data, channels } = await wholeVolumeLogits(x, shape, runner(model.session));
+    assert.equal(channels, 3);
+    for (let v = 0; v < 60; v++) {
+      const want = pointwise(x[v]);
+      for (let c = 0; c < 3; c++) assert.ok(Math.abs(data[c * 60 + v] - want[c]) < 1e-5);
+    }
+    const classes = argmaxChannels({ data, channels }, 60);
+    assert.deepEqual(new Set(classes), new Set([0, 1, 2]));
+  } finally {
+    await model.close();
+  }
+});
+
+test('sliding window equals whole-volume inference on a pointwise network (patch sizes, overlaps, padding)', async () => {
+  const model = await loadModel(withCard('pointwise.onnx', baseCard()), { threads: 1 });
+  try {
+    const shape: Shape3 = [13, 11, 9];
+    const n = 13 * 11 * 9;
+    const x = noise(n, 7);
+    const run = runner(model.session);
+    const whole = await wholeVolumeLogits(x, shape, run);
+    const wholeClasses = argmaxChannels(whole, n);
+    const cases: [Shape3, number][] = [
+      [[8, 8, 8], 0.5], [[5, 7, 4], 0.25], [[6, 6, 6], 0], [[4, 4, 4], 0.75], [[13, 11, 9], 0.5],
+      [[16, 16, 16], 0.5], // larger than the volume on every axis: padded, one window
+      [[16, 4, 12], 0.5], // padded on two axes, slid on one
+    ];
+    for (const [patch, overlap] of cases) {
+      let progress = 0;
+      let windows = 0;
+      const sw = await slidingWindowLogits(x, shape, patch, run, { overlap, onProgress: (d, t) => { progress = d; windows = t; } });
+      const expected = [0, 1, 2].map((a) => windowStarts(Math.max(shape[a], patch[a]), patch[a], scanInterval(Math.max(shape[a], patch[a]), patch[a], overlap)).length).reduce((p, q) => p * q);
+      assert.equal(windows, expected);
+      assert.equal(progress, windows);
+      assert.equal(sw.channels, 3);
+      assert.equal(sw.data.length, 3 * n);
+      let maxDiff = 0;
+      for (let v = 0; v < 3 * n; v++) maxDiff = Math.max(maxDiff, Math.abs(sw.data[v] - whole.data[v]));
+      assert.ok(maxDiff < 1e-5, `patch ${patch} overlap ${overlap}: max |logit difference| ${maxDiff}`);
+      assert.deepEqual(argmaxChannels(sw, n), wholeClasses, `patch ${patch} overlap ${overlap}: classes differ`);
+    }
+  } finally {
+    await model.close();
+  }
+});
+
+function image(dims: GridDims, spacing: number[], seed = 3): ImageVolume {
+  return { dims, affine: axisAlignedAffine(spacing, [-10, 20, 5]), data: noise(dims[0] * dims[1] * dims[2], seed) };
+}
+
+test('predictClasses: kji and ijk orders, whole and windowed, all give the same classes on the image grid', async () => {
+  const img = image([9, 7, 5], [1, 1, 2]);
+  const results: Uint8Array[] = [];
+  for (const extra of [{}, { spatialOrder: 'ijk' }, { patchSize: [4, 4, 4] }, { patchSize: [4, 8, 3], spatialOrder: 'ijk', overlap: 0.25 }]) {
+    const model = await loadModel(withCard('pointwise.onnx', { ...baseCard(), ...extra }), { threads: 1 });
+    try {
+      const pred = await predictClasses(model, img, 'CT');
+      assert.deepEqual(pred.dims, img.dims);
+      assert.deepEqual(pred.affine, img.affine);
+      results.push(pred.data as Uint8Array);
+    } finally {
+      await model.close();
+    }
+  }
+  const byHand = Uint8Array.from(img.data, (x) => { const l = pointwise(x); return l.indexOf(Math.max(...l)); });
+  for (const r of results) assert.deepEqual(r, byHand);
+});
+
+test('predictClasses with card.spacing: runs on the regridded image, classes come back on the image grid', async () => {
+  // smooth ramp, so resampling to a coarser grid and back changes little
+  const dims: GridDims = [20, 16, 6];
+  const img: ImageVolume = { dims, affine: axisAlignedAffine([1, 1, 2], [0, 0, 0]), data: new Float32Array(20 * 16 * 6) };
+  for (let v = 0; v < img.data.length; v++) img.data[v] = ((v % 20) / 19) * 6 - 3;
+  const same = await loadModel(withCard('pointwise.onnx', { ...baseCard(), spacing: [1, 1, 2] }));
+  const coarse = await loadModel(withCard('pointwise.onnx', { ...baseCard(), spacing: [2, 2, 2], patchSize: [4, 4, 4] }));
+  try {
+    const byHand = Uint8Array.from(img.data, (x) => { const l = pointwise(x); return l.indexOf(Math.max(...l)); });
+    const a = await predictClasses(same, img, null);
+    assert.deepEqual(a.data, byHand, 'spacing equal to the image\'s: identical to running on the image');
+    const b = await predictClasses(coarse, img, null);
+    assert.deepEqual(b.dims, dims);
+    assert.deepEqual(b.affine, img.affine);
+    let agree = 0;
+    for (let v = 0; v < byHand.length; v++) if (b.data[v] === byHand[v]) agree++;
+    // 2 mm along i: class boundaries move by at most one fine voxel per row
+    assert.ok(agree / byHand.length > 0.85, `agreement ${agree / byHand.length}`);
+  } finally {
+    await same.close();
+    await coarse.close();
+  }
+});
+
+test('predictClasses: labels beyond the output channels, NaN images and cancellation are clear errors', async () => {
+  const img = image([6, 5, 4], [1, 1, 1]);
+  const tooMany = await loadModel(withCard('pointwise.onnx', { ...baseCard(), labels: { '1': 'liver', '5': 'pancreas' } }));
+  await assert.rejects(predictClasses(tooMany, img, 'CT'), /model\.onnx: the model outputs 3 channels \(classes 0\.\.2\) but the card's labels name class 5/);
+  await tooMany.close();
+  const model = await loadModel(withCard('pointwise.onnx', { ...baseCard(), patchSize: [2, 2, 2] }));
+  try {
+    const nan: ImageVolume = { ...img, data: img.data.slice() };
+    nan.data[3] = NaN;
+    await assert.rejects(predictClasses(model, nan, 'PET'), /image has 1 non-finite voxel/);
+    const ctl = new AbortController();
+    let calls = 0;
+    await assert.rejects(predictClasses(model, img, 'PET', { signal: ctl.signal, onProgress: (d) => { calls++; if (d === 2) ctl.abort(); } }), (e: Error) => e.name === 'AbortError');
+    assert.equal(calls, 3, 'stopped after the window during which it was cancelled');
+  } finally {
+    await model.close();
+  }
+});
