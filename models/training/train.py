@@ -184,6 +184,9 @@ def train(args):
             data.append((x, y, idx, float(x.min()), f"{s}/{study}/{img}"))
     print(f"loaded {len(data)} volumes in {time.time() - t0:.0f} s; ct mean/std {ct_mean}/{ct_std}", flush=True)
     net = UNet3D()
+    if args.init:
+        net.load_state_dict(torch.load(args.init))
+        print("initialized from", args.init, flush=True)
     print("parameters", sum(p.numel() for p in net.parameters()), flush=True)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-5)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.iters, pct_start=0.05)
@@ -193,7 +196,7 @@ def train(args):
         xs, ys = [], []
         for _ in range(args.batch):
             x, y, idx, fill, _ = data[rng.integers(len(data))]
-            if rng.random() < 0.7:
+            if rng.random() < args.organ_frac:
                 cands = [c for c in range(len(idx)) if len(idx[c])]
                 c = cands[rng.integers(len(cands))]
                 center = idx[c][rng.integers(len(idx[c]))] + rng.integers(-size[0] // 4, size[0] // 4 + 1, 3)
@@ -223,13 +226,20 @@ def train(args):
                   f"{time.time() - t0:.0f}s", flush=True)
     net.eval()
     torch.save(net.state_dict(), f"/tmp/{name}.pt")
+    torch.save(net.state_dict(), f"/tmp/{name}.it{args.iters}.{'init' if args.init else 'scratch'}.pt")
     export(net, args.out + ".onnx")
+    previous = None
+    if args.init and os.path.exists(args.out + ".umd.json"):
+        previous = json.load(open(args.out + ".umd.json")).get("training")
     card["training"] = {
         "script": "models/training/train.py", "data": "UMD-mini phantom, 12 subjects, seed 1001 (demo subjects are seed 1)",
         "modalities": "CT" if args.modalities == "ct" else "CT, PET, MRI",
         "iterations": args.iters, "batch": args.batch, "trainPatch": size, "seed": args.seed, "lr": args.lr,
-        "loss": "cross-entropy + soft Dice", "command": " ".join(["/usr/bin/python3"] + sys.argv),
+        "loss": "cross-entropy + soft Dice", "organPatchFraction": args.organ_frac,
+        "command": " ".join(["/usr/bin/python3"] + sys.argv),
     }
+    if previous:
+        card["training"]["initializedFrom"] = previous
     with open(args.out + ".umd.json", "w") as f:
         json.dump(card, f, indent=2)
         f.write("\n")
@@ -334,6 +344,8 @@ def main():
     ap.add_argument("--train-patch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--organ-frac", type=float, default=0.7, help="fraction of patches centred on an organ voxel")
+    ap.add_argument("--init", default="", help="start from these torch weights (a previous stage's /tmp/NAME.pt)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default="models/model")
     ap.add_argument("--model", default="")

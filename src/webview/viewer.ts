@@ -168,7 +168,9 @@ async function load(msg: LoadCaseMessage): Promise<void> {
     const canvas = $<HTMLCanvasElement>('gl');
     post({ type: 'rendered', caseId: msg.caseId, organId: msg.organId, volumes: v.volumes.length, voxels, canvas: { width: canvas.width, height: canvas.height } });
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
+    const message = e instanceof Error ? e.message
+      : e instanceof Event ? `a resource failed to load (${e.type} on ${(e.target as Element | null)?.tagName ?? 'unknown'})`
+      : String(e);
     setStatus(`Could not load the case: ${message}`, true);
     post({ type: 'error', caseId: msg.caseId, message });
   }

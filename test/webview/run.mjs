@@ -22,6 +22,7 @@ const BUNDLE = path.join(ROOT, 'dist/webview/viewer.js');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const LIVER = 5; // TotalSegmentator "total" label of the liver in the real segmentation
 fs.mkdirSync(RESULTS, { recursive: true });
+for (const f of fs.readdirSync(RESULTS)) if (f.startsWith('webview')) fs.rmSync(path.join(RESULTS, f), { force: true });
 
 let passed = 0;
 let failed = 0;

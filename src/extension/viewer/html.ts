@@ -3,13 +3,17 @@
  *
  * Content-Security-Policy, all that NiiVue 0.69 + @vscode-elements need and nothing more:
  *  - default-src 'none'
- *  - script-src 'nonce-…': the one bundled script; no 'unsafe-eval' (NiiVue compiles its GLSL through WebGL,
- *    not JS eval) and no 'wasm-unsafe-eval' (the bundle contains no WebAssembly).
+ *  - script-src 'nonce-…': the one bundled script. No 'unsafe-eval': NiiVue never uses eval/new Function (its
+ *    GLSL is compiled by WebGL, not JS). No 'wasm-unsafe-eval': the bundle does carry emscripten WebAssembly codecs
+ *    (numcodecs blosc / lz4 / zstd, for OME-Zarr) that would need it, but NIfTI volumes never reach them.
  *  - style-src <cspSource>: media/viewer.css. Lit (vscode-elements) uses constructable stylesheets
  *    (adoptedStyleSheets), which CSP does not gate, so no 'unsafe-inline'.
- *  - img-src <cspSource> data: NiiVue decodes its built-in font atlas and colour-bar images from data: URLs.
+ *  - img-src <cspSource> data: NiiVue loads its built-in font atlas from a data: URL (without it: blocked,
+ *    and loading fails; checked by test/webview).
  *  - connect-src <cspSource>: NiiVue fetch()es the volumes from their webview URIs.
  *  - font-src <cspSource>.
+ *  No worker-src/child-src (NiiVue 0.69 starts no workers), no 'unsafe-inline' anywhere; test/webview fails on
+ *  any securitypolicyviolation.
  */
 export interface ViewerHtmlOptions {
   cspSource: string;

@@ -65,7 +65,7 @@ export class CaseViewerPanel implements vscode.Disposable {
     return panel;
   }
 
-  private constructor(readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, private readonly rootsKey: string, private readonly log?: vscode.LogOutputChannel) {
+  private constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri, private readonly rootsKey: string, private readonly log?: vscode.LogOutputChannel) {
     const wv = panel.webview;
     wv.html = renderViewerHtml({
       cspSource: wv.cspSource,

@@ -94,3 +94,31 @@ suite('UMD Lens in a real extension host', () => {
     assert.ok(r.voxels.gt > 0, 'ground-truth organ drawn');
   });
 });
+
+suite('UMD Lens engine process control', () => {
+  test('cancel sends {type:"cancel"} and the engine stops (killed after the grace period at worst)', async function () {
+    this.timeout(120000);
+    const { runEngine } = await import('../../../src/extension/engineClient');
+    const ext = vscode.extensions.getExtension<UmdLensApi>(EXT_ID)!;
+    const api = await ext.activate();
+    const runs = api.runsProvider.runs().filter((r): r is Exclude<typeof r, { error: string }> => !('error' in r));
+    assert.ok(runs.length, 'needs a finished run (dataset root)');
+    const datasetRoot = runs[0].manifest.dataset.root;
+    const ac = new AbortController();
+    const events: string[] = [];
+    const t0 = Date.now();
+    const done = await runEngine({
+      enginePath: path.join(ext.extensionPath, 'dist', 'engine.js'),
+      request: { type: 'evaluate', modelPath: process.env.UMD_TEST_MODEL!, datasetRoot, runsRoot: path.join(api.runsRoot(), '..', 'cancelled-runs') },
+      signal: ac.signal,
+      graceMs: 3000,
+      onEvent: (e) => {
+        events.push(e.type);
+        if (e.type === 'started' || e.type === 'progress') ac.abort();
+      },
+    });
+    console.log(`    engine stopped ${Date.now() - t0} ms after start; events: ${[...new Set(events)].join(', ')}`);
+    assert.strictEqual(done.cancelled, true);
+    assert.ok(Date.now() - t0 < 60000, 'stopped promptly');
+  });
+});
