@@ -89,7 +89,7 @@ def ct_stats(data):
         x = np.clip(x, *CT_WINDOW)
         vals.append(x[x > -500])
     v = np.concatenate(vals)
-    return float(np.round(v.mean(), 2)), float(np.round(v.std(), 2))
+    return round(float(v.mean(dtype=np.float64)), 2), round(float(v.std(dtype=np.float64)), 2)
 
 
 # ---------------------------------------------------------------- network
@@ -329,9 +329,18 @@ def evaluate(args):
     card["reported"] = {"dataset": f"UMD-mini seed 1, {len(subjects(args.data))} subjects (held out)",
                         "metric": "mean Dice over subjects, per organ; 'mean' averages the 13 organs",
                         "dice": res}
+    describe(card)
     with open(card_path, "w") as f:
         json.dump(card, f, indent=2)
         f.write("\n")
+
+
+def describe(card):
+    """Appends the held-out mean Dice per modality to the card's description."""
+    d = card["reported"]["dice"]
+    base = card["description"].split(" Held-out")[0]
+    card["description"] = (base + " Held-out mean Dice on UMD-mini (seed 1): " +
+                           ", ".join(f"{m} {d[m]['mean']:.2f}" for m in d) + ".")
 
 
 def main():

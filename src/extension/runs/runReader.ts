@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Modality } from '../../core/dataset/organs';
+import { listRuns, readRun } from '../../core/runstore/runStore';
 import type { CaseRecord, RunManifest } from '../../core/runstore/schema';
 
 export interface RunInfo {
@@ -15,30 +16,13 @@ export interface RunInfo {
 
 export const MODALITY_ORDER: readonly Modality[] = ['CT', 'PET', 'MRI'];
 
-export function listRunDirs(runsRoot: string): string[] {
-  if (!fs.existsSync(runsRoot)) return [];
-  return fs.readdirSync(runsRoot, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && fs.existsSync(path.join(runsRoot, d.name, 'run.json')))
-    .map((d) => path.join(runsRoot, d.name))
-    .sort()
-    .reverse();
-}
+/** Run directories under a runs root, newest first. */
+export const listRunDirs = listRuns;
 
+/** A run as the tree needs it (the run store's reader keeps every complete line of a run still being written). */
 export function readRunInfo(dir: string): RunInfo {
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunManifest;
-  const records: CaseRecord[] = [];
-  const casesFile = path.join(dir, 'cases.jsonl');
-  if (fs.existsSync(casesFile)) {
-    for (const line of fs.readFileSync(casesFile, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        records.push(JSON.parse(line) as CaseRecord);
-      } catch {
-        // torn last line of a run still being written or interrupted
-      }
-    }
-  }
-  return { dir, manifest, records };
+  const { manifest, cases } = readRun(dir);
+  return { dir, manifest, records: cases };
 }
 
 export function mean(xs: number[]): number | null {
