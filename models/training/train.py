@@ -6,7 +6,7 @@
       /tmp/NAME.pt (torch weights for eval).
   train.py eval --data DIR --model models/NAME [--card models/NAME.umd.json]
       per-modality, per-organ Dice on DIR exactly as the engine feeds the model (see preprocess / sliding_window),
-      writes the figures into the card's "reported" field.
+      writes the figures into the card's "heldOut" field.
 
 Preprocessing follows the model-card contract: resample (trilinear, through the affines) onto a grid of
 `spacing` mm covering the image's field of view (regrid, as src/core/geometry/affine.ts), normalize per
@@ -326,7 +326,7 @@ def evaluate(args):
         res[mod] = {o: round(float(np.mean(v)), 3) for o, v in per.items()}
         res[mod]["mean"] = round(float(np.mean([np.mean(v) for v in per.values()])), 3)
         print(mod, "mean Dice", res[mod]["mean"], {o: res[mod][o] for o in ORGANS}, flush=True)
-    card["reported"] = {"dataset": f"UMD-mini seed 1, {len(subjects(args.data))} subjects (held out)",
+    card["heldOut"] = {"dataset": f"UMD-mini seed 1, {len(subjects(args.data))} subjects (held out)",
                         "metric": "mean Dice over subjects, per organ; 'mean' averages the 13 organs",
                         "dice": res}
     describe(card)
@@ -337,7 +337,7 @@ def evaluate(args):
 
 def describe(card):
     """Appends the held-out mean Dice per modality to the card's description."""
-    d = card["reported"]["dice"]
+    d = card["heldOut"]["dice"]
     base = card["description"].split(" Held-out")[0]
     card["description"] = (base + " Held-out mean Dice on UMD-mini (seed 1): " +
                            ", ".join(f"{m} {d[m]['mean']:.2f}" for m in d) + ".")

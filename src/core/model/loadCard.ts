@@ -49,7 +49,8 @@ export function loadCard(onnxPath: string): LoadedCard {
   return { card, cardPath, warnings };
 }
 
-const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'spacing', 'normalization', 'labels', 'overlap', 'name', 'description'];
+/** `training` and `heldOut` are free-form provenance (how the checkpoint was made, what it scored): kept, not read. */
+const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'spacing', 'normalization', 'labels', 'overlap', 'name', 'description', 'training', 'heldOut'];
 const MODALITY_KEYS: readonly ModalityKey[] = ['ct', 'mri', 'pet', '*'];
 const METHODS: readonly NormalizationMethod[] = ['none', 'minmax', 'zscore', 'clip-zscore'];
 /** Which optional Normalization fields each method reads; the rest are reported as ignored. */
