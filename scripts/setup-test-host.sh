@@ -9,6 +9,11 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 t0=$(date +%s)
 
+# Run under `npm test`, this script inherits the outer npm's npm_config_* / npm_* variables; the
+# nested npm would take npm_config_user_agent ("... node/v20 ...") as its own, and code-server's
+# postinstall reads the Node major from it and refuses to install. Start the nested npm clean.
+while IFS= read -r v; do unset "$v"; done < <(compgen -e | grep -i '^npm_')
+
 need=()
 command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need+=(chromium)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || need+=(libkrb5-dev)
