@@ -22,7 +22,7 @@ const testEntries = fs.existsSync('test')
   : [];
 
 const builds = [
-  { ...node, entryPoints: { cli: 'src/cli/main.ts', engine: 'src/core/engine/main.ts', extension: 'src/extension/extension.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { cli: 'src/cli/main.ts', engine: 'src/core/engine/main.ts', extension: 'src/extension/extension.ts', surfaceWorker: 'src/core/metrics/surfaceWorker.ts' }, outdir: 'dist' },
   {
     bundle: true, platform: 'browser', format: 'iife', target: 'chrome120', sourcemap: true, logLevel: 'warning',
     entryPoints: { viewer: 'src/webview/viewer.ts' }, outdir: 'dist/webview',

@@ -10,7 +10,9 @@ import { parseArgs } from 'node:util';
 import { discoverDataset } from '../src/core/dataset/discover';
 import { resampleNearest } from '../src/core/geometry/resample';
 import { voxelCount } from '../src/core/geometry/affine';
-import { overlapByLabel } from '../src/core/metrics/overlap';
+import { caseMetrics } from '../src/core/metrics/caseMetrics';
+import { makeProtocol } from '../src/core/metrics/protocol';
+import { SurfacePool } from '../src/core/metrics/surfacePool';
 import { loadModel, predictClasses } from '../src/core/model/predict';
 import { readImage, readLabels } from '../src/core/nifti/read';
 import { generatePhantom } from '../src/core/phantom';
@@ -28,6 +30,9 @@ async function main(): Promise<void> {
   const model = await loadModel(path.join(root, 'models', 'umd-mini-ct-only.onnx'), { threads: Number(values.threads) });
   const stages = { read: 0, predict: 0, resample: 0, metrics: 0 };
   let voxels = 0;
+  const pool = new SurfacePool();
+  const protocol = makeProtocol('umd');
+  const organs = [...ds.organs.byId].map(([id, organ]) => ({ id, organ }));
   for (const c of ds.cases) {
     t = process.hrtime.bigint();
     const image = readImage(c.image);
@@ -40,11 +45,12 @@ async function main(): Promise<void> {
     const onLabels = resampleNearest(pred, labels);
     stages.resample += ms(t);
     t = process.hrtime.bigint();
-    overlapByLabel(labels.data, onLabels.data, labels.affine, ds.organs.byId.keys());
+    await caseMetrics(labels, labels.data, onLabels.data, organs, protocol, pool);
     stages.metrics += ms(t);
     voxels += voxelCount(image.dims);
   }
   await model.close();
+  await pool.close();
   const n = ds.cases.length;
   const total = Object.values(stages).reduce((a, b) => a + b, 0);
   console.log(`UMD-mini evaluate benchmark: ${n} cases (${Number(values.subjects)} subjects), ${values.threads} threads, ${os.cpus()[0]?.model ?? 'cpu'}`);

@@ -1,6 +1,7 @@
 /** Settings of UMD Lens and the folders they resolve to. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { isProtocolName, type ProtocolName, type ToleranceOverrides } from '../core/metrics/protocol';
 
 export const SECTION = 'umdLens';
 
@@ -18,6 +19,17 @@ export function configuredDataset(): string | undefined {
   const p = vscode.workspace.getConfiguration(SECTION, folder?.uri).get<string>('datasetPath')?.trim();
   if (!p) return undefined;
   return path.isAbsolute(p) || !folder ? p : path.join(folder.uri.fsPath, p);
+}
+
+/** Metric protocol and NSD tolerance overrides from the settings (validated again by the engine). */
+export function metricSettings(): { protocol: ProtocolName; toleranceMm?: ToleranceOverrides } {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  const cfg = vscode.workspace.getConfiguration(SECTION, folder?.uri);
+  const name = cfg.get<string>('metrics.protocol') ?? 'umd';
+  const protocol: ProtocolName = isProtocolName(name) ? name : 'umd';
+  const tol = cfg.get<number | Record<string, number> | null>('metrics.toleranceMm');
+  const toleranceMm = typeof tol === 'number' ? { '*': tol } : tol && typeof tol === 'object' ? tol : undefined;
+  return { protocol, toleranceMm };
 }
 
 export function miniDatasetDir(context: vscode.ExtensionContext): string {

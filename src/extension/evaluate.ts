@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineEvent } from '../core/engine/protocol';
-import { configuredDataset, miniDatasetDir, runsRoot } from './config';
+import { metricSettings, configuredDataset, miniDatasetDir, runsRoot } from './config';
 import { runEngine } from './engineClient';
 
 export interface EvaluateDeps {
@@ -93,7 +93,7 @@ export class Evaluator {
         try {
           const done = await runEngine({
             enginePath: this.enginePath,
-            request: { type: 'evaluate', modelPath, datasetRoot: dataset, runsRoot: root },
+            request: { type: 'evaluate', modelPath, datasetRoot: dataset, runsRoot: root, ...metricSettings() },
             signal: ac.signal,
             onOutput: (l, s) => (s === 'stderr' ? this.deps.log.warn(`engine: ${l}`) : this.deps.log.info(`engine: ${l}`)),
             onEvent: (e) => {

@@ -62,9 +62,20 @@ test('evaluate: CT-only demo model scores high on CT, lower on PET; bad cases ar
   const petDice = meanOf('PET');
   assert.ok(ctDice > 0.75, `CT mean Dice ${ctDice}`);
   assert.ok(petDice < ctDice - 0.25, `PET mean Dice ${petDice} vs CT ${ctDice}`);
-  const liverGap = res.summary.gaps.find((g) => g.organ === 'liver' && g.pair === 'CT-PET')!;
+  const liverGap = res.summary.gaps.find((g) => g.organ === 'liver' && g.pair === 'CT-PET' && g.metric === 'dice')!;
   assert.equal(liverGap.n, 2, 'sub-bad has a PET score but no CT one: not a pair');
   assert.ok(liverGap.meanDiff > 0.1, `liver CT-PET gap ${liverGap.meanDiff}`);
+  // every scored organ carries the surface metrics of the recorded protocol
+  assert.equal(stored.manifest.protocol.name, 'umd');
+  assert.equal(stored.manifest.protocol.toleranceMm.default, 1);
+  for (const r of good.filter((x) => x.status === 'ok')) {
+    assert.ok(r.nsd! >= 0 && r.nsd! <= 1 && r.hd95! >= 0 && r.hd! >= r.hd95! && r.assd! >= 0 && r.tau_mm === 1, JSON.stringify(r));
+    assert.equal(r.spacing_mm!.length, 3);
+  }
+  for (const r of good.filter((x) => x.status === 'missed')) assert.deepEqual([r.dice, r.nsd, r.hd95], [0, 0, null]);
+  const nsdOf = (m: string) => res.summary.modalities.find((x) => x.modality === m)!.meanNsd!;
+  assert.ok(nsdOf('CT') > nsdOf('PET') + 0.1, `NSD CT ${nsdOf('CT')} vs PET ${nsdOf('PET')}`);
+  assert.ok(res.summary.gaps.some((g) => g.metric === 'nsd' && g.pair === 'CT-PET' && g.organ === 'liver'));
   // predictions on the labels' grid, dataset label ids
   const predFile = path.join(res.runDir, good[0].pred!);
   const pred = readLabels(predFile);
@@ -104,4 +115,31 @@ test('CLI: usage errors exit 2; metrics --json on different grids resamples and 
   assert.equal(out.labels['4'].volume_gt_ml, 1); // 125 voxels of 8 mm^3
   assert.equal(out.labels['5'].status, 'both-empty');
   assert.equal(out.labels['5'].dice, null);
+  // identical surfaces: every distance 0; the protocol is recorded with the scores
+  assert.deepEqual([out.labels['4'].nsd, out.labels['4'].hd95, out.labels['4'].hd, out.labels['4'].assd, out.labels['4'].tau_mm], [1, 0, 0, 0, 1]);
+  assert.deepEqual([out.labels['5'].nsd, out.labels['5'].hd95], [null, null]);
+  assert.equal(out.protocol.name, 'umd');
+  assert.equal(out.protocol.toleranceMm.default, 1);
+  assert.match(out.protocol.emptyRule.missed, /nsd 0, distances null/);
+
+  // the prediction moved by one gt voxel (2 mm) along i: every distance is 0 or 2 mm
+  const shifted = new Uint8Array(10 * 10 * 10);
+  for (let k = 2; k < 7; k++) for (let j = 2; j < 7; j++) for (let i = 3; i < 8; i++) shifted[i + 10 * (j + 10 * k)] = 4;
+  writeNifti(path.join(dir, 'shifted.nii.gz'), { dims: [10, 10, 10], affine: axisAlignedAffine([2, 2, 2], [0.5, 0.5, 0.5]), data: shifted });
+  const run = (...args: string[]) => spawnSync('node', [cli, 'metrics', path.join(dir, 'gt.nii.gz'), path.join(dir, 'shifted.nii.gz'), '--json', ...args], { encoding: 'utf8' });
+  const umd = JSON.parse(run().stdout).labels['4'];
+  const cvpr = JSON.parse(run('--protocol', 'cvpr25').stdout);
+  assert.equal(umd.hd, 2);
+  assert.equal(umd.dice, 0.8);
+  assert.ok(umd.nsd > 0 && umd.nsd < 1, `nsd at 1 mm ${umd.nsd}`);
+  assert.equal(cvpr.protocol.name, 'cvpr25');
+  assert.equal(cvpr.labels['4'].tau_mm, 2);
+  assert.equal(cvpr.labels['4'].nsd, 1, 'every surfel within 2 mm');
+  const tau = JSON.parse(run('--tau', '4=2').stdout);
+  assert.equal(tau.labels['4'].nsd, 1);
+  assert.equal(tau.protocol.custom, true);
+  const badTau = run('--tau', 'liver=abc');
+  assert.equal(badTau.status, 2);
+  assert.match(badTau.stderr, /--tau: "liver=abc"/);
+  assert.equal(run('--protocol', 'msd').status, 2);
 });

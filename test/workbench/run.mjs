@@ -138,13 +138,13 @@ try {
       await page.screenshot({ path: path.join(RESULTS, 'workbench-evaluated.png') });
       log(`  notification: "${(await note.innerText()).replace(/\s+/g, ' ')}"`);
     }],
-    ['UMD Lens container: Runs tree shows run -> CT/PET/MRI (mean Dice) -> 13 organs', async (page) => {
+    ['UMD Lens container: Runs tree shows run -> CT/PET/MRI (mean Dice and NSD) -> 13 organs', async (page) => {
       await openWorkbench(page);
       const side = await openContainer(page);
       const runRow = side.locator('.monaco-list-row', { hasText: path.basename(modelFile, '.onnx') }).first();
       await expand(runRow);
       for (const m of ['CT', 'PET', 'MRI']) {
-        const mr = side.locator('.monaco-list-row', { hasText: new RegExp(`^\\s*${m}\\s*mean Dice \\d\\.\\d{3}`) }).first();
+        const mr = side.locator('.monaco-list-row', { hasText: new RegExp(`^\\s*${m}\\s*mean Dice \\d\\.\\d{3} · NSD \\d\\.\\d{3}`) }).first();
         await mr.waitFor({ timeout: 15000 });
       }
       await expand(side.locator('.monaco-list-row', { hasText: /^\s*CT\s*mean Dice/ }).first());

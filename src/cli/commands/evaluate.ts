@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { evaluateRun, type EvaluateEvent, type EvaluateResult } from '../../core/evaluate/evaluateRun';
-import type { RunSummary } from '../../core/analysis/summary';
+import type { GapMetric, RunSummary } from '../../core/analysis/summary';
+import { isProtocolName, parseToleranceArg, PROTOCOL_NAMES, type ProtocolName } from '../../core/metrics/protocol';
 import { parse, positiveInt } from '../args';
 import { fmt, formatTable } from '../table';
 import { UsageError } from '../usage';
@@ -15,21 +16,29 @@ export function progressPrinter(json: boolean): (e: EvaluateEvent) => void {
   };
 }
 
-/** Organ x modality table of mean Dice with the paired structural-vs-PET gap per organ. */
+/**
+ * Organ x modality table of mean Dice and NSD, with the paired structural-vs-PET gap per organ (Dice and NSD).
+ * NSD columns appear when the run has NSD (runs of format 1 have none).
+ */
 export function summaryTable(summary: RunSummary): string {
   const modalities = summary.modalities.map((m) => m.modality);
   const organs = [...new Set(summary.cells.map((c) => c.organ))];
-  const gapCols = [...new Set(summary.gaps.map((g) => g.pair))];
-  const header = ['organ', ...modalities.map((m) => `${m} Dice`), ...gapCols.map((p) => `${p} gap (n)`)];
+  const hasNsd = summary.cells.some((c) => c.meanNsd !== null);
+  const metrics: GapMetric[] = hasNsd ? ['dice', 'nsd'] : ['dice'];
+  const label = (m: GapMetric) => (m === 'dice' ? 'Dice' : 'NSD');
+  const gapCols = [...new Set(summary.gaps.map((g) => g.pair))].flatMap((pair) => metrics.map((metric) => ({ pair, metric })));
+  const header = ['organ', ...modalities.flatMap((m) => metrics.map((x) => `${m} ${label(x)}`)), ...gapCols.map((c) => `${c.pair} ${label(c.metric)} gap (n)`)];
+  const cell = (organ: string, m: string) => summary.cells.find((c) => c.organ === organ && c.modality === m);
   const rows = organs.map((organ) => [
     organ,
-    ...modalities.map((m) => fmt(summary.cells.find((c) => c.organ === organ && c.modality === m)?.meanDice)),
-    ...gapCols.map((p) => {
-      const g = summary.gaps.find((x) => x.organ === organ && x.pair === p);
+    ...modalities.flatMap((m) => metrics.map((x) => fmt(x === 'dice' ? cell(organ, m)?.meanDice : cell(organ, m)?.meanNsd))),
+    ...gapCols.map(({ pair, metric }) => {
+      const g = summary.gaps.find((x) => x.organ === organ && x.pair === pair && x.metric === metric);
       return g ? `${g.meanDiff >= 0 ? '+' : ''}${g.meanDiff.toFixed(3)} (${g.n})` : '-';
     }),
   ]);
-  rows.push(['mean over organs', ...modalities.map((m) => fmt(summary.modalities.find((x) => x.modality === m)?.meanDice)), ...gapCols.map(() => '')]);
+  const mod = (m: string) => summary.modalities.find((x) => x.modality === m);
+  rows.push(['mean over organs', ...modalities.flatMap((m) => metrics.map((x) => fmt(x === 'dice' ? mod(m)?.meanDice : mod(m)?.meanNsd))), ...gapCols.map(() => '')]);
   return formatTable(header, rows);
 }
 
@@ -39,7 +48,10 @@ export function reportRun(result: EvaluateResult, json: boolean): number {
     process.stdout.write(JSON.stringify({ runDir: result.runDir, summary: result.summary, errors: errors.map((e) => e.error) }, null, 2) + '\n');
   } else {
     process.stdout.write(summaryTable(result.summary) + '\n');
-    process.stdout.write('gap = mean over subjects of (structural Dice - PET Dice) of the same study: positive means PET is worse\n');
+    const p = result.manifest.protocol;
+    const tau = Object.keys(p.toleranceMm.organs).length ? `${p.toleranceMm.default} mm (per-organ overrides in run.json)` : `${p.toleranceMm.default} mm`;
+    process.stdout.write(`NSD: surface Dice at tau = ${tau}, protocol ${p.name}${p.custom ? ' (custom tolerances)' : ''}\n`);
+    process.stdout.write('gap = mean over subjects of (structural score - PET score) of the same study: positive means PET is worse\n');
     if (errors.length) process.stdout.write(`\n${errors.length} case(s) failed:\n${errors.map((e) => `  ${e.error}`).join('\n')}\n`);
     process.stdout.write(`\nRun stored in ${result.runDir}\n`);
   }
@@ -51,6 +63,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     data: { type: 'string' }, out: { type: 'string' }, runs: { type: 'string' }, subjects: { type: 'string' },
     threads: { type: 'string' }, json: { type: 'boolean', default: false },
+    protocol: { type: 'string' }, tau: { type: 'string' }, 'metric-threads': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('evaluate needs exactly one <model.onnx>');
   if (!values.data) throw new UsageError('evaluate needs --data <dataset dir>');
@@ -60,7 +73,25 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     runDir: values.out, runsRoot: values.runs ? path.resolve(values.runs) : undefined,
     subjects: values.subjects?.split(',').map((s) => s.trim()).filter(Boolean),
     threads: positiveInt('threads', values.threads),
+    protocol: protocolArg(values.protocol),
+    toleranceOverrides: [['cli', tauArg(values.tau)]],
+    metricThreads: positiveInt('metric-threads', values['metric-threads']),
     onEvent: progressPrinter(json),
   });
   return reportRun(result, json);
+}
+
+export function protocolArg(v: string | undefined): ProtocolName | undefined {
+  if (v === undefined) return undefined;
+  if (!isProtocolName(v)) throw new UsageError(`--protocol must be one of ${PROTOCOL_NAMES.join(', ')} (got "${v}")`);
+  return v;
+}
+
+export function tauArg(v: string | undefined): Record<string, number> | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return parseToleranceArg(v);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }

@@ -2,39 +2,58 @@ import * as path from 'node:path';
 import { spacingMm } from '../../core/geometry/affine';
 import { resampleNearest } from '../../core/geometry/resample';
 import { readLabels } from '../../core/nifti/read';
-import { countOverlap, scoreOverlap } from '../../core/metrics/overlap';
-import { parse } from '../args';
+import { caseMetrics, type OrganMetrics } from '../../core/metrics/caseMetrics';
+import { scanLabels } from '../../core/metrics/labelScan';
+import { makeProtocol } from '../../core/metrics/protocol';
+import { SurfacePool } from '../../core/metrics/surfacePool';
+import { parse, positiveInt } from '../args';
 import { fmt, formatTable } from '../table';
 import { UsageError } from '../usage';
+import { protocolArg, tauArg } from './evaluate';
 
 /**
- * Scores a prediction against a ground truth. Different grids are allowed: the prediction is resampled to the
- * ground truth's grid by nearest neighbour through the affines, and the output says so.
+ * Scores a prediction against a ground truth: every metric of the protocol per label. Different grids are allowed:
+ * the prediction is resampled to the ground truth's grid by nearest neighbour through the affines, and the output
+ * says so. `--tau` takes label ids as keys here (`--tau 2` or `--tau 1=2,5=1.5`).
  */
 export async function metricsCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { labels: { type: 'string' }, json: { type: 'boolean', default: false } });
+  const { values, positionals } = parse(argv, {
+    labels: { type: 'string' }, json: { type: 'boolean', default: false },
+    tau: { type: 'string' }, protocol: { type: 'string' }, threads: { type: 'string' },
+  });
   if (positionals.length !== 2) throw new UsageError('metrics needs <gt.nii.gz> <pred.nii.gz>');
+  const protocol = makeProtocol(protocolArg(values.protocol) ?? 'umd', [['cli', tauArg(values.tau)]]);
   const gt = readLabels(path.resolve(positionals[0]));
   let pred = readLabels(path.resolve(positionals[1]));
   const sameGrid = gt.dims.every((d, n) => d === pred.dims[n]) && gt.affine.every((v, n) => Math.abs(v - pred.affine[n]) < 1e-4);
   if (!sameGrid) pred = resampleNearest(pred, gt);
-  const counts = countOverlap(gt.data, pred.data);
   let ids: number[];
   if (values.labels) {
     ids = values.labels.split(',').map((s) => Number(s.trim()));
-    if (ids.some((n) => !Number.isInteger(n) || n <= 0)) throw new UsageError(`--labels must be positive integer ids, got "${values.labels}"`);
+    if (ids.some((n) => !Number.isInteger(n) || n <= 0 || n > 65535)) throw new UsageError(`--labels must be positive integer ids, got "${values.labels}"`);
   } else {
-    ids = [...counts.keys()].sort((a, b) => a - b);
+    ids = [...scanLabels(gt.data, pred.data, gt.dims).counts.keys()].sort((a, b) => a - b);
   }
-  const labels: Record<string, ReturnType<typeof scoreOverlap>> = {};
-  for (const id of ids) labels[String(id)] = scoreOverlap(counts.get(id), gt.affine);
+  const pool = new SurfacePool(positiveInt('threads', values.threads));
+  let scores: Map<number, OrganMetrics>;
+  try {
+    scores = await caseMetrics(gt, gt.data, pred.data, ids.map((id) => ({ id })), protocol, pool);
+  } finally {
+    await pool.close();
+  }
+  const labels: Record<string, OrganMetrics> = {};
+  for (const id of ids) labels[String(id)] = scores.get(id)!;
   const grid = { dims: gt.dims, spacing_mm: spacingMm(gt.affine), prediction_resampled: !sameGrid };
   if (values.json) {
-    process.stdout.write(JSON.stringify({ grid, labels }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ protocol, grid, labels }, null, 2) + '\n');
   } else {
     if (!sameGrid) process.stdout.write('prediction resampled to the ground truth grid (nearest neighbour, through the affines)\n');
-    process.stdout.write(formatTable(['label', 'dice', 'gt mL', 'pred mL', 'status'],
-      ids.map((id) => { const s = labels[String(id)]; return [String(id), fmt(s.dice), fmt(s.volume_gt_ml, 1), fmt(s.volume_pred_ml, 1), s.status]; })) + '\n');
+    process.stdout.write(formatTable(['label', 'dice', `nsd`, 'tau mm', 'hd95 mm', 'assd mm', 'gt mL', 'pred mL', 'status'],
+      ids.map((id) => {
+        const s = labels[String(id)];
+        return [String(id), fmt(s.dice), fmt(s.nsd), String(s.tau_mm), fmt(s.hd95, 2), fmt(s.assd, 2), fmt(s.volume_gt_ml, 1), fmt(s.volume_pred_ml, 1), s.status];
+      })) + '\n');
+    process.stdout.write(`protocol ${protocol.name}${protocol.custom ? ' (custom tolerances)' : ''}; distances in mm on the ground truth grid\n`);
   }
   return 0;
 }

@@ -3,6 +3,7 @@
  * child_process.fork). The host sends one EngineRequest; the engine streams EngineEvents and exits.
  */
 import type { RunSummary } from '../analysis/summary';
+import type { ProtocolName, ToleranceOverrides } from '../metrics/protocol';
 
 export interface EvaluateRequest {
   type: 'evaluate';
@@ -13,6 +14,9 @@ export interface EvaluateRequest {
   runsRoot?: string;
   /** Restrict to these subjects (default: all). */
   subjects?: string[];
+  /** Metric protocol (default umd) and NSD tolerance overrides from the host's settings (applied after the card's). */
+  protocol?: ProtocolName;
+  toleranceMm?: ToleranceOverrides;
 }
 
 export interface PhantomRequest {

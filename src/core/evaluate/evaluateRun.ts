@@ -2,7 +2,7 @@
  * The main job: a model on every case of a dataset -> per-organ scores in a run directory.
  *
  * Flow per case: read image -> model classes on the image grid -> dataset label ids -> resampled (nearest,
- * through the affines) onto the study's label grid -> overlap per organ -> records appended to cases.jsonl,
+ * through the affines) onto the study's label grid -> all metrics per organ -> records appended to cases.jsonl,
  * prediction written to pred/. A failing case becomes an `error` record naming the file and the problem; the
  * run goes on. Labels are read once per study and shared by its images.
  */
@@ -10,12 +10,14 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { discoverDataset, type Case, type Dataset } from '../dataset/discover';
-import { voxelToWorld, type Grid } from '../geometry/affine';
+import { spacingMm, voxelToWorld, type Grid } from '../geometry/affine';
 import { resampleNearest } from '../geometry/resample';
 import { readImage, readLabels } from '../nifti/read';
 import type { LabelVolume } from '../nifti/volume';
 import { writeNifti } from '../nifti/write';
-import { overlapByLabel } from '../metrics/overlap';
+import { caseMetrics } from '../metrics/caseMetrics';
+import { makeProtocol, type MetricProtocol, type ProtocolName, type ToleranceOverrides, type ToleranceSource } from '../metrics/protocol';
+import { SurfacePool } from '../metrics/surfacePool';
 import { loadModel, predictClasses, type LoadedModel } from '../model/predict';
 import { summarize, type RunSummary } from '../analysis/summary';
 import { newRunDir, RunWriter } from '../runstore/runStore';
@@ -31,6 +33,11 @@ export interface EvaluateOptions {
   runsRoot?: string;
   subjects?: readonly string[];
   threads?: number;
+  /** Metric protocol to start from (default umd) and tolerance overrides after the card's (settings, CLI). */
+  protocol?: ProtocolName;
+  toleranceOverrides?: Array<[ToleranceSource, ToleranceOverrides | undefined]>;
+  /** Worker threads for the surface metrics of a case's organs (default: the cores available). */
+  metricThreads?: number;
   signal?: AbortSignal;
   onEvent?: (e: EvaluateEvent) => void;
 }
@@ -49,12 +56,6 @@ export interface EvaluateResult {
   cancelled: boolean;
 }
 
-export const PROTOCOL = {
-  name: 'umd-lens-slice',
-  metrics: ['dice', 'volume_gt_ml', 'volume_pred_ml'],
-  emptyRule: 'both empty: dice null (both-empty, excluded from means); gt empty only: dice 0 (false-positive); prediction empty only: dice 0 (missed)',
-  grid: 'ground truth (labels) grid; prediction resampled by nearest neighbour through the affines',
-};
 
 export async function sha256File(file: string): Promise<string> {
   const hash = crypto.createHash('sha256');
@@ -88,6 +89,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
   const modelPath = path.resolve(opts.modelPath);
   const dataset: Dataset = discoverDataset(opts.datasetRoot);
   const model: LoadedModel = await loadModel(modelPath, { threads: opts.threads });
+  let pool: SurfacePool | undefined;
   try {
     for (const w of model.warnings) emit({ type: 'log', level: 'warn', message: w });
     const mapping = mapModelClasses(model.card, dataset.organs);
@@ -97,6 +99,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
     const subjectFilter = opts.subjects ? new Set(opts.subjects) : undefined;
     const cases = dataset.cases.filter((c) => !subjectFilter || subjectFilter.has(c.subject));
     const problems = dataset.problems.filter((p) => !subjectFilter || subjectFilter.has(p.subject));
+    const protocol: MetricProtocol = makeProtocol(opts.protocol ?? 'umd', [['card', model.card.nsdToleranceMm], ...(opts.toleranceOverrides ?? [])]);
     const modelName = path.basename(modelPath).replace(/\.onnx$/i, '');
     const runDir = path.resolve(opts.runDir ?? newRunDir(opts.runsRoot ?? path.join(process.cwd(), '.umd', 'runs'), modelName));
     const manifest: RunManifest = {
@@ -104,7 +107,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
       model: { path: modelPath, sha256: await sha256File(modelPath), name: modelName },
       card: model.card,
       dataset: { root: dataset.root, organs: Object.fromEntries([...dataset.organs.byId].map(([id, n]) => [String(id), n])) },
-      protocol: PROTOCOL,
+      protocol,
       versions: versions(),
       startedAt: new Date().toISOString(),
     };
@@ -115,6 +118,8 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
     let errors = 0;
     let done = 0;
     const organIds = [...dataset.organs.byId.keys()];
+    const organRequests = organIds.map((id) => ({ id, organ: dataset.organs.byId.get(id)! }));
+    pool = new SurfacePool(opts.metricThreads);
 
     const errorRecord = (c: { subject: string; study: Case['study']; modality: Case['modality']; id: string }, image: string, file: string, message: string): CaseRecord => {
       errors++;
@@ -150,7 +155,8 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
         const classes = await predictClasses(model, image, c.modality, { signal: opts.signal });
         const mapped: LabelVolume = { dims: classes.dims, affine: classes.affine, data: applyMapping(classes.data, mapping.lut) };
         const pred = sameGrid(mapped, labels) ? mapped : resampleNearest(mapped, labels);
-        const scores = overlapByLabel(labels.data, pred.data, labels.affine, organIds);
+        const scores = await caseMetrics(labels, labels.data, pred.data, organRequests, protocol, pool);
+        const spacing = spacingMm(labels.affine);
         const predRel = path.join('pred', `${c.id}.nii.gz`);
         writeNifti(path.join(runDir, predRel), pred, `umd-lens prediction ${modelName}`);
         recs = organIds.map((id) => {
@@ -158,6 +164,8 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
           return {
             subject: c.subject, study: c.study, modality: c.modality, organ: dataset.organs.byId.get(id)!, labelId: id,
             dice: s.dice, volume_gt_ml: s.volume_gt_ml, volume_pred_ml: s.volume_pred_ml, status: s.status,
+            iou: s.iou, nsd: s.nsd, hd95: s.hd95, hd: s.hd, assd: s.assd, volume_error_ml: s.volume_error_ml,
+            tp: s.tp, fp: s.fp, fn: s.fn, tau_mm: s.tau_mm, spacing_mm: spacing,
             image: path.relative(dataset.root, c.image), pred: predRel,
           };
         });
@@ -177,6 +185,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
     const organOrder = [...dataset.organs.byId.values()];
     return { runDir, manifest: finished, records, summary: summarize(records, organOrder), cancelled };
   } finally {
+    await pool?.close();
     await model.close();
   }
 }

@@ -34,6 +34,8 @@ export interface ModelCard {
   labels: Record<string, string>;
   /** Sliding-window overlap fraction in [0, 1); default 0.5. */
   overlap?: number;
+  /** NSD tolerance (mm) this model should be scored with, per organ name or "*" for all; overrides the protocol's. */
+  nsdToleranceMm?: Record<string, number>;
   /** Free text shown to users. */
   name?: string;
   description?: string;

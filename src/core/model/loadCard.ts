@@ -50,7 +50,7 @@ export function loadCard(onnxPath: string): LoadedCard {
 }
 
 /** `training` and `heldOut` are free-form provenance (how the checkpoint was made, what it scored): kept, not read. */
-const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'spacing', 'normalization', 'labels', 'overlap', 'name', 'description', 'training', 'heldOut'];
+const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'spacing', 'normalization', 'labels', 'overlap', 'name', 'description', 'training', 'heldOut', 'nsdToleranceMm'];
 const MODALITY_KEYS: readonly ModalityKey[] = ['ct', 'mri', 'pet', '*'];
 const METHODS: readonly NormalizationMethod[] = ['none', 'minmax', 'zscore', 'clip-zscore'];
 /** Which optional Normalization fields each method reads; the rest are reported as ignored. */
@@ -153,6 +153,19 @@ export function validateCard(raw: unknown, file: string): { card: ModelCard; war
   if (raw.overlap !== undefined && patchSize === null && overlap !== undefined) {
     warnings.push(`${name}: overlap is ignored because patchSize is null (whole-volume inference)`);
   }
+  // NSD tolerance: one number for every organ, or {"<organ>": mm, "*": mm}
+  let nsdToleranceMm: Record<string, number> | undefined;
+  const tol = raw.nsdToleranceMm;
+  if (typeof tol === 'number' && Number.isFinite(tol) && tol >= 0) nsdToleranceMm = { '*': tol };
+  else if (isObject(tol)) {
+    nsdToleranceMm = {};
+    for (const [organ, mm] of Object.entries(tol)) {
+      if (typeof mm === 'number' && Number.isFinite(mm) && mm >= 0) nsdToleranceMm[organ] = mm;
+      else errors.push(`nsdToleranceMm.${organ} must be a non-negative number of mm (got ${show(mm)})`);
+    }
+  } else if (tol !== undefined) {
+    errors.push(`nsdToleranceMm must be a number of mm or an object {"<organ>": mm, "*": mm} (got ${show(tol)})`);
+  }
   for (const key of ['name', 'description'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'string') errors.push(`${key} must be a string (got ${show(raw[key])})`);
   }
@@ -169,6 +182,7 @@ export function validateCard(raw: unknown, file: string): { card: ModelCard; war
     labels,
   };
   if (overlap !== undefined) card.overlap = overlap;
+  if (nsdToleranceMm) card.nsdToleranceMm = nsdToleranceMm;
   if (typeof raw.name === 'string') card.name = raw.name;
   if (typeof raw.description === 'string') card.description = raw.description;
   return { card, warnings };

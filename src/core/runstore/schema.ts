@@ -6,8 +6,10 @@
  */
 import type { Modality, Study } from '../dataset/organs';
 import type { ModelCard } from '../model/card';
+import type { MetricProtocol } from '../metrics/protocol';
 
-export const RUN_FORMAT_VERSION = 1;
+/** 2: surface metrics (nsd, hd95, hd, assd) and the full metric protocol. Runs of format 1 still read (those fields absent). */
+export const RUN_FORMAT_VERSION = 2;
 
 export interface RunManifest {
   format: number;
@@ -15,8 +17,8 @@ export interface RunManifest {
   model: { path: string; sha256: string; name: string };
   card: ModelCard;
   dataset: { root: string; organs: Record<string, string> };
-  /** How the scores were computed: metric names, empty-mask rule, grid the metrics are computed on. */
-  protocol: { name: string; metrics: string[]; emptyRule: string; grid: string };
+  /** How the scores were computed: metric definitions, NSD tolerance per organ, empty-mask rule, grid and spacing. */
+  protocol: MetricProtocol;
   versions: { umdLens: string; onnxruntime: string; node: string };
   startedAt: string;
   finishedAt?: string;
@@ -37,6 +39,19 @@ export interface CaseRecord {
   volume_gt_ml: number | null;
   volume_pred_ml: number | null;
   status: CaseStatus;
+  /** Format 2 on (absent in format-1 runs). Distances in mm; nsd at tau_mm; null where not applicable. */
+  iou?: number | null;
+  nsd?: number | null;
+  hd95?: number | null;
+  hd?: number | null;
+  assd?: number | null;
+  volume_error_ml?: number | null;
+  tp?: number;
+  fp?: number;
+  fn?: number;
+  tau_mm?: number;
+  /** Voxel spacing of the ground truth grid the metrics were computed on, mm (i, j, k). */
+  spacing_mm?: [number, number, number];
   /** Image the case was run on, and the prediction written (relative to the run directory). */
   image: string;
   pred?: string;

@@ -46,12 +46,15 @@ export interface OrganStats {
   meanDice: number | null;
   n: number;
   skipped: number;
+  /** Mean NSD at the run's tolerance (null for runs without surface metrics). */
+  meanNsd: number | null;
   cases: CaseRecord[];
 }
 
 export interface ModalityStats {
   modality: Modality;
   meanDice: number | null;
+  meanNsd: number | null;
   organs: OrganStats[];
 }
 
@@ -74,10 +77,12 @@ export function modalityStats(run: RunInfo): ModalityStats[] {
       const cases = mine.filter((r) => r.organ === o.name).sort(worstFirst);
       if (!cases.length) continue;
       const scores = cases.filter((r) => r.dice !== null).map((r) => r.dice as number);
-      organStats.push({ organ: o.name, labelId: cases[0].labelId ?? o.id, meanDice: mean(scores), n: scores.length, skipped: cases.length - scores.length, cases });
+      const nsds = cases.filter((r) => typeof r.nsd === 'number').map((r) => r.nsd as number);
+      organStats.push({ organ: o.name, labelId: cases[0].labelId ?? o.id, meanDice: mean(scores), n: scores.length, skipped: cases.length - scores.length, meanNsd: mean(nsds), cases });
     }
     const organMeans = organStats.map((s) => s.meanDice).filter((d): d is number => d !== null);
-    out.push({ modality, meanDice: mean(organMeans), organs: organStats });
+    const organNsds = organStats.map((s) => s.meanNsd).filter((d): d is number => d !== null);
+    out.push({ modality, meanDice: mean(organMeans), meanNsd: mean(organNsds), organs: organStats });
   }
   return out;
 }

@@ -82,7 +82,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       }
       case 'modality': {
         const item = new vscode.TreeItem(node.stats.modality, C.Collapsed);
-        item.description = `mean Dice ${fmtDice(node.stats.meanDice)} · ${node.stats.organs.length} organs`;
+        item.description = `mean Dice ${fmtDice(node.stats.meanDice)}${node.stats.meanNsd !== null ? ` · NSD ${fmtDice(node.stats.meanNsd)}` : ''} · ${node.stats.organs.length} organs`;
         item.iconPath = new vscode.ThemeIcon(node.stats.modality === 'PET' ? 'pulse' : 'layers');
         item.contextValue = 'umdLens.modality';
         item.id = `mod:${node.run.dir}:${node.stats.modality}`;
@@ -91,7 +91,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       case 'organ': {
         const s = node.stats;
         const item = new vscode.TreeItem(s.organ, C.Collapsed);
-        item.description = `${fmtDice(s.meanDice)} (n=${s.n}${s.skipped ? `, ${s.skipped} unscored` : ''})`;
+        item.description = `Dice ${fmtDice(s.meanDice)}${s.meanNsd !== null ? ` · NSD ${fmtDice(s.meanNsd)}` : ''} (n=${s.n}${s.skipped ? `, ${s.skipped} unscored` : ''})`;
         item.iconPath = new vscode.ThemeIcon('symbol-misc');
         item.contextValue = 'umdLens.organ';
         item.id = `organ:${node.run.dir}:${node.modality.modality}:${s.organ}`;
@@ -100,8 +100,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       case 'case': {
         const r = node.record;
         const item = new vscode.TreeItem(`${r.subject} · ${r.study}`, C.None);
-        item.description = r.dice !== null ? `Dice ${fmtDice(r.dice)}` : r.status;
+        item.description = r.dice !== null ? `Dice ${fmtDice(r.dice)}${typeof r.nsd === 'number' ? ` · NSD ${fmtDice(r.nsd)}` : ''}` : r.status;
         item.tooltip = `${r.study}/${r.subject} ${r.modality} · ${r.organ}: ${r.status}` +
+          (typeof r.hd95 === 'number' ? `\nNSD ${fmtDice(r.nsd)} at ${r.tau_mm} mm, HD95 ${r.hd95.toFixed(1)} mm, ASSD ${r.assd?.toFixed(2)} mm` : '') +
           (r.volume_gt_ml !== null ? `\nGT ${r.volume_gt_ml.toFixed(1)} ml, predicted ${r.volume_pred_ml?.toFixed(1) ?? '—'} ml` : '') +
           (r.error ? `\n${r.error}` : '');
         item.iconPath = new vscode.ThemeIcon(r.status === 'error' ? 'error' : r.dice !== null && r.dice < 0.5 ? 'warning' : 'circle-outline');

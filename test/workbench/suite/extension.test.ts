@@ -66,10 +66,11 @@ suite('UMD Lens in a real extension host', () => {
     const mods = p.getChildren(runNode) as Extract<RunsNode, { kind: 'modality' }>[];
     assert.deepStrictEqual(mods.map((m) => m.stats.modality), ['CT', 'PET', 'MRI']);
     for (const m of mods) {
-      assert.match(String(p.getTreeItem(m).description), /^mean Dice \d\.\d{3}/);
+      assert.match(String(p.getTreeItem(m).description), /^mean Dice \d\.\d{3} · NSD \d\.\d{3} · 13 organs$/);
       const organs = p.getChildren(m) as Extract<RunsNode, { kind: 'organ' }>[];
       assert.deepStrictEqual(organs.map((o) => o.stats.organ), DEFAULT_ORGANS.map((o) => o.name), `${m.stats.modality} organs`);
       for (const o of organs) {
+        if (o.stats.meanNsd !== null) assert.match(String(p.getTreeItem(o).description), /^Dice \d\.\d{3} · NSD \d\.\d{3} \(n=\d+/);
         const cases = p.getChildren(o) as Extract<RunsNode, { kind: 'case' }>[];
         assert.ok(cases.length > 0);
         const d = cases.map((c) => c.record.dice ?? Infinity);

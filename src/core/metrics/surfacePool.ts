@@ -1,0 +1,94 @@
+/**
+ * Worker threads for the surface metrics of one case's organs: each organ is independent, so with several organs
+ * the case uses all cores. Crops are transferred (not copied) to the workers. With one thread, or where the worker
+ * bundle is not found, tasks run inline on the calling thread with the same code.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { SurfaceScores } from './surface';
+import { runSurfaceTask, type SurfaceTask } from './surfaceTask';
+
+const WORKER_FILE = 'surfaceWorker.js';
+
+/** dist/surfaceWorker.js next to the running bundle, or in the package's dist/ when running from out/ (tests, bench). */
+export function findWorkerBundle(from = __dirname): string | undefined {
+  let dir = from;
+  for (let up = 0; up < 6; up++) {
+    for (const candidate of [path.join(dir, WORKER_FILE), path.join(dir, 'dist', WORKER_FILE)]) {
+      if (fs.existsSync(candidate)) return candidate;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return undefined;
+}
+
+interface Pending { resolve: (s: SurfaceScores) => void; reject: (e: Error) => void }
+
+export class SurfacePool {
+  private readonly workers: Worker[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly queue: Array<{ id: number; task: SurfaceTask }> = [];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+
+  /** `threads` defaults to the cores available; 1 (or no worker bundle) means inline. */
+  constructor(threads = os.availableParallelism(), workerFile = findWorkerBundle()) {
+    if (threads <= 1 || !workerFile) return;
+    for (let t = 0; t < threads; t++) {
+      const w = new Worker(workerFile);
+      w.unref();
+      w.on('message', (m: { id: number; scores?: SurfaceScores; error?: string }) => {
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        if (p) m.error !== undefined ? p.reject(new Error(m.error)) : p.resolve(m.scores!);
+        this.idle.push(w);
+        this.pump();
+      });
+      w.on('error', (e) => {
+        for (const p of this.pending.values()) p.reject(e);
+        this.pending.clear();
+      });
+      this.workers.push(w);
+      this.idle.push(w);
+    }
+  }
+
+  /** Threads in use (0 = inline). */
+  get threads(): number {
+    return this.workers.length;
+  }
+
+  run(task: SurfaceTask): Promise<SurfaceScores> {
+    if (this.workers.length === 0) {
+      try {
+        return Promise.resolve(runSurfaceTask(task));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    const id = this.nextId++;
+    return new Promise<SurfaceScores>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.queue.push({ id, task });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.idle.length && this.queue.length) {
+      const w = this.idle.pop()!;
+      const msg = this.queue.shift()!;
+      w.postMessage(msg, [msg.task.pair.gt.buffer as ArrayBuffer, msg.task.pair.pred.buffer as ArrayBuffer]);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0;
+    this.idle.length = 0;
+  }
+}
