@@ -68,6 +68,7 @@ test('evaluate: CT-only demo model scores high on CT, lower on PET; bad cases ar
   // every scored organ carries the surface metrics of the recorded protocol
   assert.equal(stored.manifest.protocol.name, 'umd');
   assert.equal(stored.manifest.protocol.toleranceMm.default, 1);
+  assert.equal(stored.manifest.protocol.toleranceByOrganMm?.pancreas, 1);
   for (const r of good.filter((x) => x.status === 'ok')) {
     assert.ok(r.nsd! >= 0 && r.nsd! <= 1 && r.hd95! >= 0 && r.hd! >= r.hd95! && r.assd! >= 0 && r.tau_mm === 1, JSON.stringify(r));
     assert.equal(r.spacing_mm!.length, 3);

@@ -5,7 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { axisAlignedAffine } from '../../src/core/geometry/affine';
+import { resampleNearest } from '../../src/core/geometry/resample';
+import { readLabels } from '../../src/core/nifti/read';
+import { realDataDir } from '../helpers/realData';
 import { caseMetrics } from '../../src/core/metrics/caseMetrics';
 import { squaredDistanceMm2, type Dims3 } from '../../src/core/metrics/edt';
 import { cropLabel, scanLabels } from '../../src/core/metrics/labelScan';
@@ -165,4 +169,27 @@ test('protocols: umd 1 mm, cvpr25 2 mm, overrides by organ with their source; --
   assert.deepEqual(parseToleranceArg('liver=2, 5=1.5'), { liver: 2, '5': 1.5 });
   assert.throws(() => parseToleranceArg('liver=-1'), /--tau: "liver=-1"/);
   assert.throws(() => makeProtocol('umd', [['card', { liver: Number.NaN }]]), /"liver" from the card/);
+});
+
+test('real STS GTV masks across grids: PET mask on the CT grid is within half a PET voxel; the MR mask is the same contour', async () => {
+  const protocol = makeProtocol('cvpr25');
+  for (const sts of ['STS_002', 'STS_008']) {
+    const dir = path.join(realDataDir(), 'sts-petctmr', sts);
+    const ct = readLabels(path.join(dir, 'CT_mask.nii.gz'));
+    const pet = readLabels(path.join(dir, 'PET_mask.nii.gz'));
+    const mr = readLabels(path.join(dir, 'MR_T1_mask.nii.gz'));
+    const petMm = Math.hypot(pet.affine[0], pet.affine[4], pet.affine[8]);
+    const onCt = async (m: typeof pet) => (await caseMetrics(ct, ct.data, resampleNearest(m, ct).data, [{ id: 1 }], protocol)).get(1)!;
+    const p = await onCt(pet);
+    assert.ok(p.dice! > 0.9 && p.dice! < 0.95, `${sts} PET dice ${p.dice}`);
+    // the PET contour is drawn on 4.7-5.5 mm voxels: boundaries disagree by up to about half a PET voxel
+    assert.ok(p.hd95! > 0 && p.hd95! <= petMm / 2, `${sts} hd95 ${p.hd95} vs PET voxel ${petMm}`);
+    assert.ok(p.hd! <= petMm && p.assd! < 1 && p.nsd! > 0.8 && p.nsd! < 1, JSON.stringify(p));
+    const m = await onCt(mr);
+    assert.deepEqual([m.dice, m.nsd, m.hd95, m.hd, m.assd], [1, 1, 0, 0, 0], `${sts} MR mask`);
+    // ignoring the affines (same voxel index = same place) puts the PET mask centimetres away
+    const byIndex = { ...pet, affine: ct.affine };
+    const wrong = await onCt(byIndex);
+    assert.ok(wrong.hd95 === null || wrong.hd95 > 20, `${sts} index-aligned hd95 ${wrong.hd95}`);
+  }
 });

@@ -67,6 +67,13 @@ test('a valid card passes; unknown keys (top level and nested) are warnings, "$"
   assert.ok(warnings.every((w) => w.startsWith('model.umd.json: ')));
 });
 
+test('nsdToleranceMm: a number applies to every organ, an object per organ', () => {
+  assert.deepEqual(validateCard({ ...baseCard(), nsdToleranceMm: 2 }, 'c.umd.json').card.nsdToleranceMm, { '*': 2 });
+  const { card, warnings } = validateCard({ ...baseCard(), nsdToleranceMm: { liver: 1.5, '*': 1 } }, 'c.umd.json');
+  assert.deepEqual(card.nsdToleranceMm, { liver: 1.5, '*': 1 });
+  assert.deepEqual(warnings, []);
+});
+
 test('card errors name the file and the key path', () => {
   const bad = (patch: Record<string, unknown>, ...want: RegExp[]) => {
     const raw = { ...baseCard(), ...patch };
@@ -94,6 +101,8 @@ test('card errors name the file and the key path', () => {
   bad({ labels: { liver: '1' } }, /labels\.liver: class ids must be integers/);
   bad({ labels: { '1': '' } }, /labels\.1 must be a non-empty organ name/);
   bad({ overlap: 1 }, /overlap must be a number in \[0, 1\)/);
+  bad({ nsdToleranceMm: { liver: '2' } }, /nsdToleranceMm\.liver must be a non-negative number of mm \(got "2"\)/);
+  bad({ nsdToleranceMm: -1 }, /nsdToleranceMm must be a number of mm or an object/);
   // every problem at once
   bad({ spatialOrder: 'xyz', patchSize: 'auto', inputs: {} }, /spatialOrder/, /patchSize/, /inputs\.image/);
 });

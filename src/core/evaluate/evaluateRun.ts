@@ -16,7 +16,7 @@ import { readImage, readLabels } from '../nifti/read';
 import type { LabelVolume } from '../nifti/volume';
 import { writeNifti } from '../nifti/write';
 import { caseMetrics } from '../metrics/caseMetrics';
-import { makeProtocol, type MetricProtocol, type ProtocolName, type ToleranceOverrides, type ToleranceSource } from '../metrics/protocol';
+import { makeProtocol, toleranceFor, type MetricProtocol, type ProtocolName, type ToleranceOverrides, type ToleranceSource } from '../metrics/protocol';
 import { SurfacePool } from '../metrics/surfacePool';
 import { loadModel, predictClasses, type LoadedModel } from '../model/predict';
 import { summarize, type RunSummary } from '../analysis/summary';
@@ -100,6 +100,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
     const cases = dataset.cases.filter((c) => !subjectFilter || subjectFilter.has(c.subject));
     const problems = dataset.problems.filter((p) => !subjectFilter || subjectFilter.has(p.subject));
     const protocol: MetricProtocol = makeProtocol(opts.protocol ?? 'umd', [['card', model.card.nsdToleranceMm], ...(opts.toleranceOverrides ?? [])]);
+    protocol.toleranceByOrganMm = Object.fromEntries([...dataset.organs.byId].map(([id, organ]) => [organ, toleranceFor(protocol, organ, id)]));
     const modelName = path.basename(modelPath).replace(/\.onnx$/i, '');
     const runDir = path.resolve(opts.runDir ?? newRunDir(opts.runsRoot ?? path.join(process.cwd(), '.umd', 'runs'), modelName));
     const manifest: RunManifest = {

@@ -46,6 +46,8 @@ export interface MetricProtocol {
   metrics: typeof METRIC_DEFINITIONS;
   /** NSD tolerance in mm: the default, and every organ that differs, with where its value came from. */
   toleranceMm: { default: number; organs: Record<string, { mm: number; source: ToleranceSource }> };
+  /** The tolerance every organ of the dataset was scored with (set by an evaluation run). */
+  toleranceByOrganMm?: Record<string, number>;
   hdPercentile: 95;
   surface: string;
   emptyRule: typeof EMPTY_RULE;

@@ -53,7 +53,7 @@ export class CaseViewerPanel implements vscode.Disposable {
       type: 'load',
       caseId,
       title: `${record.organ ?? 'all organs'} · ${record.subject} · ${record.study} ${record.modality}`,
-      subtitle: `Dice ${fmtDice(record.dice)} (${record.status}) · ${run.manifest.model?.name ?? path.basename(run.dir)}`,
+      subtitle: `Dice ${fmtDice(record.dice)}${typeof record.nsd === 'number' ? ` · NSD ${fmtDice(record.nsd)} at ${record.tau_mm} mm` : ''}${typeof record.hd95 === 'number' ? ` · HD95 ${record.hd95.toFixed(1)} mm` : ''} (${record.status}) · ${run.manifest.model?.name ?? path.basename(run.dir)}`,
       image: { url: uri(files.image), name: path.basename(files.image) },
       labels: { url: uri(files.labels), name: `${record.study}/${record.subject}/${path.basename(files.labels)}` },
       pred: files.pred ? { url: uri(files.pred), name: path.basename(files.pred) } : undefined,
