@@ -11,7 +11,7 @@ import { resampleNearest } from '../../src/core/geometry/resample';
 import { readLabels } from '../../src/core/nifti/read';
 import { realDataDir } from '../helpers/realData';
 import { caseMetrics } from '../../src/core/metrics/caseMetrics';
-import { squaredDistanceMm2, type Dims3 } from '../../src/core/metrics/edt';
+import { squaredDistanceAtMm2, squaredDistanceMm2, type Dims3 } from '../../src/core/metrics/edt';
 import { cropLabel, scanLabels } from '../../src/core/metrics/labelScan';
 import { pairwiseSum } from '../../src/core/metrics/numpySum';
 import { makeProtocol, parseToleranceArg, toleranceFor } from '../../src/core/metrics/protocol';
@@ -66,6 +66,17 @@ test('exact EDT equals brute force on random features at anisotropic spacing, bi
     assert.equal(d[i + dims[0] * (j + dims[1] * k)], best, `voxel ${i},${j},${k}`);
   }
   assert.ok(squaredDistanceMm2(new Uint8Array(8), [2, 2, 2], s).every((x) => x === Infinity), 'no feature: infinite');
+  // the search at query voxels gives the full transform's values bit for bit
+  const featIdx = Int32Array.from(f.keys()).filter((v) => f[v] === 1);
+  const queries = Int32Array.from({ length: 60 }, () => Math.floor(rand() * f.length));
+  const at = squaredDistanceAtMm2(featIdx, queries, dims, s);
+  queries.forEach((q, x) => assert.equal(at[x], d[q], `query ${q}`));
+  // features in one corner, queries far away: past the work budget the full transform answers, same values
+  const corner = Int32Array.of(0);
+  const far = Int32Array.from({ length: f.length }, (_, v) => v);
+  const all = squaredDistanceAtMm2(corner, far, dims, s);
+  const one = new Uint8Array(f.length); one[0] = 1;
+  assert.deepEqual(all, squaredDistanceMm2(one, dims, s));
 });
 
 test('pairwise sum rounds as numpy.sum does (differs from a running sum)', () => {

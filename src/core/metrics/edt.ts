@@ -91,3 +91,99 @@ function allZero(f: Float64Array, len: number): boolean {
   for (let q = 0; q < len; q++) if (f[q] !== 0) return false;
   return true;
 }
+
+/**
+ * Squared distance (mm^2) from each query voxel to the nearest feature voxel, without transforming the whole grid:
+ * surface distances are only ever read at the other mask's surfels, a small fraction of the box. Pass 1 of the
+ * separable transform (distances along x0 within each row) is exact and cheap; each query then searches the rows
+ * around it outward in x2 and x1, summing ((d0*s0)^2 + (d1*s1)^2) + (d2*s2)^2 in the full transform's order, and
+ * stops once the x1/x2 part alone exceeds the best sum found (rounding is monotone, so pruning on a partial sum never
+ * skips a closer feature). Values equal squaredDistanceMm2's bit for bit. When the surfaces are far apart the search
+ * costs more than the transform; past a work budget it falls back to the full transform.
+ *
+ * `features` and `queries` are voxel indices (x0 fastest), `features` ascending.
+ */
+export function squaredDistanceAtMm2(features: Int32Array, queries: Int32Array, dims: Dims3, spacingMm: SpacingMm): Float64Array {
+  const [n0, n1, n2] = dims;
+  const n = n0 * n1 * n2;
+  const out = new Float64Array(queries.length);
+  if (features.length === 0) return out.fill(Infinity);
+  const f1 = rowDistances(features, n, n0, spacingMm[0]);
+  const s1 = spacingMm[1], s2 = spacingMm[2];
+  const plane = n0 * n1;
+  // Far-apart surfaces make the x1/x2 search long; past this much work, finish the x1 pass over the box instead and
+  // search along x2 only (the transform's pass 2, then pass 3 evaluated at the queries alone).
+  const budget = n;
+  let work = 0;
+  let qi = 0;
+  for (; qi < queries.length && work <= budget; qi++) {
+    const v = queries[qi];
+    const i = v % n0, r = (v - i) / n0, j = r % n1, k = (r - j) / n1;
+    let best = f1[v];
+    for (let t = 0; ; t++) {
+      const dk = t * s2;
+      const dk2 = dk * dk;
+      if (dk2 > best || (k - t < 0 && k + t >= n2)) break;
+      for (let side = 0; side < (t === 0 ? 1 : 2); side++) {
+        const kk = side === 0 ? k - t : k + t;
+        if (kk < 0 || kk >= n2) continue;
+        const base = kk * plane + i;
+        for (let u = 0; ; u++) {
+          const dj = u * s1;
+          const dj2 = dj * dj;
+          if (dj2 + dk2 > best) break;
+          const jl = j - u, jh = j + u;
+          if (jl < 0 && jh >= n1) break;
+          if (jl >= 0) { const c = (f1[base + n0 * jl] + dj2) + dk2; if (c < best) best = c; }
+          if (u > 0 && jh < n1) { const c = (f1[base + n0 * jh] + dj2) + dk2; if (c < best) best = c; }
+          work++;
+        }
+      }
+    }
+    out[qi] = best;
+  }
+  if (qi === queries.length) return out;
+  const longest = Math.max(n0, n1);
+  const scratch = { f: new Float64Array(longest), out: new Float64Array(longest), v: new Int32Array(longest), z: new Float64Array(longest + 1) };
+  for (let k = 0; k < n2; k++) for (let i = 0; i < n0; i++) pass1d(f1, k * plane + i, n0, n1, s1, scratch);
+  for (; qi < queries.length; qi++) {
+    const v = queries[qi];
+    const k = Math.floor(v / plane);
+    const inPlane = v - k * plane;
+    let best = f1[v];
+    for (let t = 1; ; t++) {
+      const dk = t * s2;
+      const dk2 = dk * dk;
+      if (dk2 > best || (k - t < 0 && k + t >= n2)) break;
+      if (k - t >= 0) { const c = f1[inPlane + (k - t) * plane] + dk2; if (c < best) best = c; }
+      if (k + t < n2) { const c = f1[inPlane + (k + t) * plane] + dk2; if (c < best) best = c; }
+    }
+    out[qi] = best;
+  }
+  return out;
+}
+
+/** Pass 1 along x0 from sorted feature indices: ((q - p) * s0)^2 to the nearest feature on the row, else Infinity. */
+function rowDistances(features: Int32Array, n: number, n0: number, s0: number): Float64Array {
+  const f1 = new Float64Array(n).fill(Infinity);
+  let a = 0;
+  while (a < features.length) {
+    const row = features[a] - (features[a] % n0);
+    let b = a;
+    while (b < features.length && features[b] < row + n0) b++;
+    let prev = -1;
+    for (let x = a; x <= b; x++) {
+      const q = x < b ? features[x] - row : -1;
+      const to = x < b ? q : n0;
+      for (let p = prev + 1; p < to; p++) {
+        let best = Infinity;
+        if (x < b) { const dq = (q - p) * s0; best = dq * dq; }
+        if (prev >= 0) { const dp = (p - prev) * s0; const back = dp * dp; if (back < best) best = back; }
+        f1[row + p] = best;
+      }
+      if (x < b) { f1[row + q] = 0; prev = q; }
+    }
+    a = b;
+  }
+  return f1;
+}

@@ -19,10 +19,12 @@ export interface LabelScan {
 }
 
 const MAX_LABEL = 65535;
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 export function scanLabels(gt: ArrayLike<number>, pred: ArrayLike<number>, dims: Dims3): LabelScan {
   const [n0, n1, n2] = dims;
-  if (gt.length !== n0 * n1 * n2) throw new Error(`label map has ${gt.length} voxels, grid ${dims.join('x')} needs ${n0 * n1 * n2}`);
+  const n = n0 * n1 * n2;
+  if (gt.length !== n) throw new Error(`label map has ${gt.length} voxels, grid ${dims.join('x')} needs ${n}`);
   if (pred.length !== gt.length) throw new Error(`label maps differ in size (${gt.length} vs ${pred.length} voxels)`);
   const size = MAX_LABEL + 1;
   const tp = new Float64Array(size), fp = new Float64Array(size), fn = new Float64Array(size);
@@ -40,18 +42,56 @@ export function scanLabels(gt: ArrayLike<number>, pred: ArrayLike<number>, dims:
     if (j < box[b + 1]) box[b + 1] = j; else if (j > box[b + 4]) box[b + 4] = j;
     if (k < box[b + 2]) box[b + 2] = k; else if (k > box[b + 5]) box[b + 5] = k;
   };
-  let v = 0;
-  for (let k = 0; k < n2; k++) {
-    for (let j = 0; j < n1; j++) {
-      for (let i = 0; i < n0; i++, v++) {
-        const g = gt[v];
-        const p = pred[v];
+  const one = (v: number, i: number, j: number, k: number): void => {
+    const g = gt[v];
+    const p = pred[v];
+    if (g === 0 && p === 0) return;
+    if (g === p) { tp[g]++; touch(g, i, j, k); return; }
+    if (g !== 0) { fn[g]++; touch(g, i, j, k); }
+    if (p !== 0) { fp[p]++; touch(p, i, j, k); }
+  };
+  // Most of a whole-body volume is background in both maps: read 32-bit words (4 or 2 voxels, little-endian) and
+  // skip zero words; only a non-zero word's first voxel index is turned into (i, j, k).
+  const words = wordView(gt, pred);
+  let done = 0;
+  if (words) {
+    const [g32, p32, per] = words;
+    const bits = 32 / per;
+    const lane = (1 << bits) - 1;
+    const repeat = per === 4 ? 0x01010101 : 0x00010001;
+    for (let w = 0; w < g32.length; w++) {
+      const gw = g32[w], pw = p32[w];
+      if ((gw | pw) === 0) continue;
+      const v = w * per;
+      let i = v % n0;
+      const r = (v - i) / n0;
+      let j = r % n1;
+      let k = (r - j) / n1;
+      // inside an organ both maps often hold one label across the word: count it at once
+      if (gw === pw && i + per <= n0) {
+        const l = gw & lane;
+        if (gw === l * repeat) {
+          tp[l] += per;
+          touch(l, i, j, k);
+          touch(l, i + per - 1, j, k);
+          continue;
+        }
+      }
+      for (let x = 0; x < per; x++, i++) {
+        if (i === n0) { i = 0; if (++j === n1) { j = 0; k++; } }
+        const g = (gw >>> (x * bits)) & lane;
+        const p = (pw >>> (x * bits)) & lane;
         if (g === 0 && p === 0) continue;
         if (g === p) { tp[g]++; touch(g, i, j, k); continue; }
         if (g !== 0) { fn[g]++; touch(g, i, j, k); }
         if (p !== 0) { fp[p]++; touch(p, i, j, k); }
       }
     }
+    done = g32.length * per;
+  }
+  for (let v = done; v < n; v++) {
+    const i = v % n0, r = (v - i) / n0, j = r % n1;
+    one(v, i, j, (r - j) / n1);
   }
   const counts = new Map<number, OverlapCounts>();
   const boxes = new Map<number, VoxelBox>();
@@ -62,6 +102,18 @@ export function scanLabels(gt: ArrayLike<number>, pred: ArrayLike<number>, dims:
     boxes.set(l, { lo: [box[b], box[b + 1], box[b + 2]], hi: [box[b + 3], box[b + 4], box[b + 5]] });
   }
   return { counts, boxes };
+}
+
+/** 32-bit views of two uint8 or uint16 maps (voxels per word), when both are aligned typed arrays of one kind. */
+/** Little-endian hosts only (x86, arm64): the byte order the lanes above assume. */
+function wordView(gt: ArrayLike<number>, pred: ArrayLike<number>): [Uint32Array, Uint32Array, number] | undefined {
+  const kind = (a: ArrayLike<number>) => (a instanceof Uint8Array ? 1 : a instanceof Uint16Array ? 2 : 0);
+  const bytes = kind(gt);
+  if (bytes === 0 || kind(pred) !== bytes || !LITTLE_ENDIAN) return undefined;
+  const g = gt as Uint8Array | Uint16Array, p = pred as Uint8Array | Uint16Array;
+  if (g.byteOffset % 4 || p.byteOffset % 4) return undefined;
+  const nWords = Math.floor(g.byteLength / 4);
+  return [new Uint32Array(g.buffer, g.byteOffset, nWords), new Uint32Array(p.buffer, p.byteOffset, nWords), 4 / bytes];
 }
 
 /**

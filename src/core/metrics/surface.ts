@@ -18,7 +18,7 @@
  *                masks, (sum d*a over gt surfels + sum d*a over prediction surfels) / (total gt + prediction area).
  * Both masks must be non-empty: what an empty mask scores is the caller's rule (see caseMetrics).
  */
-import { squaredDistanceMm2, type Dims3, type SpacingMm } from './edt';
+import { squaredDistanceAtMm2, type Dims3, type SpacingMm } from './edt';
 import { pairwiseSum } from './numpySum';
 import { surfelAreaTable } from './surfelAreas';
 
@@ -47,100 +47,112 @@ export interface SurfaceScores {
   surface_pred_mm2: number;
 }
 
+/** The surfels of one mask: corner-grid dims, their corner indices (ascending) and their neighbourhood codes. */
+export interface Surfels {
+  dims: Dims3;
+  index: Int32Array;
+  code: Uint8Array;
+}
+
 /**
- * Code of every voxel corner: corner (p0,p1,p2) of the corner grid sees padded voxels p..p+1 on each axis, and
- * voxel (p0+a, p1+b, p2+c) contributes bit 7-(4a+2b+c) (a along x0), the reference's neighbourhood kernel.
+ * Surfels of a padded mask. Corner (p0,p1,p2) of the corner grid sees padded voxels p..p+1 on each axis, and voxel
+ * (p0+a, p1+b, p2+c) contributes bit 7-(4a+2b+c) (a along x0): the reference's neighbourhood kernel. A corner is a
+ * surfel when its code is neither 0 nor 255. The 4 voxels of one x0 position form a column code shared by the two
+ * corners beside it, so each voxel is read twice instead of eight times, and corner rows whose four voxel rows are
+ * empty are skipped.
  */
-export function cornerCodes(mask: Uint8Array, dims: Dims3): { codes: Uint8Array; dims: Dims3 } {
+export function surfelsOf(mask: Uint8Array, dims: Dims3): Surfels {
   const [n0, n1, n2] = dims;
   const m0 = n0 - 1, m1 = n1 - 1, m2 = n2 - 1;
-  const codes = new Uint8Array(m0 * m1 * m2);
   const s1 = n0, s2 = n0 * n1;
-  let out = 0;
+  const rowHas = new Uint8Array(n1 * n2);
+  for (let r = 0; r < n1 * n2; r++) {
+    for (let v = r * n0, end = v + n0; v < end; v++) if (mask[v]) { rowHas[r] = 1; break; }
+  }
+  let index = new Int32Array(1024);
+  let code = new Uint8Array(1024);
+  let n = 0;
   for (let p2 = 0; p2 < m2; p2++) {
     for (let p1 = 0; p1 < m1; p1++) {
+      const r = p1 + n1 * p2;
+      if (!(rowHas[r] | rowHas[r + 1] | rowHas[r + n1] | rowHas[r + n1 + 1])) continue;
       let at = p2 * s2 + p1 * s1;
-      for (let p0 = 0; p0 < m0; p0++, at++, out++) {
-        codes[out] =
-          (mask[at] << 7) | (mask[at + s2] << 6) | (mask[at + s1] << 5) | (mask[at + s1 + s2] << 4) |
-          (mask[at + 1] << 3) | (mask[at + 1 + s2] << 2) | (mask[at + 1 + s1] << 1) | mask[at + 1 + s1 + s2];
+      let out = p1 * m0 + p2 * m0 * m1;
+      // column code of x0 = at: bits (b,c) = (0,0) (0,1) (1,0) (1,1) -> 3 2 1 0
+      let prev = (mask[at] << 3) | (mask[at + s2] << 2) | (mask[at + s1] << 1) | mask[at + s1 + s2];
+      for (let p0 = 0; p0 < m0; p0++, out++) {
+        at++;
+        const next = (mask[at] << 3) | (mask[at + s2] << 2) | (mask[at + s1] << 1) | mask[at + s1 + s2];
+        const c = (prev << 4) | next;
+        prev = next;
+        if (c === 0 || c === 255) continue;
+        if (n === index.length) {
+          const grownIndex = new Int32Array(n * 2); grownIndex.set(index); index = grownIndex;
+          const grownCode = new Uint8Array(n * 2); grownCode.set(code); code = grownCode;
+        }
+        index[n] = out;
+        code[n++] = c;
       }
     }
   }
-  return { codes, dims: [m0, m1, m2] };
-}
-
-function surfels(codes: Uint8Array): Uint8Array {
-  const border = new Uint8Array(codes.length);
-  for (let v = 0; v < codes.length; v++) border[v] = codes[v] !== 0 && codes[v] !== 255 ? 1 : 0;
-  return border;
+  return { dims: [m0, m1, m2], index: index.subarray(0, n), code: code.subarray(0, n) };
 }
 
 export function surfaceDistances(pair: MaskPair, spacingMm: SpacingMm): SurfaceDistances {
   const areaOf = surfelAreaTable(spacingMm);
-  const g = cornerCodes(pair.gt, pair.dims);
-  const p = cornerCodes(pair.pred, pair.dims);
-  const borderGt = surfels(g.codes);
-  const borderPred = surfels(p.codes);
-  const toGt = squaredDistanceMm2(borderGt, g.dims, spacingMm);
-  const toPred = squaredDistanceMm2(borderPred, g.dims, spacingMm);
-  const [distGtToPredMm, areaGtMm2] = sortedSurfels(borderGt, g.codes, toPred, areaOf);
-  const [distPredToGtMm, areaPredMm2] = sortedSurfels(borderPred, p.codes, toGt, areaOf);
+  const g = surfelsOf(pair.gt, pair.dims);
+  const p = surfelsOf(pair.pred, pair.dims);
+  // distances are read only at the other mask's surfels
+  const gtToPred = squaredDistanceAtMm2(p.index, g.index, g.dims, spacingMm);
+  const predToGt = squaredDistanceAtMm2(g.index, p.index, g.dims, spacingMm);
+  const [distGtToPredMm, areaGtMm2] = sortedSurfels(g.code, gtToPred, areaOf);
+  const [distPredToGtMm, areaPredMm2] = sortedSurfels(p.code, predToGt, areaOf);
   return { distGtToPredMm, areaGtMm2, distPredToGtMm, areaPredMm2 };
 }
 
 /**
- * The surfels of one mask with their distance to the other surface, sorted by (distance, area). Ties in distance
- * are ordered by area, as the reference's sort of (distance, area) tuples does: the cumulative sums that pick a
- * percentile then add in the same order. Surfels are grouped by area value (at most 254 distinct), each group's
- * distances sorted natively, and the groups merged: far faster than sorting pairs with a comparator.
+ * The surfels of one mask with their distance to the other surface, sorted by (distance, area): ties in distance
+ * ordered by area, as the reference's sort of (distance, area) tuples does, so that the cumulative sums that pick
+ * a percentile add in the same order. Areas take few distinct values (one per code class), so a surfel's sort key
+ * is an integer: (rank of its distance among the distinct distances) * (distinct areas) + (rank of its area), and
+ * both sorts are native typed-array sorts.
  */
-function sortedSurfels(border: Uint8Array, codes: Uint8Array, squaredDist: Float64Array, areaOf: Float64Array): [Float64Array, Float64Array] {
+function sortedSurfels(codes: Uint8Array, squaredDist: Float64Array, areaOf: Float64Array): [Float64Array, Float64Array] {
+  const n = codes.length;
   const distinctAreas = [...new Set(Array.from({ length: 254 }, (_, c) => areaOf[c + 1]))].sort((a, b) => a - b);
   const rankOfArea = new Map(distinctAreas.map((a, r) => [a, r]));
   const rankOfCode = new Uint16Array(256);
   for (let c = 1; c < 255; c++) rankOfCode[c] = rankOfArea.get(areaOf[c])!;
+  const nAreas = distinctAreas.length;
 
-  const counts = new Int32Array(distinctAreas.length);
-  for (let v = 0; v < border.length; v++) if (border[v]) counts[rankOfCode[codes[v]]]++;
-  let runs: Run[] = [];
-  const fill = new Int32Array(distinctAreas.length);
-  const groups = Array.from(counts, (n) => new Float64Array(n));
-  for (let v = 0; v < border.length; v++) {
-    if (!border[v]) continue;
-    const r = rankOfCode[codes[v]];
-    groups[r][fill[r]++] = Math.sqrt(squaredDist[v]);
+  const dist = new Float64Array(n);
+  for (let x = 0; x < n; x++) dist[x] = Math.sqrt(squaredDist[x]);
+  const sorted = dist.slice().sort();
+  let nDistinct = 0;
+  for (let x = 0; x < n; x++) if (x === 0 || sorted[x] !== sorted[nDistinct - 1]) sorted[nDistinct++] = sorted[x];
+  const distinct = sorted.subarray(0, nDistinct);
+  const keys = new Float64Array(n);
+  for (let x = 0; x < n; x++) keys[x] = rankOf(distinct, dist[x]) * nAreas + rankOfCode[codes[x]];
+  keys.sort();
+  const outDist = new Float64Array(n);
+  const outArea = new Float64Array(n);
+  for (let x = 0; x < n; x++) {
+    const rank = keys[x] % nAreas;
+    outDist[x] = distinct[(keys[x] - rank) / nAreas];
+    outArea[x] = distinctAreas[rank];
   }
-  groups.forEach((d, r) => {
-    if (d.length === 0) return;
-    d.sort();
-    runs.push({ d, rank: new Uint16Array(d.length).fill(r) });
-  });
-  while (runs.length > 1) {
-    const next: Run[] = [];
-    for (let i = 0; i < runs.length; i += 2) next.push(i + 1 < runs.length ? mergeRuns(runs[i], runs[i + 1]) : runs[i]);
-    runs = next;
-  }
-  const merged = runs[0] ?? { d: new Float64Array(0), rank: new Uint16Array(0) };
-  const area = new Float64Array(merged.d.length);
-  for (let i = 0; i < area.length; i++) area[i] = distinctAreas[merged.rank[i]];
-  return [merged.d, area];
+  return [outDist, outArea];
 }
 
-interface Run { d: Float64Array; rank: Uint16Array }
-
-function mergeRuns(a: Run, b: Run): Run {
-  const n = a.d.length + b.d.length;
-  const d = new Float64Array(n);
-  const rank = new Uint16Array(n);
-  let i = 0, j = 0, o = 0;
-  while (i < a.d.length && j < b.d.length) {
-    if (a.d[i] < b.d[j] || (a.d[i] === b.d[j] && a.rank[i] <= b.rank[j])) { d[o] = a.d[i]; rank[o++] = a.rank[i++]; }
-    else { d[o] = b.d[j]; rank[o++] = b.rank[j++]; }
+/** Index of `value` in the sorted distinct array (present by construction). */
+function rankOf(distinct: Float64Array, value: number): number {
+  let lo = 0, hi = distinct.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (distinct[mid] < value) lo = mid + 1;
+    else hi = mid;
   }
-  while (i < a.d.length) { d[o] = a.d[i]; rank[o++] = a.rank[i++]; }
-  while (j < b.d.length) { d[o] = b.d[j]; rank[o++] = b.rank[j++]; }
-  return { d, rank };
+  return lo;
 }
 
 /** Area-weighted P-th percentile of sorted directed distances (the reference's compute_robust_hausdorff, one side). */

@@ -1,0 +1,361 @@
+/**
+ * Surface metrics on a whole-body case: UMD Lens against a good Python reference (scipy's EDT on bounding-box crops,
+ * bench/reference/surface_metrics_scipy.py) and DeepMind's surface-distance library, same case, same machine.
+ * Prints figures; asserts nothing (the targets of issue #3 are printed next to them).
+ *
+ *   npm run build && node out/bench/metrics.bench.js [--scale 1] [--seed 7] [--threads N] [--tau 1] [--keep]
+ *
+ * The case is generated here: the phantom's anatomy rasterized on a 320 x 320 x 1000 grid of 1.5 mm voxels
+ * (--scale s: round(dims * s) voxels of 1.5 / s mm, the same field of view), its 13 organ labels as the ground truth,
+ * and a deterministic imperfect prediction made from it: per organ a shift of 1-3 voxels, a one-voxel erosion or
+ * dilation and boundary noise; the gallbladder missed; three false-positive blobs (spleen inside the liver, left
+ * kidney on the right kidney, bladder in the stomach), which stretch those organs' boxes as real confusions do.
+ * Both label maps are written as NIfTI to a temporary directory (removed unless --keep).
+ *
+ * UMD Lens is timed in fresh child processes (so that peak RSS is the metrics' own: reading both NIfTI files as the
+ * CLI does, then caseMetrics): once with the worker pool (--threads, default all cores), once with 1 thread plus a
+ * per-stage split. The references run with Debian's /usr/bin/python3 (numpy, scipy, nibabel); DeepMind's library runs
+ * when $UMD_DEEPMIND_SURFACE_DISTANCE names a directory holding its `surface_distance` package. Python's seconds
+ * exclude reading the NIfTI files.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { axisAlignedAffine, spacingMm, type Grid, type GridDims } from '../src/core/geometry/affine';
+import { DEFAULT_ORGANS } from '../src/core/dataset/organs';
+import { caseMetrics, type OrganMetrics } from '../src/core/metrics/caseMetrics';
+import { squaredDistanceAtMm2 } from '../src/core/metrics/edt';
+import { cropLabel, scanLabels } from '../src/core/metrics/labelScan';
+import { makeProtocol } from '../src/core/metrics/protocol';
+import { scoreSurfaces, surfaceDistances, surfelsOf } from '../src/core/metrics/surface';
+import { surfelAreaTable } from '../src/core/metrics/surfelAreas';
+import { SurfacePool } from '../src/core/metrics/surfacePool';
+import { readLabels } from '../src/core/nifti/read';
+import { writeNifti } from '../src/core/nifti/write';
+import { hashSeed, LABEL_OF_TISSUE, makeAnatomy, Rng } from '../src/core/phantom';
+import { rasterize } from '../src/core/phantom/modalities';
+
+const { values } = parseArgs({
+  options: {
+    scale: { type: 'string', default: '1' },
+    seed: { type: 'string', default: '7' },
+    threads: { type: 'string', default: String(os.availableParallelism()) },
+    tau: { type: 'string', default: '1' },
+    keep: { type: 'boolean', default: false },
+    child: { type: 'string' }, // internal: "<gt>,<pred>,<threads>,<tau>" -> one timed run, JSON on stdout
+  },
+});
+
+const PYTHON = '/usr/bin/python3';
+const SCIPY_REF = path.resolve(__dirname, '../../bench/reference/surface_metrics_scipy.py');
+const ORGANS = DEFAULT_ORGANS.map((o) => ({ id: o.id, organ: o.name }));
+const seconds = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;
+const maxRssMb = () => process.resourceUsage().maxRSS / 1024;
+
+// ------------------------------------------------------------------------------------------------ the case
+type Vec3 = [number, number, number];
+
+function wholeBodyGrid(scale: number): Grid {
+  const dims = [Math.round(320 * scale), Math.round(320 * scale), Math.round(1000 * scale)] as unknown as GridDims;
+  const s = 1.5 / scale;
+  // centred on the world origin, where the body's mid-height sits (session z offset below)
+  const origin = [0, 1, 2].map((a) => -(dims[a] * s) / 2 + s / 2) as Vec3;
+  return { dims, affine: axisAlignedAffine([s, s, s], origin) };
+}
+
+function groundTruth(grid: Grid, seed: number): Uint8Array {
+  const anatomy = makeAnatomy(new Rng(hashSeed(seed, 0, 'anatomy')));
+  const codes = rasterize(grid, anatomy, { cos: 1, sin: 0, t: [0, 0, -480] });
+  for (let v = 0; v < codes.length; v++) codes[v] = LABEL_OF_TISSUE[codes[v]];
+  return codes;
+}
+
+interface Box { lo: Vec3; hi: Vec3 }
+
+function boxes(labels: Uint8Array, dims: GridDims): Map<number, Box> {
+  const scan = scanLabels(labels, labels, dims);
+  return new Map([...scan.boxes].map(([l, b]) => [l, { lo: [...b.lo] as Vec3, hi: [...b.hi] as Vec3 }]));
+}
+
+/**
+ * The prediction, deterministic from the seed: per organ (inside its box plus a margin) a shift, a one-voxel
+ * 6-connected erosion or dilation, then boundary noise (each voxel on either side of the boundary flips with
+ * probability 0.2); organs are pasted in id order onto background only. The gallbladder (13) is missed; three
+ * false-positive blobs overwrite whatever is there.
+ */
+function prediction(gt: Uint8Array, dims: GridDims, spacing: number, seed: number): Uint8Array {
+  const [n0, n1, n2] = dims;
+  const rng = new Rng(hashSeed(seed, 'prediction'));
+  const pred = new Uint8Array(gt.length);
+  const gtBoxes = boxes(gt, dims);
+  const margin = 6;
+  for (const { id } of ORGANS) {
+    const b = gtBoxes.get(id);
+    if (!b || id === 13) continue;
+    const lo = b.lo.map((x) => Math.max(0, x - margin)) as Vec3;
+    const hi = [Math.min(n0 - 1, b.hi[0] + margin), Math.min(n1 - 1, b.hi[1] + margin), Math.min(n2 - 1, b.hi[2] + margin)];
+    const d: Vec3 = [hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1];
+    const shift: Vec3 = [rng.nextUint32() % 5 - 2, rng.nextUint32() % 5 - 2, rng.nextUint32() % 7 - 3];
+    if (Math.max(...shift.map(Math.abs)) === 0) shift[0] = 1;
+    const morph = rng.next() < 0.5 ? 'erode' : 'dilate';
+    // the organ's mask in the region, shifted (zero fill)
+    let m: Uint8Array = new Uint8Array(d[0] * d[1] * d[2]);
+    for (let k = 0; k < d[2]; k++) {
+      for (let j = 0; j < d[1]; j++) {
+        for (let i = 0; i < d[0]; i++) {
+          const si = i - shift[0], sj = j - shift[1], sk = k - shift[2];
+          if (si < 0 || sj < 0 || sk < 0 || si >= d[0] || sj >= d[1] || sk >= d[2]) continue;
+          m[i + d[0] * (j + d[1] * k)] = gt[lo[0] + si + n0 * (lo[1] + sj + n1 * (lo[2] + sk))] === id ? 1 : 0;
+        }
+      }
+    }
+    m = morph6(m, d, morph);
+    m = boundaryNoise(m, d, rng, 0.2);
+    for (let k = 0; k < d[2]; k++) {
+      for (let j = 0; j < d[1]; j++) {
+        let v = lo[0] + n0 * (lo[1] + j + n1 * (lo[2] + k));
+        for (let i = 0; i < d[0]; i++, v++) if (m[i + d[0] * (j + d[1] * k)] && pred[v] === 0) pred[v] = id;
+      }
+    }
+  }
+  const centre = (id: number): Vec3 => {
+    const b = gtBoxes.get(id)!;
+    return [0, 1, 2].map((a) => Math.round((b.lo[a] + b.hi[a]) / 2)) as Vec3;
+  };
+  for (const [label, at, radiusMm] of [[2, centre(1), 10], [3, centre(4), 8], [10, centre(11), 6]] as Array<[number, Vec3, number]>) {
+    const r = Math.max(1, Math.round(radiusMm / spacing));
+    for (let k = -r; k <= r; k++) {
+      for (let j = -r; j <= r; j++) {
+        for (let i = -r; i <= r; i++) {
+          if (i * i + j * j + k * k > r * r) continue;
+          const x = at[0] + i, y = at[1] + j, z = at[2] + k;
+          if (x >= 0 && y >= 0 && z >= 0 && x < n0 && y < n1 && z < n2) pred[x + n0 * (y + n1 * z)] = label;
+        }
+      }
+    }
+  }
+  return pred;
+}
+
+function morph6(m: Uint8Array, d: Vec3, kind: 'erode' | 'dilate'): Uint8Array {
+  const out = new Uint8Array(m.length);
+  const s1 = d[0], s2 = d[0] * d[1];
+  let v = 0;
+  for (let k = 0; k < d[2]; k++) {
+    for (let j = 0; j < d[1]; j++) {
+      for (let i = 0; i < d[0]; i++, v++) {
+        const nb = [i > 0 ? m[v - 1] : 0, i < d[0] - 1 ? m[v + 1] : 0, j > 0 ? m[v - s1] : 0, j < d[1] - 1 ? m[v + s1] : 0,
+          k > 0 ? m[v - s2] : 0, k < d[2] - 1 ? m[v + s2] : 0];
+        out[v] = kind === 'erode' ? (m[v] && nb.every(Boolean) ? 1 : 0) : (m[v] || nb.some(Boolean) ? 1 : 0);
+      }
+    }
+  }
+  return out;
+}
+
+function boundaryNoise(m: Uint8Array, d: Vec3, rng: Rng, p: number): Uint8Array {
+  const out = m.slice();
+  const s1 = d[0], s2 = d[0] * d[1];
+  let v = 0;
+  for (let k = 0; k < d[2]; k++) {
+    for (let j = 0; j < d[1]; j++) {
+      for (let i = 0; i < d[0]; i++, v++) {
+        if (i === 0 || j === 0 || k === 0 || i === d[0] - 1 || j === d[1] - 1 || k === d[2] - 1) continue;
+        const x = m[v];
+        if (m[v - 1] !== x || m[v + 1] !== x || m[v - s1] !== x || m[v + s1] !== x || m[v - s2] !== x || m[v + s2] !== x) {
+          if (rng.next() < p) out[v] = 1 - x;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------ our run (child)
+interface ChildResult {
+  threads: number;
+  readSeconds: number;
+  poolStartSeconds: number;
+  metricsSeconds: number;
+  rssAfterReadMb: number;
+  peakRssMb: number;
+  labels: Record<string, OrganMetrics>;
+  stages?: Record<string, number>;
+  crops?: Record<string, string>;
+}
+
+async function child(spec: string): Promise<void> {
+  const [gtFile, predFile, threadsArg, tauArg] = spec.split(',');
+  const threads = Number(threadsArg);
+  let t = process.hrtime.bigint();
+  const gt = readLabels(gtFile);
+  const pred = readLabels(predFile);
+  const readSeconds = seconds(t);
+  const rssAfterReadMb = maxRssMb();
+  const protocol = makeProtocol('umd', [['cli', { '*': Number(tauArg) }]]);
+  t = process.hrtime.bigint();
+  const pool = new SurfacePool(threads);
+  const poolStartSeconds = seconds(t);
+  t = process.hrtime.bigint();
+  const res = await caseMetrics(gt, gt.data, pred.data, ORGANS, protocol, pool);
+  const metricsSeconds = seconds(t);
+  const peakRssMb = maxRssMb();
+  const used = pool.threads || 1;
+  await pool.close();
+  const out: ChildResult = {
+    threads: used, readSeconds, poolStartSeconds, metricsSeconds, rssAfterReadMb, peakRssMb,
+    labels: Object.fromEntries([...res].map(([id, m]) => [String(id), m])),
+  };
+  if (threads === 1) {
+    // the same work again, stage by stage (warm JIT; for the split, not the total)
+    const spacing = spacingMm(gt.affine);
+    const stages = { scan: 0, crops: 0, surfels: 0, distances: 0, 'surfaceDistances (all)': 0, scoreSurfaces: 0 };
+    const crops: Record<string, string> = {};
+    t = process.hrtime.bigint();
+    const scan = scanLabels(gt.data, pred.data, gt.dims);
+    stages.scan = seconds(t);
+    for (const { id } of ORGANS) {
+      if (out.labels[String(id)].status !== 'ok') continue;
+      t = process.hrtime.bigint();
+      const pair = cropLabel(gt.data, pred.data, gt.dims, id, scan.boxes.get(id)!);
+      stages.crops += seconds(t);
+      crops[String(id)] = pair.dims.join('x');
+      t = process.hrtime.bigint();
+      const sg = surfelsOf(pair.gt, pair.dims);
+      const sp = surfelsOf(pair.pred, pair.dims);
+      stages.surfels += seconds(t);
+      const t2 = process.hrtime.bigint();
+      squaredDistanceAtMm2(sp.index, sg.index, sg.dims, spacing);
+      squaredDistanceAtMm2(sg.index, sp.index, sg.dims, spacing);
+      stages.distances += seconds(t2);
+      t = process.hrtime.bigint();
+      const s = surfaceDistances(pair, spacing);
+      stages['surfaceDistances (all)'] += seconds(t);
+      t = process.hrtime.bigint();
+      scoreSurfaces(s, Number(tauArg), 95);
+      stages.scoreSurfaces += seconds(t);
+    }
+    out.stages = stages;
+    out.crops = crops;
+  }
+  process.stdout.write(JSON.stringify(out));
+}
+
+function runChild(gtFile: string, predFile: string, threads: number, tau: number): ChildResult {
+  const r = spawnSync(process.execPath, [__filename, '--child', [gtFile, predFile, threads, tau].join(',')], {
+    encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error(`metrics child (${threads} threads) failed with status ${r.status}`);
+  return JSON.parse(r.stdout) as ChildResult;
+}
+
+// ------------------------------------------------------------------------------------------------ Python
+interface PyLabel { status: string; nsd: number | null; hd95: number | null; hd: number | null; assd: number | null }
+interface PyResult { impl: string; seconds: number; stages_seconds: Record<string, number> | null; peak_rss_mb: number; labels: Record<string, PyLabel> }
+
+function runPython(args: string[]): PyResult | string {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(PYTHON, [SCIPY_REF, ...args, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.error) return `${PYTHON} could not run: ${r.error.message}`;
+  if (r.status !== 0) return `exited with ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
+  const res = JSON.parse(r.stdout) as PyResult;
+  process.stdout.write(`  (${res.impl}: process wall ${seconds(t).toFixed(1)} s including NIfTI reading)\n`);
+  return res;
+}
+
+function maxDiffs(ours: Record<string, OrganMetrics>, ref: Record<string, PyLabel>): { diffs: Record<string, number>; statusMismatch: string[] } {
+  const diffs: Record<string, number> = { nsd: 0, hd95: 0, hd: 0, assd: 0 };
+  const statusMismatch: string[] = [];
+  for (const [id, o] of Object.entries(ours)) {
+    const r = ref[id];
+    if (!r || r.status !== o.status) { statusMismatch.push(`${id}: ${o.status} vs ${r?.status}`); continue; }
+    for (const k of ['nsd', 'hd95', 'hd', 'assd'] as const) {
+      const a = o[k], b = r[k];
+      if (a === null || b === null) { if (a !== b) statusMismatch.push(`${id}.${k}: ${a} vs ${b}`); continue; }
+      diffs[k] = Math.max(diffs[k], Math.abs(a - b));
+    }
+  }
+  return { diffs, statusMismatch };
+}
+
+// ------------------------------------------------------------------------------------------------ main
+const f = (x: number | null, d = 3) => (x === null ? '-' : x.toFixed(d));
+
+async function main(): Promise<void> {
+  const scale = Number(values.scale);
+  const seed = Number(values.seed);
+  const tau = Number(values.tau);
+  const threads = Number(values.threads);
+  const grid = wholeBodyGrid(scale);
+  const spacing = 1.5 / scale;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-metrics-bench-'));
+  console.log(`Surface metrics benchmark: ${grid.dims.join(' x ')} voxels of ${spacing} mm (${(grid.dims[0] * grid.dims[1] * grid.dims[2] / 1e6).toFixed(1)} M), ` +
+    `13 organs, tau ${tau} mm, seed ${seed}; ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
+
+  let t = process.hrtime.bigint();
+  const gt = groundTruth(grid, seed);
+  const tGt = seconds(t);
+  t = process.hrtime.bigint();
+  const pred = prediction(gt, grid.dims, spacing, seed);
+  const tPred = seconds(t);
+  const gtFile = path.join(dir, 'gt.nii'), predFile = path.join(dir, 'pred.nii');
+  writeNifti(gtFile, { ...grid, data: gt }, 'metrics bench ground truth');
+  writeNifti(predFile, { ...grid, data: pred }, 'metrics bench prediction');
+  const areasFile = path.join(dir, 'areas.json');
+  fs.writeFileSync(areasFile, JSON.stringify({ spacing_mm: [spacing, spacing, spacing], areas: Array.from(surfelAreaTable([spacing, spacing, spacing])) }));
+  console.log(`case: ground truth ${tGt.toFixed(1)} s, prediction ${tPred.toFixed(1)} s, written to ${dir}`);
+
+  const many = runChild(gtFile, predFile, threads, tau);
+  const one = runChild(gtFile, predFile, 1, tau);
+
+  console.log('\norgan            gt vox   pred vox  crop (padded)      status          dice    nsd    hd95      hd    assd');
+  for (const { id, organ } of ORGANS) {
+    const m = many.labels[String(id)];
+    console.log(`${String(id).padStart(2)} ${organ.padEnd(13)} ${String(m.tp + m.fn).padStart(8)} ${String(m.tp + m.fp).padStart(9)}  ${(one.crops?.[String(id)] ?? '-').padEnd(17)}  ${m.status.padEnd(14)} ${f(m.dice).padStart(6)} ${f(m.nsd).padStart(6)} ${f(m.hd95, 2).padStart(7)} ${f(m.hd, 2).padStart(7)} ${f(m.assd, 2).padStart(7)}`);
+  }
+  const same = ORGANS.every(({ id }) => JSON.stringify(many.labels[String(id)]) === JSON.stringify(one.labels[String(id)]));
+  console.log(`\nUMD Lens (read ${many.readSeconds.toFixed(2)} s, excluded; RSS after reading both maps ${many.rssAfterReadMb.toFixed(0)} MB)`);
+  console.log(`  ${String(many.threads).padStart(2)} threads: ${many.metricsSeconds.toFixed(3)} s (+ ${many.poolStartSeconds.toFixed(3)} s starting workers), peak RSS ${many.peakRssMb.toFixed(0)} MB`);
+  console.log(`   1 thread : ${one.metricsSeconds.toFixed(3)} s, peak RSS ${one.peakRssMb.toFixed(0)} MB`);
+  console.log(`  scores with ${many.threads} threads and with 1 thread identical: ${same}`);
+  if (one.stages) {
+    console.log('  1-thread split (warm, a second pass):');
+    for (const [k, v] of Object.entries(one.stages)) console.log(`    ${k.padEnd(26)} ${v.toFixed(3)} s`);
+    const s = one.stages;
+    console.log(`    ${'rest of surfaceDistances'.padEnd(26)} ${(s['surfaceDistances (all)'] - s.surfels - s.distances).toFixed(3)} s  (sorting by (distance, area))`);
+  }
+
+  const labels = ORGANS.map((o) => o.id).join(',');
+  const common = [gtFile, predFile, '--tau', String(tau), '--labels', labels, '--spacing', [spacing, spacing, spacing].join(',')];
+  const ours = many.metricsSeconds;
+  const report = (name: string, target: number, r: PyResult | string) => {
+    if (typeof r === 'string') { console.log(`${name}: not run (${r})`); return; }
+    const { diffs, statusMismatch } = maxDiffs(many.labels, r.labels);
+    const speed = r.seconds / ours;
+    console.log(`${name}: ${r.seconds.toFixed(2)} s compute, peak RSS ${r.peak_rss_mb.toFixed(0)} MB` +
+      (r.stages_seconds ? ` (${Object.entries(r.stages_seconds).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})` : ''));
+    console.log(`  speedup of UMD Lens (${many.threads} threads): ${speed.toFixed(1)}x  [target >= ${target}x: ${speed >= target ? 'met' : 'MISSED'}]; ` +
+      `1 thread: ${(r.seconds / one.metricsSeconds).toFixed(1)}x`);
+    console.log(`  max |ours - ${r.impl}|: ${Object.entries(diffs).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}` +
+      (statusMismatch.length ? `; status/null mismatches: ${statusMismatch.join('; ')}` : '; statuses agree'));
+  };
+  console.log('');
+  if (!fs.existsSync(PYTHON)) {
+    console.log(`Python references: not run (${PYTHON} not found)`);
+  } else {
+    report('scipy reference (bench/reference/surface_metrics_scipy.py)', 10, runPython([...common, '--areas-json', areasFile]));
+    const dm = process.env.UMD_DEEPMIND_SURFACE_DISTANCE;
+    if (!dm) console.log('DeepMind surface-distance: not run (set UMD_DEEPMIND_SURFACE_DISTANCE to the directory holding its surface_distance package)');
+    else if (!fs.existsSync(path.join(dm, 'surface_distance'))) console.log(`DeepMind surface-distance: not run (no surface_distance package in ${dm})`);
+    else report('DeepMind surface-distance (full volume per label, as its users call it)', 20, runPython([...common, '--impl', 'deepmind', '--deepmind', dm]));
+  }
+  const peak = Math.max(many.peakRssMb, one.peakRssMb);
+  console.log(`\nUMD Lens peak RSS ${peak.toFixed(0)} MB [target < 1024 MB: ${peak < 1024 ? 'met' : 'MISSED'}]`);
+  if (values.keep) console.log(`kept ${dir}`);
+  else fs.rmSync(dir, { recursive: true, force: true });
+}
+
+if (values.child) child(values.child).catch((e) => { console.error(e); process.exit(1); });
+else main().catch((e) => { console.error(e); process.exit(1); });
