@@ -179,6 +179,8 @@ interface ChildResult {
   readSeconds: number;
   poolStartSeconds: number;
   metricsSeconds: number;
+  /** The same case again on the same (now warm) pool: the per-case cost inside an evaluation run. */
+  warmSeconds: number;
   rssAfterReadMb: number;
   peakRssMb: number;
   labels: Record<string, OrganMetrics>;
@@ -201,11 +203,14 @@ async function child(spec: string): Promise<void> {
   t = process.hrtime.bigint();
   const res = await caseMetrics(gt, gt.data, pred.data, ORGANS, protocol, pool);
   const metricsSeconds = seconds(t);
+  t = process.hrtime.bigint();
+  await caseMetrics(gt, gt.data, pred.data, ORGANS, protocol, pool);
+  const warmSeconds = seconds(t);
   const peakRssMb = maxRssMb();
   const used = pool.threads || 1;
   await pool.close();
   const out: ChildResult = {
-    threads: used, readSeconds, poolStartSeconds, metricsSeconds, rssAfterReadMb, peakRssMb,
+    threads: used, readSeconds, poolStartSeconds, metricsSeconds, warmSeconds, rssAfterReadMb, peakRssMb,
     labels: Object.fromEntries([...res].map(([id, m]) => [String(id), m])),
   };
   if (threads === 1) {
@@ -317,8 +322,8 @@ async function main(): Promise<void> {
   }
   const same = ORGANS.every(({ id }) => JSON.stringify(many.labels[String(id)]) === JSON.stringify(one.labels[String(id)]));
   console.log(`\nUMD Lens (read ${many.readSeconds.toFixed(2)} s, excluded; RSS after reading both maps ${many.rssAfterReadMb.toFixed(0)} MB)`);
-  console.log(`  ${String(many.threads).padStart(2)} threads: ${many.metricsSeconds.toFixed(3)} s (+ ${many.poolStartSeconds.toFixed(3)} s starting workers), peak RSS ${many.peakRssMb.toFixed(0)} MB`);
-  console.log(`   1 thread : ${one.metricsSeconds.toFixed(3)} s, peak RSS ${one.peakRssMb.toFixed(0)} MB`);
+  console.log(`  ${String(many.threads).padStart(2)} threads: ${many.metricsSeconds.toFixed(3)} s in a fresh process (+ ${many.poolStartSeconds.toFixed(3)} s starting workers), ${many.warmSeconds.toFixed(3)} s for the next case on the warm pool; peak RSS ${many.peakRssMb.toFixed(0)} MB`);
+  console.log(`   1 thread : ${one.metricsSeconds.toFixed(3)} s in a fresh process, ${one.warmSeconds.toFixed(3)} s warm; peak RSS ${one.peakRssMb.toFixed(0)} MB`);
   console.log(`  scores with ${many.threads} threads and with 1 thread identical: ${same}`);
   if (one.stages) {
     console.log('  1-thread split (warm, a second pass):');
@@ -336,8 +341,9 @@ async function main(): Promise<void> {
     const speed = r.seconds / ours;
     console.log(`${name}: ${r.seconds.toFixed(2)} s compute, peak RSS ${r.peak_rss_mb.toFixed(0)} MB` +
       (r.stages_seconds ? ` (${Object.entries(r.stages_seconds).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})` : ''));
-    console.log(`  speedup of UMD Lens (${many.threads} threads): ${speed.toFixed(1)}x  [target >= ${target}x: ${speed >= target ? 'met' : 'MISSED'}]; ` +
-      `1 thread: ${(r.seconds / one.metricsSeconds).toFixed(1)}x`);
+    const warm = r.seconds / many.warmSeconds;
+    console.log(`  speedup of UMD Lens (${many.threads} threads): ${speed.toFixed(1)}x in a fresh process [target >= ${target}x: ${speed >= target ? 'met' : 'MISSED'}], ` +
+      `${warm.toFixed(1)}x per case on a warm pool (as inside an evaluation run) [${warm >= target ? 'met' : 'MISSED'}]; 1 thread: ${(r.seconds / one.metricsSeconds).toFixed(1)}x`);
     console.log(`  max |ours - ${r.impl}|: ${Object.entries(diffs).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}` +
       (statusMismatch.length ? `; status/null mismatches: ${statusMismatch.join('; ')}` : '; statuses agree'));
   };

@@ -1,14 +1,13 @@
 /**
- * Worker threads for the surface metrics of one case's organs: each organ is independent, so with several organs
- * the case uses all cores. Crops are transferred (not copied) to the workers. With one thread, or where the worker
- * bundle is not found, tasks run inline on the calling thread with the same code.
+ * Worker threads for one case's metrics: the label scan is split into slabs and each organ is independent, so the
+ * case uses all cores. Label maps are shared with the workers (SharedArrayBuffer), never copied per task. With one
+ * thread, or where the worker bundle is not found, tasks run inline on the calling thread with the same code.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { SurfaceScores } from './surface';
-import { runSurfaceTask, type SurfaceTask } from './surfaceTask';
+import { runTask, type LabelData, type MetricsTask, type TaskResult } from './surfaceTask';
 
 const WORKER_FILE = 'surfaceWorker.js';
 
@@ -26,12 +25,12 @@ export function findWorkerBundle(from = __dirname): string | undefined {
   return undefined;
 }
 
-interface Pending { resolve: (s: SurfaceScores) => void; reject: (e: Error) => void }
+interface Pending { resolve: (r: unknown) => void; reject: (e: Error) => void }
 
 export class SurfacePool {
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
-  private readonly queue: Array<{ id: number; task: SurfaceTask }> = [];
+  private readonly queue: Array<{ id: number; task: MetricsTask }> = [];
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
 
@@ -41,10 +40,10 @@ export class SurfacePool {
     for (let t = 0; t < threads; t++) {
       const w = new Worker(workerFile);
       w.unref();
-      w.on('message', (m: { id: number; scores?: SurfaceScores; error?: string }) => {
+      w.on('message', (m: { id: number; result?: unknown; error?: string }) => {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
-        if (p) m.error !== undefined ? p.reject(new Error(m.error)) : p.resolve(m.scores!);
+        if (p) m.error !== undefined ? p.reject(new Error(m.error)) : p.resolve(m.result);
         this.idle.push(w);
         this.pump();
       });
@@ -62,17 +61,17 @@ export class SurfacePool {
     return this.workers.length;
   }
 
-  run(task: SurfaceTask): Promise<SurfaceScores> {
+  run<T extends MetricsTask>(task: T): Promise<TaskResult<T>> {
     if (this.workers.length === 0) {
       try {
-        return Promise.resolve(runSurfaceTask(task));
+        return Promise.resolve(runTask(task));
       } catch (e) {
         return Promise.reject(e);
       }
     }
     const id = this.nextId++;
-    return new Promise<SurfaceScores>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+    return new Promise<TaskResult<T>>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
       this.queue.push({ id, task });
       this.pump();
     });
@@ -82,8 +81,19 @@ export class SurfacePool {
     while (this.idle.length && this.queue.length) {
       const w = this.idle.pop()!;
       const msg = this.queue.shift()!;
-      w.postMessage(msg, [msg.task.pair.gt.buffer as ArrayBuffer, msg.task.pair.pred.buffer as ArrayBuffer]);
+      w.postMessage(msg);
     }
+  }
+
+  /**
+   * The label map as the workers can see it: itself when it lives in shared memory (readLabels allocates there) or
+   * when running inline, else a copy in a SharedArrayBuffer (one memcpy, instead of one copy per task).
+   */
+  share(data: LabelData): LabelData {
+    if (this.workers.length === 0 || data.buffer instanceof SharedArrayBuffer) return data;
+    const copy = data instanceof Uint8Array ? new Uint8Array(new SharedArrayBuffer(data.byteLength)) : new Uint16Array(new SharedArrayBuffer(data.byteLength));
+    copy.set(data);
+    return copy;
   }
 
   async close(): Promise<void> {

@@ -1,17 +1,48 @@
 /**
- * One organ's surface metrics as a self-contained task: the padded crops, the spacing and the tolerance. The same
- * function runs in a worker thread or inline, so a score does not depend on where it was computed.
+ * The work units of one case's metrics, self-contained so that the same function runs in a worker thread or inline
+ * (a score does not depend on where it was computed):
+ *   scan     counts and boxes of a slab of x2-planes of both label maps
+ *   surface  one organ: crop its box (plus one background voxel) from both maps, then its surface scores
+ * Label maps travel as views of SharedArrayBuffers when workers are used, so nothing is copied per task.
  */
-import type { SpacingMm } from './edt';
-import { scoreSurfaces, surfaceDistances, type MaskPair, type SurfaceScores } from './surface';
+import type { Dims3, SpacingMm } from './edt';
+import { cropLabel, scanLabels, type LabelScan, type VoxelBox } from './labelScan';
+import { scoreSurfaces, surfaceDistances, type SurfaceScores } from './surface';
+
+export type LabelData = Uint8Array | Uint16Array;
+
+export interface ScanTask {
+  kind: 'scan';
+  gt: LabelData;
+  pred: LabelData;
+  dims: Dims3;
+  /** The slab: x2-planes [k0, k1). */
+  k0: number;
+  k1: number;
+}
 
 export interface SurfaceTask {
-  pair: MaskPair;
+  kind: 'surface';
+  gt: LabelData;
+  pred: LabelData;
+  dims: Dims3;
+  label: number;
+  box: VoxelBox;
   spacingMm: SpacingMm;
   toleranceMm: number;
   hdPercentile: number;
 }
 
-export function runSurfaceTask(t: SurfaceTask): SurfaceScores {
-  return scoreSurfaces(surfaceDistances(t.pair, t.spacingMm), t.toleranceMm, t.hdPercentile);
+export type MetricsTask = ScanTask | SurfaceTask;
+export type TaskResult<T extends MetricsTask> = T extends ScanTask ? LabelScan : SurfaceScores;
+
+export function runTask<T extends MetricsTask>(t: T): TaskResult<T> {
+  if (t.kind === 'scan') {
+    const plane = t.dims[0] * t.dims[1];
+    const part = scanLabels(t.gt.subarray(t.k0 * plane, t.k1 * plane), t.pred.subarray(t.k0 * plane, t.k1 * plane), [t.dims[0], t.dims[1], t.k1 - t.k0]);
+    for (const b of part.boxes.values()) { b.lo[2] += t.k0; b.hi[2] += t.k0; }
+    return part as TaskResult<T>;
+  }
+  const pair = cropLabel(t.gt, t.pred, t.dims, t.label, t.box);
+  return scoreSurfaces(surfaceDistances(pair, t.spacingMm), t.toleranceMm, t.hdPercentile) as TaskResult<T>;
 }

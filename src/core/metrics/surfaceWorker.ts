@@ -1,10 +1,10 @@
-/** Worker-thread entry (bundled to dist/surfaceWorker.js): runs surface tasks posted by SurfacePool. */
+/** Worker-thread entry (bundled to dist/surfaceWorker.js): runs the metrics tasks posted by SurfacePool. */
 import { parentPort } from 'node:worker_threads';
-import { runSurfaceTask, type SurfaceTask } from './surfaceTask';
+import { runTask, type MetricsTask } from './surfaceTask';
 
-parentPort?.on('message', (msg: { id: number; task: SurfaceTask }) => {
+parentPort?.on('message', (msg: { id: number; task: MetricsTask }) => {
   try {
-    parentPort!.postMessage({ id: msg.id, scores: runSurfaceTask(msg.task) });
+    parentPort!.postMessage({ id: msg.id, result: runTask(msg.task) });
   } catch (e) {
     parentPort!.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) });
   }

@@ -146,7 +146,8 @@ export function readLabels(file: string): LabelVolume {
     }
     if (x > max) max = x;
   }
-  const data = max < 256 ? new Uint8Array(n) : new Uint16Array(n);
+  // in shared memory: metric worker threads read the label map in place (no copy per case)
+  const data = max < 256 ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint16Array(new SharedArrayBuffer(2 * n));
   for (let v = 0; v < n; v++) data[v] = scaled[v];
   return { dims, affine, data };
 }
