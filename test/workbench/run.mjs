@@ -149,7 +149,7 @@ try {
       }
       await expand(side.locator('.monaco-list-row', { hasText: /^\s*CT\s*mean Dice/ }).first());
       const organs = ['liver', 'spleen', 'left kidney', 'right kidney', 'heart', 'aorta', 'left lung', 'right lung', 'brain', 'bladder', 'stomach', 'pancreas', 'gallbladder'];
-      for (const o of organs) await side.locator('.monaco-list-row[aria-level="3"]', { hasText: new RegExp(`^\\s*${o}\\s*(\\d\\.\\d{3}|—) \\(n=`) }).first().waitFor({ timeout: 15000 });
+      for (const o of organs) await side.locator('.monaco-list-row[aria-level="3"]', { hasText: new RegExp(`^\\s*${o}\\s*Dice (\\d\\.\\d{3}|—) · NSD \\d\\.\\d{3} \\(n=`) }).first().waitFor({ timeout: 15000 });
       await page.screenshot({ path: path.join(RESULTS, 'workbench-tree.png') });
     }],
     ['opening a case shows the viewer webview: NiiVue canvas with drawn overlays (pixel check)', async (page) => {
@@ -161,7 +161,7 @@ try {
       log(`  opening ${best.organ} / ${best.subject} ${best.study} CT (Dice ${best.dice.toFixed(3)})`);
       await expand(side.locator('.monaco-list-row[aria-level="1"]').first());
       await expand(side.locator('.monaco-list-row[aria-level="2"]', { hasText: /^\s*CT\s*mean Dice/ }).first());
-      const organRow = side.locator('.monaco-list-row[aria-level="3"]', { hasText: new RegExp(`^\\s*${best.organ}\\s*(\\d|—)`) }).first();
+      const organRow = side.locator('.monaco-list-row[aria-level="3"]', { hasText: new RegExp(`^\\s*${best.organ}\\s*Dice (\\d|—)`) }).first();
       await organRow.scrollIntoViewIfNeeded();
       await expand(organRow);
       const caseRow = side.locator('.monaco-list-row[aria-level="4"]', { hasText: `${best.subject} · ${best.study}` }).first();
