@@ -40,6 +40,8 @@ test('evaluate: CT-only demo model scores high on CT, lower on PET; bad cases ar
   const stored = readRun(res.runDir);
   assert.equal(stored.manifest.model.sha256, await sha256File(MODEL));
   assert.equal(stored.manifest.card.kind, 'semantic');
+  assert.equal(stored.manifest.cardSource, 'umd.json');
+  assert.deepEqual(stored.manifest.cardFiles, [MODEL.replace(/\.onnx$/, '.umd.json')]);
   assert.ok(stored.manifest.finishedAt);
   assert.equal(stored.manifest.dataset.organs['13'], 'gallbladder');
   // 2 subjects x 4 images + sub-bad PET = 8 good cases (one lost its PET: 7) + sub-bad PET = 8 cases of 13 organs

@@ -12,7 +12,7 @@ import { axisAlignedAffine, type GridDims } from '../../src/core/geometry/affine
 import type { ImageVolume } from '../../src/core/nifti/volume';
 import {
   CardError, gaussianImportanceMap, loadModel, normalize, normalizationFor, predictClasses, scanInterval,
-  slidingWindowLogits, validateCard, wholeVolumeLogits, windowStarts, argmaxChannels, type ModelCard,
+  slidingWindowLogits, slidingWindowClasses, validateCard, wholeVolumeLogits, windowStarts, argmaxChannels, type ModelCard,
 } from '../../src/core/model';
 import type { RunPatch, Shape3 } from '../../src/core/model/slidingWindow';
 import { repoRoot } from '../helpers/realData';
@@ -270,6 +270,8 @@ test('sliding window equals whole-volume inference on a pointwise network (patch
       for (let v = 0; v < 3 * n; v++) maxDiff = Math.max(maxDiff, Math.abs(sw.data[v] - whole.data[v]));
       assert.ok(maxDiff < 1e-5, `patch ${patch} overlap ${overlap}: max |logit difference| ${maxDiff}`);
       assert.deepEqual(argmaxChannels(sw, n), wholeClasses, `patch ${patch} overlap ${overlap}: classes differ`);
+      // the bounded-memory path (a band of slabs) gives the same classes as the full logits, voxel for voxel
+      assert.deepEqual(await slidingWindowClasses(x, shape, patch, run, { overlap }), argmaxChannels(sw, n), `patch ${patch} overlap ${overlap}: banded classes differ`);
     }
   } finally {
     await model.close();
@@ -338,5 +340,57 @@ test('predictClasses: labels beyond the output channels, NaN images and cancella
     assert.equal(calls, 3, 'stopped after the window during which it was cancelled');
   } finally {
     await model.close();
+  }
+});
+
+test('banded sliding window equals a full-volume accumulator bit for bit, with window-dependent logits', async () => {
+  const shape: Shape3 = [13, 9, 11];
+  const n = shape[0] * shape[1] * shape[2];
+  const x = noise(n, 11);
+  // each window's logits depend on the window's content, so overlapping windows disagree and blending matters
+  const run: RunPatch = async (data, dims) => {
+    const m = dims[0] * dims[1] * dims[2];
+    let mean = 0;
+    for (let v = 0; v < m; v++) mean += data[v];
+    mean /= m;
+    const out = new Float32Array(3 * m);
+    for (let c = 0; c < 3; c++) for (let v = 0; v < m; v++) out[c * m + v] = data[v] * (c + 1) + mean * c * 0.37 - c * 0.1;
+    return { data: out, channels: 3 };
+  };
+  for (const [patch, overlap] of [[[5, 4, 6], 0.5], [[4, 9, 3], 0.25], [[7, 3, 11], 0.75], [[16, 4, 5], 0.5]] as [Shape3, number][]) {
+    // the reference: every window added into whole-volume float32 sums, in window order, then divided
+    const full = [0, 1, 2].map((a) => Math.max(shape[a], patch[a])) as unknown as Shape3;
+    const before = [0, 1, 2].map((a) => Math.floor((full[a] - shape[a]) / 2));
+    const img = new Float32Array(full[0] * full[1] * full[2]);
+    for (let a = 0; a < shape[0]; a++) for (let b = 0; b < shape[1]; b++) for (let e = 0; e < shape[2]; e++) {
+      img[((a + before[0]) * full[1] + b + before[1]) * full[2] + e + before[2]] = x[(a * shape[1] + b) * shape[2] + e];
+    }
+    const nf = full[0] * full[1] * full[2];
+    const acc = new Float32Array(3 * nf);
+    const cnt = new Float32Array(nf);
+    const w = gaussianImportanceMap(patch);
+    const starts = [0, 1, 2].map((a) => windowStarts(full[a], patch[a], scanInterval(full[a], patch[a], overlap)));
+    for (const s0 of starts[0]) for (const s1 of starts[1]) for (const s2 of starts[2]) {
+      const win = new Float32Array(patch[0] * patch[1] * patch[2]);
+      let o = 0;
+      for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) for (let e = 0; e < patch[2]; e++) win[o++] = img[((s0 + a) * full[1] + s1 + b) * full[2] + s2 + e];
+      const out = await run(win, patch);
+      for (let c = 0; c < 3; c++) {
+        o = 0;
+        for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) for (let e = 0; e < patch[2]; e++, o++) {
+          acc[c * nf + ((s0 + a) * full[1] + s1 + b) * full[2] + s2 + e] += out.data[c * win.length + o] * w[o];
+        }
+      }
+      o = 0;
+      for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) for (let e = 0; e < patch[2]; e++, o++) cnt[((s0 + a) * full[1] + s1 + b) * full[2] + s2 + e] += w[o];
+    }
+    const expected = new Float32Array(3 * n);
+    for (let c = 0; c < 3; c++) for (let a = 0; a < shape[0]; a++) for (let b = 0; b < shape[1]; b++) for (let e = 0; e < shape[2]; e++) {
+      const f = ((a + before[0]) * full[1] + b + before[1]) * full[2] + e + before[2];
+      expected[c * n + (a * shape[1] + b) * shape[2] + e] = acc[c * nf + f] / cnt[f];
+    }
+    const sw = await slidingWindowLogits(x, shape, patch, run, { overlap });
+    assert.deepEqual(sw.data, expected, `patch ${patch} overlap ${overlap}: logits`);
+    assert.deepEqual(await slidingWindowClasses(x, shape, patch, run, { overlap }), argmaxChannels({ data: expected, channels: 3 }, n));
   }
 });

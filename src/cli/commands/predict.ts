@@ -15,6 +15,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   if (modality !== undefined && !['CT', 'PET', 'MRI'].includes(modality)) throw new UsageError(`--modality must be CT, PET or MRI, got "${values.modality}"`);
   const model = await loadModel(path.resolve(positionals[0]), { threads: positiveInt('threads', values.threads) });
   try {
+    process.stderr.write(`card: ${model.cardSource} (${model.cardFiles.join(', ')})\n`);
     for (const w of model.warnings) process.stderr.write(`warn: ${w}\n`);
     const image = readImage(path.resolve(positionals[1]));
     const classes = await predictClasses(model, image, (modality as Modality | undefined) ?? null);

@@ -91,8 +91,16 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
   const model: LoadedModel = await loadModel(modelPath, { threads: opts.threads });
   let pool: SurfacePool | undefined;
   try {
+    emit({ type: 'log', level: 'info', message: `model card: ${model.cardSource} (${model.cardFiles.join(', ')})` });
     for (const w of model.warnings) emit({ type: 'log', level: 'warn', message: w });
     const mapping = mapModelClasses(model.card, dataset.organs);
+    const renamed = mapping.matches.filter((m) => m.by !== 'name');
+    if (renamed.length) {
+      emit({ type: 'log', level: 'info', message: `model classes scored as dataset organs: ${renamed.map((m) => `${m.modelName} -> ${m.organ} (${m.by})`).join(', ')}` });
+    }
+    if (mapping.excluded.length) {
+      emit({ type: 'log', level: 'info', message: `model classes left unscored by the card's organMap: ${mapping.excluded.join(', ')}` });
+    }
     if (mapping.unmatched.length) {
       emit({ type: 'log', level: 'warn', message: `model organs not in the dataset (not scored): ${mapping.unmatched.join(', ')}` });
     }
@@ -107,6 +115,8 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
       format: RUN_FORMAT_VERSION,
       model: { path: modelPath, sha256: await sha256File(modelPath), name: modelName },
       card: model.card,
+      cardSource: model.cardSource,
+      cardFiles: model.cardFiles,
       dataset: { root: dataset.root, organs: Object.fromEntries([...dataset.organs.byId].map(([id, n]) => [String(id), n])) },
       protocol,
       versions: versions(),

@@ -1,7 +1,11 @@
 /**
- * The model card: how to feed a checkpoint and read its output. Lives beside the model as `<name>.umd.json`.
+ * The model card: how to feed a checkpoint and read its output. Written by hand as `<name>.umd.json` beside the
+ * model, or derived from the files a checkpoint already ships with (see resolveCard.ts for the order).
  * Schema documented in the README ("Model card").
  */
+
+/** Where a card came from; recorded with every run. */
+export type CardSource = 'umd.json' | 'onnx-metadata' | 'nnunet' | 'monai-bundle';
 
 export type NormalizationMethod = 'none' | 'minmax' | 'zscore' | 'clip-zscore';
 
@@ -36,7 +40,22 @@ export interface ModelCard {
   overlap?: number;
   /** NSD tolerance (mm) this model should be scored with, per organ name or "*" for all; overrides the protocol's. */
   nsdToleranceMm?: Record<string, number>;
+  /**
+   * Model organ name (as in `labels`) -> dataset organ name, applied before the synonym table
+   * (organSynonyms.ts); null leaves that class unscored.
+   */
+  organMap?: Record<string, string | null>;
+  /** Scores the model's authors report per organ, kept for comparison with the scores measured here. */
+  reported?: Record<string, ReportedScore>;
   /** Free text shown to users. */
   name?: string;
   description?: string;
+}
+
+/** A score the model's authors report for one organ (Dice and NSD in [0, 1]) and where it is reported. */
+export interface ReportedScore {
+  dice?: number;
+  nsd?: number;
+  /** Paper, table, challenge leaderboard, URL. */
+  source?: string;
 }

@@ -1,7 +1,10 @@
 /** Public API of the model layer: load a checkpoint with its card, predict classes for an image. */
-export type { ModelCard, Normalization, NormalizationMethod, ModalityKey } from './card';
+export type { ModelCard, Normalization, NormalizationMethod, ModalityKey, CardSource, ReportedScore } from './card';
 export { loadModel, predictClasses, normalizationFor, type LoadedModel, type PredictOptions } from './predict';
 export { loadCard, validateCard, cardPathFor, CardError, type LoadedCard } from './loadCard';
+export { resolveCard, ONNX_METADATA_KEY, type ResolvedCard } from './resolveCard';
+export { readOnnxModelInfo, OnnxFormatError, type OnnxModelInfo } from './onnxProto';
+export { ORGAN_SYNONYMS, umdOrganFor } from './organSynonyms';
 export { ModelError } from './session';
 export { normalize, NormalizationError } from './normalize';
-export { slidingWindowLogits, wholeVolumeLogits, argmaxChannels, gaussianImportanceMap, scanInterval, windowStarts } from './slidingWindow';
+export { slidingWindowLogits, slidingWindowClasses, wholeVolumeLogits, argmaxChannels, gaussianImportanceMap, scanInterval, windowStarts } from './slidingWindow';

@@ -1,5 +1,6 @@
 /**
- * Reading and validating the model card `<name>.umd.json` that sits beside `<name>.onnx`.
+ * Reading and validating the model card `<name>.umd.json` that sits beside `<name>.onnx` (and the same schema
+ * when it arrives as the ONNX model's `umd` metadata entry).
  *
  * Every problem is reported at once, each naming the card file and the key path ("normalization.ct.method"),
  * because a card is written by hand and fixing one error per run is slow. Unknown keys are warnings, not
@@ -9,13 +10,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ModalityKey, ModelCard, Normalization, NormalizationMethod } from './card';
+import { CardError, isObject, show, warnUnknownKeys } from './cardJson';
+import { checkOrganMap, checkReported } from './cardOrganKeys';
 
-export class CardError extends Error {
-  constructor(readonly file: string, readonly problems: string[]) {
-    super(problems.length === 1 ? `${file}: ${problems[0]}` : `${file}: invalid model card:\n${problems.map((p) => `  ${path.basename(file)}: ${p}`).join('\n')}`);
-    this.name = 'CardError';
-  }
-}
+export { CardError } from './cardJson';
 
 export interface LoadedCard {
   card: ModelCard;
@@ -50,7 +48,7 @@ export function loadCard(onnxPath: string): LoadedCard {
 }
 
 /** `training` and `heldOut` are free-form provenance (how the checkpoint was made, what it scored): kept, not read. */
-const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'spacing', 'normalization', 'labels', 'overlap', 'name', 'description', 'training', 'heldOut', 'nsdToleranceMm'];
+const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'spacing', 'normalization', 'labels', 'overlap', 'name', 'description', 'training', 'heldOut', 'nsdToleranceMm', 'organMap', 'reported'];
 const MODALITY_KEYS: readonly ModalityKey[] = ['ct', 'mri', 'pet', '*'];
 const METHODS: readonly NormalizationMethod[] = ['none', 'minmax', 'zscore', 'clip-zscore'];
 /** Which optional Normalization fields each method reads; the rest are reported as ignored. */
@@ -61,22 +59,14 @@ const METHOD_FIELDS: Record<NormalizationMethod, readonly string[]> = {
   'clip-zscore': ['lower', 'upper', 'mean', 'std'],
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const show = (v: unknown): string => (v === undefined ? 'missing' : JSON.stringify(v));
-
 /**
  * Checks a parsed card against the ModelCard schema. Throws CardError listing every problem; returns the
- * typed card (a fresh object holding only the known keys) and the warnings.
+ * typed card (a fresh object holding only the known keys) and the warnings, each starting with `name`.
  */
-export function validateCard(raw: unknown, file: string): { card: ModelCard; warnings: string[] } {
+export function validateCard(raw: unknown, file: string, name = path.basename(file)): { card: ModelCard; warnings: string[] } {
   const errors: string[] = [];
   const warnings: string[] = [];
-  const name = path.basename(file);
-  const warnUnknown = (obj: Record<string, unknown>, known: readonly string[], prefix: string) => {
-    for (const k of Object.keys(obj)) {
-      if (!known.includes(k) && !k.startsWith('$')) warnings.push(`${name}: unknown key ${prefix}${k} (ignored)`);
-    }
-  };
+  const warnUnknown = (obj: Record<string, unknown>, known: readonly string[], prefix: string) => warnUnknownKeys(obj, known, prefix, name, warnings);
   if (!isObject(raw)) throw new CardError(file, ['the card must be a JSON object']);
   warnUnknown(raw, TOP_KEYS, '');
 
@@ -166,6 +156,8 @@ export function validateCard(raw: unknown, file: string): { card: ModelCard; war
   } else if (tol !== undefined) {
     errors.push(`nsdToleranceMm must be a number of mm or an object {"<organ>": mm, "*": mm} (got ${show(tol)})`);
   }
+  const organMap = checkOrganMap(raw.organMap, labels, errors, warnings, name);
+  const reported = checkReported(raw.reported, labels, organMap, errors, warnings, name);
   for (const key of ['name', 'description'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'string') errors.push(`${key} must be a string (got ${show(raw[key])})`);
   }
@@ -183,6 +175,8 @@ export function validateCard(raw: unknown, file: string): { card: ModelCard; war
   };
   if (overlap !== undefined) card.overlap = overlap;
   if (nsdToleranceMm) card.nsdToleranceMm = nsdToleranceMm;
+  if (organMap) card.organMap = organMap;
+  if (reported) card.reported = reported;
   if (typeof raw.name === 'string') card.name = raw.name;
   if (typeof raw.description === 'string') card.description = raw.description;
   return { card, warnings };

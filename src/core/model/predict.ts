@@ -12,15 +12,18 @@ import { regrid } from '../geometry/affine';
 import { resampleLinear, resampleNearest } from '../geometry/resample';
 import type { Modality } from '../dataset/organs';
 import type { ImageVolume, LabelVolume } from '../nifti/volume';
-import type { ModalityKey, ModelCard, Normalization } from './card';
-import { loadCard } from './loadCard';
+import type { CardSource, ModalityKey, ModelCard, Normalization } from './card';
+import { resolveCard } from './resolveCard';
 import { normalize } from './normalize';
 import { createSession, declaredSpatialShape, ModelError } from './session';
-import { argmaxChannels, slidingWindowLogits, wholeVolumeLogits, type RunPatch, type Shape3 } from './slidingWindow';
+import { argmaxChannels, slidingWindowClasses, wholeVolumeLogits, type RunPatch, type Shape3 } from './slidingWindow';
 
 export interface LoadedModel {
   path: string;
   card: ModelCard;
+  /** Where the card came from (resolveCard.ts), and the files it was read from; cardPath is the first. */
+  cardSource: CardSource;
+  cardFiles: string[];
   cardPath: string;
   warnings: string[];
   session: ort.InferenceSession;
@@ -33,17 +36,19 @@ export interface PredictOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Reads `<name>.umd.json` beside the model, opens a CPU session and checks the card against the model. */
+/** Resolves the model's card (umd.json, ONNX metadata, nnU-Net, MONAI), opens a CPU session, checks the card against it. */
 export async function loadModel(onnxPath: string, opts: { threads?: number } = {}): Promise<LoadedModel> {
   // checked before the card, whose "not found" would otherwise hide a wrong model path
   if (!fs.existsSync(onnxPath)) throw new ModelError(onnxPath, 'model file not found');
-  const { card, cardPath, warnings } = loadCard(onnxPath);
+  const { card, source, files, warnings } = resolveCard(onnxPath);
   const session = await createSession(onnxPath, card, { threads: opts.threads });
   let closed = false;
   return {
     path: onnxPath,
     card,
-    cardPath,
+    cardSource: source,
+    cardFiles: files,
+    cardPath: files[0],
     warnings,
     session,
     async close() {
@@ -105,16 +110,21 @@ export async function predictClasses(model: LoadedModel, image: ImageVolume, mod
     if (out.type !== 'float32') throw new ModelError(model.path, `output "${card.outputs.logits}" is ${out.type}; expected float32 logits`);
     return { data: out.data as Float32Array, channels: d[1] };
   };
-  const logits = card.patchSize
-    ? await slidingWindowLogits(input, shape, card.patchSize, run, { overlap: card.overlap, signal: opts.signal, onProgress: opts.onProgress })
-    : await wholeVolumeLogits(input, shape, run, opts);
-
   const maxClass = Math.max(0, ...Object.keys(card.labels).map(Number));
-  if (logits.channels <= maxClass) {
-    throw new ModelError(model.path, `the model outputs ${logits.channels} channel${logits.channels === 1 ? '' : 's'} (classes 0..${logits.channels - 1}) but the card's labels name class ${maxClass}`);
-  }
+  let seenChannels = -1;
+  const checkedRun: RunPatch = async (data, dims) => {
+    const out = await run(data, dims);
+    if (seenChannels < 0 && out.channels <= maxClass) {
+      throw new ModelError(model.path, `the model outputs ${out.channels} channel${out.channels === 1 ? '' : 's'} (classes 0..${out.channels - 1}) but the card's labels name class ${maxClass}`);
+    }
+    seenChannels = out.channels;
+    return out;
+  };
   const n = shape[0] * shape[1] * shape[2];
-  const tensorClasses = argmaxChannels(logits, n);
+  // windowed: classes straight from a bounded band of logits, never the whole volume's
+  const tensorClasses = card.patchSize
+    ? await slidingWindowClasses(input, shape, card.patchSize, checkedRun, { overlap: card.overlap, signal: opts.signal, onProgress: opts.onProgress })
+    : argmaxChannels(await wholeVolumeLogits(input, shape, checkedRun, opts), n);
   const classes = kji ? tensorClasses : fromIjk(tensorClasses, work.dims);
   const onWork: LabelVolume = { dims: work.dims, affine: work.affine, data: classes };
   return card.spacing ? resampleNearest(onWork, image) : onWork;

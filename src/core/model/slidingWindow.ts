@@ -124,56 +124,78 @@ function pad(src: Float32Array, shape: Shape3, padded: Shape3, before: Shape3): 
   return out;
 }
 
-/** Sliding-window logits for `input` (shape), MONAI-equivalent as described in this module's header. */
-export async function slidingWindowLogits(input: Float32Array, shape: Shape3, patch: Shape3, run: RunPatch, opts: WindowOptions = {}): Promise<Logits> {
-  const overlap = opts.overlap ?? 0.5;
-  if (!(overlap >= 0 && overlap < 1)) throw new Error(`overlap must be in [0, 1) (got ${overlap})`);
-  const full = [0, 1, 2].map((a) => Math.max(shape[a], patch[a])) as unknown as Shape3;
-  const before = [0, 1, 2].map((a) => Math.floor((full[a] - shape[a]) / 2)) as unknown as Shape3;
-  const padded = full.some((d, a) => d !== shape[a]);
-  const image = padded ? pad(input, shape, full, before) : input;
+/**
+ * Receives the finished slabs (index along d0 of the padded image) in order: the blended logits of one slab,
+ * channel-major [C, full1, full2], already divided by the summed weights (as MONAI divides), and the geometry.
+ */
+interface SlabSink {
+  slab(d0: number, logits: Float32Array, channels: number): void;
+}
 
+/**
+ * Runs every window, accumulating only the band of d0-slabs that windows still overlap: windows are taken in order
+ * of their d0 start, so once the next start is past a slab no later window can touch it, and that slab is divided,
+ * handed to the sink and its memory reused (a ring of `patch[0]` slabs). Memory is bounded by
+ * channels x patch[0] x full1 x full2, not by channels x the whole volume. The per-voxel sums add the windows in
+ * the same order as a whole-volume accumulator would, so the values are identical.
+ */
+async function runWindows(image: Float32Array, full: Shape3, patch: Shape3, overlap: number, run: RunPatch, sink: SlabSink, opts: WindowOptions): Promise<void> {
   const starts = [0, 1, 2].map((a) => windowStarts(full[a], patch[a], scanInterval(full[a], patch[a], overlap)));
   const total = starts[0].length * starts[1].length * starts[2].length;
   const weights = gaussianImportanceMap(patch);
-  const nFull = full[0] * full[1] * full[2];
+  const plane = full[1] * full[2];
+  const ring = patch[0];
   const nPatch = patch[0] * patch[1] * patch[2];
-  const count = new Float32Array(nFull);
+  const count = new Float32Array(ring * plane);
   let acc: Float32Array | undefined;
   let channels = 0;
   let done = 0;
+  let next = 0; // first slab not yet handed to the sink
+  const slabOut = (): Float32Array => new Float32Array(channels * plane);
+  let out: Float32Array | undefined;
+  const finish = (upTo: number): void => {
+    for (; next < upTo; next++) {
+      const r = (next % ring) * plane;
+      out ??= slabOut();
+      for (let c = 0; c < channels; c++) {
+        const base = c * ring * plane + r;
+        for (let v = 0; v < plane; v++) out[c * plane + v] = acc![base + v] / count[r + v];
+        acc!.fill(0, base, base + plane);
+      }
+      count.fill(0, r, r + plane);
+      sink.slab(next, out, channels);
+    }
+  };
   opts.onProgress?.(0, total);
   for (const s0 of starts[0]) {
+    if (acc) finish(s0);
     for (const s1 of starts[1]) {
       for (const s2 of starts[2]) {
         throwIfAborted(opts.signal);
-        const start: Shape3 = [s0, s1, s2];
-        const out = await run(extract(image, full, start, patch), patch);
+        const result = await run(extract(image, full, [s0, s1, s2], patch), patch);
         if (!acc) {
-          channels = out.channels;
-          acc = new Float32Array(channels * nFull);
-        } else if (out.channels !== channels) {
-          throw new Error(`model returned ${out.channels} channels for one window and ${channels} for another`);
+          channels = result.channels;
+          acc = new Float32Array(channels * ring * plane);
+        } else if (result.channels !== channels) {
+          throw new Error(`model returned ${result.channels} channels for one window and ${channels} for another`);
         }
-        if (out.data.length !== channels * nPatch) {
-          throw new Error(`model output has ${out.data.length} values for a ${patch.join('x')} window of ${channels} channels`);
+        if (result.data.length !== channels * nPatch) {
+          throw new Error(`model output has ${result.data.length} values for a ${patch.join('x')} window of ${channels} channels`);
         }
-        for (let c = 0; c < channels; c++) {
-          const accBase = c * nFull;
-          const outBase = c * nPatch;
-          let w = 0;
-          for (let a = 0; a < patch[0]; a++) {
+        for (let a = 0; a < patch[0]; a++) {
+          const r = ((s0 + a) % ring) * plane;
+          for (let c = 0; c < channels; c++) {
+            const accBase = c * ring * plane + r;
+            let w = a * patch[1] * patch[2];
+            let from = c * nPatch + w;
             for (let b = 0; b < patch[1]; b++) {
-              let to = accBase + ((s0 + a) * full[1] + s1 + b) * full[2] + s2;
-              let from = outBase + w;
-              for (let e = 0; e < patch[2]; e++, w++, to++, from++) acc[to] += out.data[from] * weights[w];
+              let to = accBase + (s1 + b) * full[2] + s2;
+              for (let e = 0; e < patch[2]; e++, w++, to++, from++) acc[to] += result.data[from] * weights[w];
             }
           }
-        }
-        let w = 0;
-        for (let a = 0; a < patch[0]; a++) {
+          let w = a * patch[1] * patch[2];
           for (let b = 0; b < patch[1]; b++) {
-            let to = ((s0 + a) * full[1] + s1 + b) * full[2] + s2;
+            let to = r + (s1 + b) * full[2] + s2;
             for (let e = 0; e < patch[2]; e++, w++, to++) count[to] += weights[w];
           }
         }
@@ -182,18 +204,79 @@ export async function slidingWindowLogits(input: Float32Array, shape: Shape3, pa
     }
   }
   if (!acc) throw new Error('no windows to run');
-  // divide and crop in one forward pass, in place: a compact index never exceeds its padded index,
-  // so nothing is overwritten before it is read, and only one logits buffer ever exists
-  let o = 0;
-  for (let c = 0; c < channels; c++) {
-    for (let a = 0; a < shape[0]; a++) {
-      for (let b = 0; b < shape[1]; b++) {
-        const row = ((before[0] + a) * full[1] + before[1] + b) * full[2] + before[2];
-        for (let e = 0; e < shape[2]; e++, o++) acc[o] = acc[c * nFull + row + e] / count[row + e];
+  finish(full[0]);
+}
+
+/** Pads the image as MONAI does (axes shorter than the patch; floor(diff / 2) before). */
+function padToPatch(input: Float32Array, shape: Shape3, patch: Shape3): { image: Float32Array; full: Shape3; before: Shape3 } {
+  const full = [0, 1, 2].map((a) => Math.max(shape[a], patch[a])) as unknown as Shape3;
+  const before = [0, 1, 2].map((a) => Math.floor((full[a] - shape[a]) / 2)) as unknown as Shape3;
+  const padded = full.some((d, a) => d !== shape[a]);
+  return { image: padded ? pad(input, shape, full, before) : input, full, before };
+}
+
+function checkOverlap(overlap: number): void {
+  if (!(overlap >= 0 && overlap < 1)) throw new Error(`overlap must be in [0, 1) (got ${overlap})`);
+}
+
+/** Sliding-window logits for `input` (shape), MONAI-equivalent as described in this module's header. */
+export async function slidingWindowLogits(input: Float32Array, shape: Shape3, patch: Shape3, run: RunPatch, opts: WindowOptions = {}): Promise<Logits> {
+  const overlap = opts.overlap ?? 0.5;
+  checkOverlap(overlap);
+  const { image, full, before } = padToPatch(input, shape, patch);
+  const n = shape[0] * shape[1] * shape[2];
+  let logits: Float32Array | undefined;
+  let channels = 0;
+  await runWindows(image, full, patch, overlap, run, {
+    slab(d0, slab, c) {
+      channels = c;
+      logits ??= new Float32Array(c * n);
+      const a = d0 - before[0];
+      if (a < 0 || a >= shape[0]) return; // padding
+      for (let ch = 0; ch < c; ch++) {
+        for (let b = 0; b < shape[1]; b++) {
+          const from = ch * full[1] * full[2] + (before[1] + b) * full[2] + before[2];
+          logits.set(slab.subarray(from, from + shape[2]), ch * n + (a * shape[1] + b) * shape[2]);
+        }
       }
-    }
-  }
-  return { data: acc.subarray(0, o), channels };
+    },
+  }, opts);
+  return { data: logits!, channels };
+}
+
+/**
+ * Sliding-window classes (argmax of the blended logits, first channel on ties), never holding more logits than one
+ * band of slabs: what whole-body volumes need (full float32 logits of 14 classes on 320x320x1000 would be 5.7 GB).
+ * Equal to argmaxChannels(slidingWindowLogits(...)) voxel for voxel.
+ */
+export async function slidingWindowClasses(input: Float32Array, shape: Shape3, patch: Shape3, run: RunPatch, opts: WindowOptions = {}): Promise<Uint8Array | Uint16Array> {
+  const overlap = opts.overlap ?? 0.5;
+  checkOverlap(overlap);
+  const { image, full, before } = padToPatch(input, shape, patch);
+  const n = shape[0] * shape[1] * shape[2];
+  let classes: Uint8Array | Uint16Array | undefined;
+  await runWindows(image, full, patch, overlap, run, {
+    slab(d0, slab, channels) {
+      classes ??= channels <= 256 ? new Uint8Array(n) : new Uint16Array(n);
+      const a = d0 - before[0];
+      if (a < 0 || a >= shape[0]) return;
+      const plane = full[1] * full[2];
+      for (let b = 0; b < shape[1]; b++) {
+        const row = (before[1] + b) * full[2] + before[2];
+        let o = (a * shape[1] + b) * shape[2];
+        for (let e = 0; e < shape[2]; e++, o++) {
+          let best = slab[row + e];
+          let arg = 0;
+          for (let c = 1; c < channels; c++) {
+            const x = slab[c * plane + row + e];
+            if (x > best) { best = x; arg = c; }
+          }
+          classes[o] = arg;
+        }
+      }
+    },
+  }, opts);
+  return classes!;
 }
 
 /** The whole image in one run, no padding (the network must accept its size). */

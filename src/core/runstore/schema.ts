@@ -5,7 +5,7 @@
  *   pred/<study>_<subject>_<modality>.nii.gz   the prediction, on the labels' grid, dataset label ids
  */
 import type { Modality, Study } from '../dataset/organs';
-import type { ModelCard } from '../model/card';
+import type { CardSource, ModelCard } from '../model/card';
 import type { MetricProtocol } from '../metrics/protocol';
 
 /** 2: surface metrics (nsd, hd95, hd, assd) and the full metric protocol. Runs of format 1 still read (those fields absent). */
@@ -16,6 +16,12 @@ export interface RunManifest {
   /** Absolute path of the .onnx and its sha256 (hex). */
   model: { path: string; sha256: string; name: string };
   card: ModelCard;
+  /**
+   * Where the card came from (umd.json, the ONNX model's metadata, nnU-Net's dataset.json + plans.json, a MONAI
+   * bundle's metadata.json) and the files read. Absent in runs written before card sources existed.
+   */
+  cardSource?: CardSource;
+  cardFiles?: string[];
   dataset: { root: string; organs: Record<string, string> };
   /** How the scores were computed: metric definitions, NSD tolerance per organ, empty-mask rule, grid and spacing. */
   protocol: MetricProtocol;
