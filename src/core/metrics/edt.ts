@@ -108,8 +108,15 @@ export function squaredDistanceAtMm2(features: Int32Array, queries: Int32Array, 
   const n = n0 * n1 * n2;
   const out = new Float64Array(queries.length);
   if (features.length === 0) return out.fill(Infinity);
-  const f1 = rowDistances(features, n, n0, spacingMm[0]);
-  const s1 = spacingMm[1], s2 = spacingMm[2];
+  const off = rowOffsets(features, n, n0);
+  const s0 = spacingMm[0], s1 = spacingMm[1], s2 = spacingMm[2];
+  // squared mm along x0 from an offset, exactly as the full transform's first pass computes it
+  const rowSq = (idx: number): number => {
+    const o = off[idx];
+    if (o < 0) return Infinity;
+    const d = o * s0;
+    return d * d;
+  };
   const plane = n0 * n1;
   // Far-apart surfaces make the x1/x2 search long; past this much work, finish the x1 pass over the box instead and
   // search along x2 only (the transform's pass 2, then pass 3 evaluated at the queries alone).
@@ -119,7 +126,7 @@ export function squaredDistanceAtMm2(features: Int32Array, queries: Int32Array, 
   for (; qi < queries.length && work <= budget; qi++) {
     const v = queries[qi];
     const i = v % n0, r = (v - i) / n0, j = r % n1, k = (r - j) / n1;
-    let best = f1[v];
+    let best = rowSq(v);
     for (let t = 0; ; t++) {
       const dk = t * s2;
       const dk2 = dk * dk;
@@ -134,8 +141,8 @@ export function squaredDistanceAtMm2(features: Int32Array, queries: Int32Array, 
           if (dj2 + dk2 > best) break;
           const jl = j - u, jh = j + u;
           if (jl < 0 && jh >= n1) break;
-          if (jl >= 0) { const c = (f1[base + n0 * jl] + dj2) + dk2; if (c < best) best = c; }
-          if (u > 0 && jh < n1) { const c = (f1[base + n0 * jh] + dj2) + dk2; if (c < best) best = c; }
+          if (jl >= 0) { const c = (rowSq(base + n0 * jl) + dj2) + dk2; if (c < best) best = c; }
+          if (u > 0 && jh < n1) { const c = (rowSq(base + n0 * jh) + dj2) + dk2; if (c < best) best = c; }
           work++;
         }
       }
@@ -143,6 +150,8 @@ export function squaredDistanceAtMm2(features: Int32Array, queries: Int32Array, 
     out[qi] = best;
   }
   if (qi === queries.length) return out;
+  const f1 = new Float64Array(n);
+  for (let v = 0; v < n; v++) f1[v] = rowSq(v);
   const longest = Math.max(n0, n1);
   const scratch = { f: new Float64Array(longest), out: new Float64Array(longest), v: new Int32Array(longest), z: new Float64Array(longest + 1) };
   for (let k = 0; k < n2; k++) for (let i = 0; i < n0; i++) pass1d(f1, k * plane + i, n0, n1, s1, scratch);
@@ -163,9 +172,13 @@ export function squaredDistanceAtMm2(features: Int32Array, queries: Int32Array, 
   return out;
 }
 
-/** Pass 1 along x0 from sorted feature indices: ((q - p) * s0)^2 to the nearest feature on the row, else Infinity. */
-function rowDistances(features: Int32Array, n: number, n0: number, s0: number): Float64Array {
-  const f1 = new Float64Array(n).fill(Infinity);
+/**
+ * Pass 1 along x0 from sorted feature indices: the offset |q - p| (voxels) to the nearest feature on the row, -1
+ * when the row has none. Offsets, not mm^2: a quarter of the memory of doubles, and ((q - p) * s0)^2 is recomputed
+ * exactly where it is read.
+ */
+function rowOffsets(features: Int32Array, n: number, n0: number): Int32Array {
+  const f1 = new Int32Array(n).fill(-1);
   let a = 0;
   while (a < features.length) {
     const row = features[a] - (features[a] % n0);
@@ -176,10 +189,9 @@ function rowDistances(features: Int32Array, n: number, n0: number, s0: number): 
       const q = x < b ? features[x] - row : -1;
       const to = x < b ? q : n0;
       for (let p = prev + 1; p < to; p++) {
-        let best = Infinity;
-        if (x < b) { const dq = (q - p) * s0; best = dq * dq; }
-        if (prev >= 0) { const dp = (p - prev) * s0; const back = dp * dp; if (back < best) best = back; }
-        f1[row + p] = best;
+        const fwd = x < b ? q - p : Infinity;
+        const back = prev >= 0 ? p - prev : Infinity;
+        f1[row + p] = back < fwd ? back : fwd;
       }
       if (x < b) { f1[row + q] = 0; prev = q; }
     }

@@ -131,11 +131,24 @@ function sortedSurfels(codes: Uint8Array, squaredDist: Float64Array, areaOf: Flo
   let nDistinct = 0;
   for (let x = 0; x < n; x++) if (x === 0 || sorted[x] !== sorted[nDistinct - 1]) sorted[nDistinct++] = sorted[x];
   const distinct = sorted.subarray(0, nDistinct);
+  const outDist = new Float64Array(n);
+  const outArea = new Float64Array(n);
+  if (nDistinct * nAreas <= 4 * n + 4096) {
+    // counting sort over (distance rank, area rank): one pass to count, one to lay out
+    const counts = new Int32Array(nDistinct * nAreas);
+    for (let x = 0; x < n; x++) counts[rankOf(distinct, dist[x]) * nAreas + rankOfCode[codes[x]]]++;
+    let o = 0;
+    for (let d = 0, key = 0; d < nDistinct; d++) {
+      for (let r = 0; r < nAreas; r++, key++) {
+        for (let m = counts[key]; m > 0; m--, o++) { outDist[o] = distinct[d]; outArea[o] = distinctAreas[r]; }
+      }
+    }
+    return [outDist, outArea];
+  }
+  // many distinct distances (surfaces far apart): sort integer keys natively instead
   const keys = new Float64Array(n);
   for (let x = 0; x < n; x++) keys[x] = rankOf(distinct, dist[x]) * nAreas + rankOfCode[codes[x]];
   keys.sort();
-  const outDist = new Float64Array(n);
-  const outArea = new Float64Array(n);
   for (let x = 0; x < n; x++) {
     const rank = keys[x] % nAreas;
     outDist[x] = distinct[(keys[x] - rank) / nAreas];
