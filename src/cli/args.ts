@@ -1,6 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+import { DEVICES, isDevice, type Device } from '../core/model/session';
+import type { MirrorAxis } from '../core/model/slidingWindow';
 import { UsageError } from './usage';
 
 /** node:util parseArgs with usage errors instead of TypeErrors. */
@@ -17,4 +19,47 @@ export function positiveInt(name: string, v: string | undefined, fallback?: numb
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got "${v}"`);
   return n;
+}
+
+/** Inference options shared by `evaluate` and `predict`. */
+export const INFERENCE_OPTIONS = {
+  threads: { type: 'string' }, device: { type: 'string' }, overlap: { type: 'string' }, batch: { type: 'string' },
+  tta: { type: 'boolean' }, 'tta-axes': { type: 'string' },
+} as const;
+
+export interface InferenceArgs {
+  threads?: number;
+  device?: Device;
+  overlap?: number;
+  batchSize?: number;
+  tta?: boolean | MirrorAxis[];
+}
+
+/** --threads N (>= 1), --device cpu|cuda, --overlap [0, 1), --batch N (>= 1), --tta, --tta-axes 0,1,2. */
+export function inferenceArgs(v: { threads?: string; device?: string; overlap?: string; batch?: string; tta?: boolean; 'tta-axes'?: string }): InferenceArgs {
+  const out: InferenceArgs = {};
+  const atLeastOne = (name: string, s: string): number => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got "${s}"`);
+    return n;
+  };
+  if (v.threads !== undefined) out.threads = atLeastOne('threads', v.threads);
+  if (v.batch !== undefined) out.batchSize = atLeastOne('batch', v.batch);
+  if (v.device !== undefined) {
+    if (!isDevice(v.device)) throw new UsageError(`--device must be one of ${DEVICES.join(', ')}, got "${v.device}"`);
+    out.device = v.device;
+  }
+  if (v.overlap !== undefined) {
+    const o = Number(v.overlap);
+    if (v.overlap.trim() === '' || !(o >= 0 && o < 1)) throw new UsageError(`--overlap must be a number in [0, 1), got "${v.overlap}"`);
+    out.overlap = o;
+  }
+  if (v['tta-axes'] !== undefined) {
+    const axes = v['tta-axes'].split(',').map((a) => a.trim());
+    if (!axes.length || axes.some((a) => a !== '0' && a !== '1' && a !== '2')) throw new UsageError(`--tta-axes must list tensor axes 0, 1, 2 (e.g. 0,1,2), got "${v['tta-axes']}"`);
+    out.tta = [...new Set(axes.map((a) => Number(a) as MirrorAxis))];
+  } else if (v.tta) {
+    out.tta = true;
+  }
+  return out;
 }

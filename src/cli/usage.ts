@@ -4,13 +4,19 @@ export class UsageError extends Error {}
 export const USAGE = `umd-lens: evaluate 3D segmentation checkpoints on paired PET/CT and PET/MRI scans
 
 Usage:
-  umd-lens evaluate <model.onnx> --data <dir> [--out <runDir>] [--runs <dir>] [--subjects a,b] [--threads N]
+  umd-lens evaluate <model.onnx> --data <dir> [--out <runDir>] [--runs <dir>] [--subjects a,b] [inference options]
                    [--protocol umd|cvpr25] [--tau <mm>|<organ>=<mm>,...] [--metric-threads N] [--json]
-  umd-lens predict <model.onnx> <image.nii.gz> --out <labels.nii.gz> [--modality CT|PET|MRI] [--threads N]
+  umd-lens predict <model.onnx> <image.nii.gz> --out <labels.nii.gz> [--modality CT|PET|MRI] [inference options]
   umd-lens metrics <gt.nii.gz> <pred.nii.gz> [--labels 1,2,...] [--protocol umd|cvpr25] [--tau <mm>|<id>=<mm>,...]
                   [--threads N] [--json]
   umd-lens phantom --out <dir> [--subjects N] [--seed S]
   umd-lens demo [--data <dir>] [--model <model.onnx>] [--runs <dir>] [--json]
+
+Inference options: --device cpu|cuda (cuda needs onnxruntime-node's CUDA binaries: npm install with
+  --onnxruntime-node-install=cuda12), --threads N (ONNX Runtime intra-op threads; default all cores),
+  --overlap F (sliding-window overlap in [0, 1); default the card's, else 0.5), --batch N (windows per run when the
+  model's batch dim is dynamic; default 1), --tta (mirroring test-time augmentation over all three axes, nnU-Net
+  style: 8 runs per window) or --tta-axes 0,2 (mirror along these tensor axes only).
 
 Metrics: dice, iou, nsd (surface Dice at tau mm), hd95, hd, assd (mm), volumes (mL), tp/fp/fn, with DeepMind
 surface-distance semantics. Protocols: umd = tau 1 mm (default), cvpr25 = tau 2 mm; --tau overrides per organ.

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isProtocolName, type ProtocolName, type ToleranceOverrides } from '../core/metrics/protocol';
+import type { EvaluateRequest } from '../core/engine/protocol';
 
 export const SECTION = 'umdLens';
 
@@ -34,4 +35,21 @@ export function metricSettings(): { protocol: ProtocolName; toleranceMm?: Tolera
 
 export function miniDatasetDir(context: vscode.ExtensionContext): string {
   return path.join(context.globalStorageUri.fsPath, 'umd-mini');
+}
+
+/** Inference settings for the engine request (umdLens.inference.*); invalid values fall back to the defaults. */
+export function inferenceSettings(): Pick<EvaluateRequest, 'device' | 'threads' | 'overlap' | 'batchSize' | 'tta'> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  const cfg = vscode.workspace.getConfiguration(SECTION, folder?.uri);
+  const device = cfg.get<string>('inference.device') === 'cuda' ? 'cuda' : 'cpu';
+  const threads = cfg.get<number | null>('inference.threads');
+  const overlap = cfg.get<number | null>('inference.overlap');
+  const batchSize = cfg.get<number>('inference.batchSize');
+  return {
+    device,
+    threads: typeof threads === 'number' && Number.isInteger(threads) && threads >= 1 ? threads : undefined,
+    overlap: typeof overlap === 'number' && overlap >= 0 && overlap < 1 ? overlap : undefined,
+    batchSize: typeof batchSize === 'number' && Number.isInteger(batchSize) && batchSize >= 1 ? batchSize : undefined,
+    tta: cfg.get<boolean>('inference.tta') === true,
+  };
 }

@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineEvent } from '../core/engine/protocol';
-import { metricSettings, configuredDataset, miniDatasetDir, runsRoot } from './config';
+import { formatDuration } from '../core/evaluate/eta';
+import { metricSettings, configuredDataset, inferenceSettings, miniDatasetDir, runsRoot } from './config';
 import { runEngine } from './engineClient';
 
 export interface EvaluateDeps {
@@ -33,6 +34,7 @@ export class Evaluator {
       case 'case-error': log.warn(`case ${e.caseId}${e.file ? ` (${e.file})` : ''}: ${e.message}`); break;
       case 'started': log.info(`engine started: ${e.total} cases${e.runDir ? ` -> ${e.runDir}` : ''}`); break;
       case 'progress': log.debug(`${e.done}/${e.total} ${e.message}`); break;
+      case 'window-progress': log.trace(`${e.done + 1}/${e.total} ${e.message}: window ${e.windowsDone}/${e.windowsTotal}`); break;
       case 'failed': log.error(`engine failed: ${e.message}`); break;
       case 'done': log.info(`engine done${e.runDir ? `: ${e.runDir}` : ''}`); break;
     }
@@ -93,16 +95,22 @@ export class Evaluator {
         try {
           const done = await runEngine({
             enginePath: this.enginePath,
-            request: { type: 'evaluate', modelPath, datasetRoot: dataset, runsRoot: root, ...metricSettings() },
+            request: { type: 'evaluate', modelPath, datasetRoot: dataset, runsRoot: root, ...metricSettings(), ...inferenceSettings() },
             signal: ac.signal,
             onOutput: (l, s) => (s === 'stderr' ? this.deps.log.warn(`engine: ${l}`) : this.deps.log.info(`engine: ${l}`)),
             onEvent: (e) => {
               this.logEvent(e);
               if (e.type === 'started' && e.runDir) runDir = e.runDir;
+              const left = (s?: number) => (s === undefined ? '' : ` · about ${formatDuration(s)} left`);
               if (e.type === 'progress' && e.total > 0) {
                 const pct = (100 * e.done) / e.total;
-                progress.report({ increment: pct - last, message: `${e.done}/${e.total} ${e.message}` });
+                progress.report({ increment: pct - last, message: `${e.done}/${e.total} ${e.message}${left(e.etaSeconds)}` });
                 last = pct;
+              } else if (e.type === 'window-progress' && e.total > 0) {
+                // within a case: the bar advances by the case's share of windows
+                const pct = (100 * (e.done + e.windowsDone / e.windowsTotal)) / e.total;
+                progress.report({ increment: Math.max(0, pct - last), message: `${e.done + 1}/${e.total} ${e.message} (window ${e.windowsDone}/${e.windowsTotal})${left(e.etaSeconds)}` });
+                last = Math.max(last, pct);
               }
             },
           });

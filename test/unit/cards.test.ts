@@ -213,8 +213,12 @@ test('nnunet: transpose_forward [2, 1, 0] is spatialOrder ijk; other schemes map
     return resolveCard(nnunet({ ...NN_DATASET(), channel_names: { '0': 'T1' } }, plans));
   };
   const z = withScheme('ZScoreNormalization', true);
-  assert.deepEqual(z.card.normalization, { '*': { method: 'zscore' } });
-  assert.deepEqual(z.warnings, ['plans.json: configurations.3d_fullres.normalization_schemes.0 is z-scored inside the nonzero region in nnU-Net (use_mask_for_norm); UMD Lens z-scores the whole volume']);
+  assert.deepEqual(z.card.normalization, { '*': { method: 'zscore', mask: 'nonzero' } });
+  assert.deepEqual(z.warnings, ['plans.json: configurations.3d_fullres.normalization_schemes.0 is z-scored inside the nonzero region (use_mask_for_norm); nnU-Net also fills holes in that region, UMD Lens does not: zero voxels enclosed by nonzero ones stay 0']);
+  assert.deepEqual(withScheme('ZScoreNormalization').card.normalization, { '*': { method: 'zscore' } });
+  // NibabelIOWithReorient feeds RAS images (as_closest_canonical): the card reorients to RAS; other readers keep storage order
+  assert.equal(resolveCard(nnunet(NN_DATASET(), { ...NN_PLANS(), image_reader_writer: 'NibabelIOWithReorient' })).card.orientation, 'RAS');
+  assert.equal(resolveCard(nnunet(NN_DATASET(), { ...NN_PLANS(), image_reader_writer: 'SimpleITKIO' })).card.orientation, undefined);
   assert.deepEqual(withScheme('NoNormalization').card.normalization, { '*': { method: 'none' } });
   assert.deepEqual(withScheme('RescaleTo01Normalization').card.normalization, { '*': { method: 'minmax' } });
   assert.deepEqual(withScheme('RGBTo01Normalization').card.normalization, { '*': { method: 'zscore', mean: 0, std: 255 } });

@@ -12,7 +12,7 @@ import { axisAlignedAffine, type GridDims } from '../../src/core/geometry/affine
 import type { ImageVolume } from '../../src/core/nifti/volume';
 import {
   CardError, gaussianImportanceMap, loadModel, normalize, normalizationFor, predictClasses, scanInterval,
-  slidingWindowLogits, slidingWindowClasses, validateCard, wholeVolumeLogits, windowStarts, argmaxChannels, type ModelCard,
+  slidingWindowLogits, slidingWindowClasses, validateCard, wholeVolumeLogits, windowStarts, argmaxChannels, mirrorCombinations, ttaMirrors, type ModelCard,
 } from '../../src/core/model';
 import type { RunPatch, Shape3 } from '../../src/core/model/slidingWindow';
 import { repoRoot } from '../helpers/realData';
@@ -393,4 +393,177 @@ test('banded sliding window equals a full-volume accumulator bit for bit, with w
     assert.deepEqual(sw.data, expected, `patch ${patch} overlap ${overlap}: logits`);
     assert.deepEqual(await slidingWindowClasses(x, shape, patch, run, { overlap }), argmaxChannels({ data: expected, channels: 3 }, n));
   }
+});
+
+// ---- batch size and mirroring TTA ----------------------------------------------------------------------
+
+/** A batched window-dependent network: each sample's logits depend on its own content (and position within it). */
+const mixing: RunPatch = async (data, dims, batch = 1) => {
+  const m = dims[0] * dims[1] * dims[2];
+  const out = new Float32Array(batch * 3 * m);
+  for (let s = 0; s < batch; s++) {
+    let mean = 0;
+    for (let v = 0; v < m; v++) mean += data[s * m + v];
+    mean /= m;
+    // not mirror-symmetric: the voxel index enters the logits
+    for (let c = 0; c < 3; c++) for (let v = 0; v < m; v++) out[(s * 3 + c) * m + v] = data[s * m + v] * (c + 1) + mean * c * 0.37 - c * 0.1 + (c === 2 ? (v % 7) * 0.05 : 0);
+  }
+  return { data: out, channels: 3 };
+};
+
+/** Straightforward reference: whole-volume float32 accumulator; each window's logits from `windowLogits`. */
+async function referenceBlend(x: Float32Array, shape: Shape3, patch: Shape3, overlap: number, windowLogits: (win: Float32Array) => Promise<Float32Array>): Promise<Float32Array> {
+  const n = shape[0] * shape[1] * shape[2];
+  const full = [0, 1, 2].map((a) => Math.max(shape[a], patch[a])) as unknown as Shape3;
+  const before = [0, 1, 2].map((a) => Math.floor((full[a] - shape[a]) / 2));
+  const img = new Float32Array(full[0] * full[1] * full[2]);
+  for (let a = 0; a < shape[0]; a++) for (let b = 0; b < shape[1]; b++) for (let e = 0; e < shape[2]; e++) {
+    img[((a + before[0]) * full[1] + b + before[1]) * full[2] + e + before[2]] = x[(a * shape[1] + b) * shape[2] + e];
+  }
+  const nf = full[0] * full[1] * full[2];
+  const np = patch[0] * patch[1] * patch[2];
+  const acc = new Float32Array(3 * nf);
+  const cnt = new Float32Array(nf);
+  const w = gaussianImportanceMap(patch);
+  const starts = [0, 1, 2].map((a) => windowStarts(full[a], patch[a], scanInterval(full[a], patch[a], overlap)));
+  const at = (s: number[], a: number, b: number, e: number) => ((s[0] + a) * full[1] + s[1] + b) * full[2] + s[2] + e;
+  for (const s0 of starts[0]) for (const s1 of starts[1]) for (const s2 of starts[2]) {
+    const s = [s0, s1, s2];
+    const win = new Float32Array(np);
+    let o = 0;
+    for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) for (let e = 0; e < patch[2]; e++) win[o++] = img[at(s, a, b, e)];
+    const out = await windowLogits(win);
+    for (let c = 0; c < 3; c++) {
+      o = 0;
+      for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) for (let e = 0; e < patch[2]; e++, o++) acc[c * nf + at(s, a, b, e)] += out[c * np + o] * w[o];
+    }
+    o = 0;
+    for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) for (let e = 0; e < patch[2]; e++, o++) cnt[at(s, a, b, e)] += w[o];
+  }
+  const expected = new Float32Array(3 * n);
+  for (let c = 0; c < 3; c++) for (let a = 0; a < shape[0]; a++) for (let b = 0; b < shape[1]; b++) for (let e = 0; e < shape[2]; e++) {
+    const f = ((a + before[0]) * full[1] + b + before[1]) * full[2] + e + before[2];
+    expected[c * n + (a * shape[1] + b) * shape[2] + e] = acc[c * nf + f] / cnt[f];
+  }
+  return expected;
+}
+
+/** Flips a [C, p0, p1, p2] array along the given spatial axes (its own inverse), written independently of the module. */
+function flip(data: Float32Array, channels: number, p: Shape3, axes: number[]): Float32Array {
+  const out = new Float32Array(data.length);
+  const n = p[0] * p[1] * p[2];
+  for (let c = 0; c < channels; c++) for (let a = 0; a < p[0]; a++) for (let b = 0; b < p[1]; b++) for (let e = 0; e < p[2]; e++) {
+    const q = [a, b, e].map((v, ax) => (axes.includes(ax) ? p[ax] - 1 - v : v));
+    out[c * n + (a * p[1] + b) * p[2] + e] = data[c * n + (q[0] * p[1] + q[1]) * p[2] + q[2]];
+  }
+  return out;
+}
+
+/** nnU-Net's mirrored prediction of one window, written as its Python reads: identity, then each combination. */
+function mirrored(run: RunPatch, patch: Shape3, combos: number[][]): (win: Float32Array) => Promise<Float32Array> {
+  return async (win) => {
+    const pred = Float32Array.from((await run(win, patch, 1)).data);
+    for (const axes of combos) {
+      const out = (await run(flip(win, 1, patch, axes), patch, 1)).data;
+      const back = flip(out, 3, patch, axes);
+      for (let v = 0; v < pred.length; v++) pred[v] += back[v];
+    }
+    for (let v = 0; v < pred.length; v++) pred[v] /= combos.length + 1;
+    return pred;
+  };
+}
+
+test('mirror combinations follow nnU-Net (itertools order by size); 8 inputs for all three axes', () => {
+  assert.deepEqual(mirrorCombinations([0, 1, 2]), [[0], [1], [2], [0, 1], [0, 2], [1, 2], [0, 1, 2]]);
+  assert.deepEqual(mirrorCombinations([2, 0]), [[2], [0], [2, 0]]);
+  assert.deepEqual(ttaMirrors(false), [[]]);
+  assert.equal(ttaMirrors(true).length, 8);
+  assert.throws(() => ttaMirrors([3 as 0]), /mirror axes must be 0, 1 or 2/);
+});
+
+test('batch sizes give bit-identical logits and classes; TTA equals the straightforward nnU-Net reference', async () => {
+  const shape: Shape3 = [13, 9, 11];
+  const n = shape[0] * shape[1] * shape[2];
+  const x = noise(n, 5);
+  const all = [[0], [1], [2], [0, 1], [0, 2], [1, 2], [0, 1, 2]];
+  for (const [patch, overlap] of [[[5, 4, 6], 0.5], [[7, 3, 11], 0.75], [[16, 4, 5], 0.25]] as [Shape3, number][]) {
+    const plain = await referenceBlend(x, shape, patch, overlap, mirrored(mixing, patch, []));
+    const tta = await referenceBlend(x, shape, patch, overlap, mirrored(mixing, patch, all));
+    const tta02 = await referenceBlend(x, shape, patch, overlap, mirrored(mixing, patch, [[0], [2], [0, 2]]));
+    assert.notDeepEqual(tta, plain, 'the fixture network is not mirror-symmetric');
+    for (const batchSize of [1, 2, 3, 7, 1000]) {
+      let runs = 0;
+      const counting: RunPatch = (d, s, b) => { runs++; return mixing(d, s, b); };
+      const label = `patch ${patch} overlap ${overlap} batch ${batchSize}`;
+      assert.deepEqual((await slidingWindowLogits(x, shape, patch, counting, { overlap, batchSize })).data, plain, label);
+      const windows = runs;
+      runs = 0;
+      assert.deepEqual((await slidingWindowLogits(x, shape, patch, counting, { overlap, batchSize, tta: true })).data, tta, `${label} tta`);
+      assert.equal(runs, windows * 8, `${label}: 8 mirrored runs per batch`);
+      assert.deepEqual((await slidingWindowLogits(x, shape, patch, mixing, { overlap, batchSize, tta: [0, 2] })).data, tta02, `${label} tta [0, 2]`);
+      assert.deepEqual(await slidingWindowClasses(x, shape, patch, mixing, { overlap, batchSize, tta: true }), argmaxChannels({ data: tta, channels: 3 }, n), `${label} tta classes`);
+    }
+  }
+  await assert.rejects(slidingWindowLogits(x, shape, [4, 4, 4], mixing, { batchSize: 0 }), /batch size must be a positive integer/);
+});
+
+test('real ORT, dynamic batch: batched windows equal batch 1 bit for bit; TTA equals the reference; cancel stops within one batch', async () => {
+  const card = { ...baseCard(), labels: { '1': 'liver' } };
+  const model = await loadModel(withCard('conv3-batch.onnx', card), { threads: 1 });
+  try {
+    const run: RunPatch = async (data, dims, batch = 1) => {
+      const out = (await model.session.run({ image: new ort.Tensor('float32', data, [batch, 1, ...dims]) })).logits;
+      return { data: out.data as Float32Array, channels: out.dims[1] };
+    };
+    const shape: Shape3 = [11, 10, 9];
+    const x = noise(shape[0] * shape[1] * shape[2], 9);
+    const patch: Shape3 = [6, 5, 4];
+    const one = await slidingWindowLogits(x, shape, patch, run, { batchSize: 1 });
+    for (const batchSize of [2, 5]) assert.deepEqual((await slidingWindowLogits(x, shape, patch, run, { batchSize })).data, one.data, `batch ${batchSize}`);
+    const ref = await referenceBlend(x, shape, patch, 0.5, mirrored(run, patch, [[0], [1], [2], [0, 1], [0, 2], [1, 2], [0, 1, 2]]));
+    const tta = await slidingWindowLogits(x, shape, patch, run, { batchSize: 3, tta: true });
+    let maxDiff = 0;
+    for (let v = 0; v < ref.length; v++) maxDiff = Math.max(maxDiff, Math.abs(tta.data[v] - ref[v]));
+    assert.ok(maxDiff < 1e-6, `TTA vs reference: max |difference| ${maxDiff}`);
+    const ctl = new AbortController();
+    let runs = 0;
+    const counted: RunPatch = (d, s, b) => { runs++; return run(d, s, b); };
+    await assert.rejects(slidingWindowClasses(x, shape, patch, counted, { batchSize: 2, signal: ctl.signal, onProgress: (d) => { if (d === 3) ctl.abort(); } }), (e: Error) => e.name === 'AbortError');
+    assert.equal(runs, 2, 'aborted during the second batch: no third run');
+  } finally {
+    await model.close();
+  }
+});
+
+test('predictClasses: batch size, overlap and TTA options; a fixed batch dim of 1 runs windows one at a time', async () => {
+  const img = image([9, 8, 7], [1, 1, 1], 4);
+  const dyn = await loadModel(withCard('conv3-batch.onnx', { ...baseCard(), patchSize: [4, 4, 4], labels: { '1': 'liver' } }), { threads: 1 });
+  const fixed = await loadModel(withCard('pointwise.onnx', { ...baseCard(), patchSize: [4, 4, 4] }), { threads: 1 });
+  try {
+    const one = await predictClasses(dyn, img, null);
+    assert.deepEqual((await predictClasses(dyn, img, null, { batchSize: 4 })).data, one.data);
+    const tta = await predictClasses(dyn, img, null, { batchSize: 3, tta: true, overlap: 0.25 });
+    assert.deepEqual(tta.dims, img.dims);
+    assert.notDeepEqual(tta.data, one.data, 'mirroring changes some classes of a non-symmetric network');
+    let windows = 0;
+    const a = await predictClasses(fixed, img, null, { batchSize: 4, tta: [0, 1], onProgress: (_d, t) => { windows = t; } });
+    assert.deepEqual(a.data, (await predictClasses(fixed, img, null)).data, 'pointwise network: mirroring changes nothing');
+    assert.equal(windows, 4 * 3 * 3, 'starts 0,2,4,5 x 0,2,4 x 0,2,3');
+  } finally {
+    await dyn.close();
+    await fixed.close();
+  }
+});
+
+test('--device cuda without onnxruntime-node\'s CUDA binaries fails naming what is missing and the install flag', async () => {
+  // this checkout installs onnxruntime-node with onnxruntime-node-install=skip (.npmrc): the CUDA EP is absent
+  await assert.rejects(loadModel(withCard('pointwise.onnx', baseCard()), { device: 'cuda' }), (e: Error) => {
+    assert.equal(e.name, 'DeviceError');
+    assert.match(e.message, /--device cuda: onnxruntime-node's CUDA binaries are not installed: .*libonnxruntime_providers_cuda\.so.* missing in .*onnxruntime-node/);
+    assert.match(e.message, /--onnxruntime-node-install=cuda12/);
+    return true;
+  });
+  // the CPU session still opens afterwards
+  const m = await loadModel(withCard('pointwise.onnx', baseCard()), { device: 'cpu', threads: 1 });
+  await m.close();
 });

@@ -2,14 +2,18 @@ import * as path from 'node:path';
 import { evaluateRun, type EvaluateEvent, type EvaluateResult } from '../../core/evaluate/evaluateRun';
 import type { GapMetric, RunSummary } from '../../core/analysis/summary';
 import { isProtocolName, parseToleranceArg, PROTOCOL_NAMES, type ProtocolName } from '../../core/metrics/protocol';
-import { parse, positiveInt } from '../args';
+import { inferenceArgs, INFERENCE_OPTIONS, parse, positiveInt } from '../args';
+import { formatDuration } from '../../core/evaluate/eta';
 import { fmt, formatTable } from '../table';
 import { UsageError } from '../usage';
 
 export function progressPrinter(json: boolean): (e: EvaluateEvent) => void {
   return (e) => {
     const out = process.stderr; // stdout stays clean for --json
-    if (e.type === 'progress' && e.message !== 'done') out.write(`[${e.done + 1}/${e.total}] ${e.message}\n`);
+    const left = (s?: number) => (s === undefined ? '' : `, about ${formatDuration(s)} left`);
+    if (e.type === 'progress' && e.message !== 'done' && e.message !== 'cancelled') out.write(`[${e.done + 1}/${e.total}] ${e.message}${left(e.etaSeconds)}\n`);
+    else if (e.type === 'progress' && e.message === 'cancelled') out.write(`cancelled after ${e.done}/${e.total} cases\n`);
+    else if (e.type === 'window-progress') out.write(`[${e.done + 1}/${e.total}] ${e.message}: window ${e.windowsDone}/${e.windowsTotal}${left(e.etaSeconds)}\n`);
     else if (e.type === 'case-error') out.write(`error: ${e.message}\n`);
     else if (e.type === 'log' && (!json || e.level !== 'info')) out.write(`${e.level}: ${e.message}\n`);
     else if (e.type === 'started') out.write(`run directory: ${e.runDir}\n`);
@@ -62,7 +66,7 @@ export function reportRun(result: EvaluateResult, json: boolean): number {
 export async function evaluateCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     data: { type: 'string' }, out: { type: 'string' }, runs: { type: 'string' }, subjects: { type: 'string' },
-    threads: { type: 'string' }, json: { type: 'boolean', default: false },
+    ...INFERENCE_OPTIONS, json: { type: 'boolean', default: false },
     protocol: { type: 'string' }, tau: { type: 'string' }, 'metric-threads': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('evaluate needs exactly one <model.onnx>');
@@ -72,7 +76,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     modelPath: positionals[0], datasetRoot: values.data,
     runDir: values.out, runsRoot: values.runs ? path.resolve(values.runs) : undefined,
     subjects: values.subjects?.split(',').map((s) => s.trim()).filter(Boolean),
-    threads: positiveInt('threads', values.threads),
+    ...inferenceArgs(values),
     protocol: protocolArg(values.protocol),
     toleranceOverrides: [['cli', tauArg(values.tau)]],
     metricThreads: positiveInt('metric-threads', values['metric-threads']),

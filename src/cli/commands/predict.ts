@@ -1,24 +1,39 @@
 import * as path from 'node:path';
 import type { Modality } from '../../core/dataset/organs';
 import { loadModel, predictClasses } from '../../core/model/predict';
+import { allowedBatchSize } from '../../core/model/session';
 import { readImage } from '../../core/nifti/read';
 import { writeNifti } from '../../core/nifti/write';
-import { parse, positiveInt } from '../args';
+import { inferenceArgs, INFERENCE_OPTIONS, parse } from '../args';
+import { formatDuration } from '../../core/evaluate/eta';
 import { UsageError } from '../usage';
 
 /** Writes the model's own class ids (the argmax, not remapped) on the image's grid, as nnU-Net's predict does. */
 export async function predictCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { out: { type: 'string' }, modality: { type: 'string' }, threads: { type: 'string' } });
+  const { values, positionals } = parse(argv, { out: { type: 'string' }, modality: { type: 'string' }, ...INFERENCE_OPTIONS });
   if (positionals.length !== 2) throw new UsageError('predict needs <model.onnx> <image.nii.gz>');
   if (!values.out) throw new UsageError('predict needs --out <labels.nii.gz>');
   const modality = values.modality?.toUpperCase();
   if (modality !== undefined && !['CT', 'PET', 'MRI'].includes(modality)) throw new UsageError(`--modality must be CT, PET or MRI, got "${values.modality}"`);
-  const model = await loadModel(path.resolve(positionals[0]), { threads: positiveInt('threads', values.threads) });
+  const inf = inferenceArgs(values);
+  const model = await loadModel(path.resolve(positionals[0]), { threads: inf.threads, device: inf.device });
   try {
     process.stderr.write(`card: ${model.cardSource} (${model.cardFiles.join(', ')})\n`);
     for (const w of model.warnings) process.stderr.write(`warn: ${w}\n`);
     const image = readImage(path.resolve(positionals[1]));
-    const classes = await predictClasses(model, image, (modality as Modality | undefined) ?? null);
+    const batch = allowedBatchSize(model.session, model.card.inputs.image, inf.batchSize ?? 1);
+    if (batch.note) process.stderr.write(`warn: ${batch.note}\n`);
+    const t0 = Date.now();
+    let last = t0;
+    const classes = await predictClasses(model, image, (modality as Modality | undefined) ?? null, {
+      overlap: inf.overlap, batchSize: batch.batchSize, tta: inf.tta,
+      onProgress: (done, total) => {
+        const t = Date.now();
+        if (done === 0 || done === total || t - last < 2000) return;
+        last = t;
+        process.stderr.write(`window ${done}/${total}, about ${formatDuration(((t - t0) / 1000 / done) * (total - done))} left\n`);
+      },
+    });
     writeNifti(path.resolve(values.out), classes, `umd-lens predict ${path.basename(positionals[0])}`);
     process.stderr.write(`wrote ${values.out} (${classes.dims.join('x')})\n`);
   } finally {

@@ -4,6 +4,7 @@
  */
 import type { RunSummary } from '../analysis/summary';
 import type { ProtocolName, ToleranceOverrides } from '../metrics/protocol';
+import type { Device } from '../model/session';
 
 export interface EvaluateRequest {
   type: 'evaluate';
@@ -17,6 +18,13 @@ export interface EvaluateRequest {
   /** Metric protocol (default umd) and NSD tolerance overrides from the host's settings (applied after the card's). */
   protocol?: ProtocolName;
   toleranceMm?: ToleranceOverrides;
+  /** Inference settings (EvaluateOptions): execution provider, intra-op threads, overlap (default: the card's),
+   * windows per run, mirroring TTA over all three axes. */
+  device?: Device;
+  threads?: number;
+  overlap?: number;
+  batchSize?: number;
+  tta?: boolean;
 }
 
 export interface PhantomRequest {
@@ -30,7 +38,8 @@ export type EngineRequest = EvaluateRequest | PhantomRequest;
 
 export type EngineEvent =
   | { type: 'started'; runDir?: string; total: number }
-  | { type: 'progress'; done: number; total: number; message: string }
+  | { type: 'progress'; done: number; total: number; message: string; etaSeconds?: number }
+  | { type: 'window-progress'; done: number; total: number; windowsDone: number; windowsTotal: number; etaSeconds?: number; message: string }
   | { type: 'case-error'; caseId: string; file?: string; message: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'done'; runDir?: string; summary?: RunSummary; cancelled?: boolean }

@@ -19,6 +19,9 @@ import { caseMetrics } from '../metrics/caseMetrics';
 import { makeProtocol, toleranceFor, type MetricProtocol, type ProtocolName, type ToleranceOverrides, type ToleranceSource } from '../metrics/protocol';
 import { SurfacePool } from '../metrics/surfacePool';
 import { loadModel, predictClasses, type LoadedModel } from '../model/predict';
+import { allowedBatchSize, type Device } from '../model/session';
+import type { MirrorAxis } from '../model/slidingWindow';
+import { Eta } from './eta';
 import { summarize, type RunSummary } from '../analysis/summary';
 import { newRunDir, RunWriter } from '../runstore/runStore';
 import type { CaseRecord, RunManifest } from '../runstore/schema';
@@ -33,6 +36,12 @@ export interface EvaluateOptions {
   runsRoot?: string;
   subjects?: readonly string[];
   threads?: number;
+  /** Inference: execution provider (default cpu), sliding-window overlap (default: the card's), windows per run
+   * (default 1), mirroring TTA (default off). */
+  device?: Device;
+  overlap?: number;
+  batchSize?: number;
+  tta?: boolean | readonly MirrorAxis[];
   /** Metric protocol to start from (default umd) and tolerance overrides after the card's (settings, CLI). */
   protocol?: ProtocolName;
   toleranceOverrides?: Array<[ToleranceSource, ToleranceOverrides | undefined]>;
@@ -44,7 +53,9 @@ export interface EvaluateOptions {
 
 export type EvaluateEvent =
   | { type: 'started'; runDir: string; total: number }
-  | { type: 'progress'; done: number; total: number; message: string }
+  | { type: 'progress'; done: number; total: number; message: string; etaSeconds?: number }
+  /** Within the current case (throttled): windows run so far, and the estimate of the whole run's time left. */
+  | { type: 'window-progress'; done: number; total: number; windowsDone: number; windowsTotal: number; etaSeconds?: number; message: string }
   | { type: 'case-error'; caseId: string; file?: string; message: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
@@ -88,11 +99,15 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
   const emit = opts.onEvent ?? (() => {});
   const modelPath = path.resolve(opts.modelPath);
   const dataset: Dataset = discoverDataset(opts.datasetRoot);
-  const model: LoadedModel = await loadModel(modelPath, { threads: opts.threads });
+  if (opts.overlap !== undefined && !(opts.overlap >= 0 && opts.overlap < 1)) throw new Error(`overlap must be in [0, 1) (got ${opts.overlap})`);
+  const model: LoadedModel = await loadModel(modelPath, { threads: opts.threads, device: opts.device });
   let pool: SurfacePool | undefined;
   try {
     emit({ type: 'log', level: 'info', message: `model card: ${model.cardSource} (${model.cardFiles.join(', ')})` });
     for (const w of model.warnings) emit({ type: 'log', level: 'warn', message: w });
+    const batch = allowedBatchSize(model.session, model.card.inputs.image, opts.batchSize ?? 1);
+    if (batch.note) emit({ type: 'log', level: 'warn', message: batch.note });
+    emit({ type: 'log', level: 'info', message: `inference: ${opts.device ?? 'cpu'}, ${opts.threads ?? 'default'} threads, overlap ${opts.overlap ?? model.card.overlap ?? 0.5}, batch ${batch.batchSize}, TTA ${opts.tta ? 'mirroring' : 'off'}` });
     const mapping = mapModelClasses(model.card, dataset.organs);
     const renamed = mapping.matches.filter((m) => m.by !== 'name');
     if (renamed.length) {
@@ -119,6 +134,10 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
       cardFiles: model.cardFiles,
       dataset: { root: dataset.root, organs: Object.fromEntries([...dataset.organs.byId].map(([id, n]) => [String(id), n])) },
       protocol,
+      inference: {
+        device: opts.device ?? 'cpu', threads: opts.threads ?? null, overlap: opts.overlap ?? model.card.overlap ?? 0.5,
+        batchSize: batch.batchSize, ttaAxes: opts.tta === true ? [0, 1, 2] : opts.tta ? [...opts.tta] : [],
+      },
       versions: versions(),
       startedAt: new Date().toISOString(),
     };
@@ -150,9 +169,18 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
 
     let labelsCache: { file: string; vol: LabelVolume } | undefined;
     let cancelled = false;
+    const eta = new Eta(cases.length);
     for (const c of cases) {
       if (opts.signal?.aborted) { cancelled = true; break; }
-      emit({ type: 'progress', done, total, message: `${c.study} ${c.subject} ${c.modality}` });
+      const message = `${c.study} ${c.subject} ${c.modality}`;
+      emit({ type: 'progress', done, total, message, etaSeconds: eta.secondsLeft(0) });
+      let lastWindowEvent = Date.now();
+      const onProgress = (w: number, wt: number): void => {
+        const t = Date.now();
+        if (w === 0 || w === wt || t - lastWindowEvent < 2000) return;
+        lastWindowEvent = t;
+        emit({ type: 'window-progress', done, total, windowsDone: w, windowsTotal: wt, etaSeconds: eta.secondsLeft(w / wt), message });
+      };
       let recs: CaseRecord[];
       try {
         if (labelsCache?.file !== c.labels) labelsCache = { file: c.labels, vol: readLabels(c.labels) };
@@ -163,7 +191,9 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
         if ([0, 1, 2].some((ax) => a.hi[ax] <= b.lo[ax] || b.hi[ax] <= a.lo[ax])) {
           throw new CaseError(c.image, `${c.image}: image and labels (${c.labels}) do not overlap in world space; check their affines`);
         }
-        const classes = await predictClasses(model, image, c.modality, { signal: opts.signal });
+        const classes = await predictClasses(model, image, c.modality, {
+          signal: opts.signal, onProgress, overlap: opts.overlap, batchSize: batch.batchSize, tta: opts.tta,
+        });
         const mapped: LabelVolume = { dims: classes.dims, affine: classes.affine, data: applyMapping(classes.data, mapping.lut) };
         const pred = sameGrid(mapped, labels) ? mapped : resampleNearest(mapped, labels);
         const scores = await caseMetrics(labels, labels.data, pred.data, organRequests, protocol, pool);
@@ -190,6 +220,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
       writer.appendCase(recs);
       records.push(...recs);
       done++;
+      eta.caseDone();
     }
     emit({ type: 'progress', done, total, message: cancelled ? 'cancelled' : 'done' });
     const finished = writer.finish({ cases: done, errors });

@@ -7,17 +7,37 @@
 /** Where a card came from; recorded with every run. */
 export type CardSource = 'umd.json' | 'onnx-metadata' | 'nnunet' | 'monai-bundle';
 
-export type NormalizationMethod = 'none' | 'minmax' | 'zscore' | 'clip-zscore';
+export type NormalizationMethod = 'none' | 'minmax' | 'zscore' | 'clip-zscore' | 'suv-clip';
+
+/**
+ * Which voxels the per-volume statistics (mean, std, percentiles) are taken over: "nonzero" (x != 0, as MONAI's
+ * NormalizeIntensity(nonzero=True) and nnU-Net's use_mask_for_norm) or {"above": t} (x > t, e.g. body vs air in
+ * CT). zscore also leaves the voxels outside the mask at 0, as both libraries do.
+ */
+export type NormalizationMask = 'nonzero' | { above: number };
 
 export interface Normalization {
   method: NormalizationMethod;
-  /** clip-zscore: intensity window [lower, upper] applied before z-scoring with mean/std. */
+  /** clip-zscore, suv-clip: intensity window [lower, upper] (suv-clip: lower defaults to 0). */
   lower?: number;
   upper?: number;
-  /** clip-zscore: fixed mean and std (nnU-Net CTNormalization); zscore computes them per volume when absent. */
+  /** clip-zscore: window bounds as percentiles (0..100, numpy's linear interpolation) of this volume's voxels. */
+  lowerPercentile?: number;
+  upperPercentile?: number;
+  /** zscore, clip-zscore: fixed mean and std (nnU-Net CTNormalization); computed per volume when absent. */
   mean?: number;
   std?: number;
+  /** zscore, clip-zscore: restricts the per-volume statistics to a foreground. */
+  mask?: NormalizationMask;
 }
+
+/**
+ * Crop or pad before inference (after normalization), undone on the prediction. Sizes are in the tensor's
+ * spatial order, like patchSize. divisibleBy: pad each axis up to a multiple (MONAI DivisiblePad); size: pad
+ * or centre-crop each axis to exactly that size (MONAI ResizeWithPadOrCrop). Padding is symmetric (the odd
+ * voxel after), with value 0.
+ */
+export type PadSpec = { divisibleBy: [number, number, number] } | { size: [number, number, number] };
 
 /** Model input modality key used by `normalization`: lower-case modality or "*" for any. */
 export type ModalityKey = 'ct' | 'mri' | 'pet' | '*';
@@ -31,11 +51,18 @@ export interface ModelCard {
   patchSize: [number, number, number] | null;
   /** "kji": tensor dims (k, j, i), i fastest, NIfTI storage order; "ijk": (i, j, k) as nibabel/MONAI. */
   spatialOrder: 'kji' | 'ijk';
-  /** Model grid spacing in mm along i, j, k; null runs on the image's own grid. */
+  /**
+   * Axis codes the model expects (nibabel aff2axcodes, e.g. "RAS", "LPS"): the image is permuted and flipped to
+   * them before inference and the prediction back; null (or absent) keeps the image's storage order.
+   */
+  orientation?: string | null;
+  /** Model grid spacing in mm along i, j, k (of the reoriented image); null runs on the image's own grid. */
   spacing: [number, number, number] | null;
   normalization: Partial<Record<ModalityKey, Normalization>>;
   /** Model class id (as a string key) -> organ name. Classes not listed (background) are ignored. */
   labels: Record<string, string>;
+  /** Crop/pad to a size the network accepts; absent = none. */
+  pad?: PadSpec;
   /** Sliding-window overlap fraction in [0, 1); default 0.5. */
   overlap?: number;
   /** NSD tolerance (mm) this model should be scored with, per organ name or "*" for all; overrides the protocol's. */

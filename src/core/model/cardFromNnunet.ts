@@ -12,7 +12,7 @@
  *                                           the card's (i, j, k)
  *   normalization_schemes[0]                CTNormalization -> clip-zscore with lower/upper = percentile_00_5 /
  *                                           percentile_99_5 and mean/std of foreground_intensity_properties;
- *                                           ZScoreNormalization -> zscore; NoNormalization -> none;
+ *                                           ZScoreNormalization -> zscore (mask nonzero with use_mask_for_norm); NoNormalization -> none;
  *                                           RescaleTo01Normalization -> minmax; RGBTo01Normalization -> x / 255
  *   tile_step_size 0.5 (its default)        overlap 0.5
  * The scheme applies to whatever image fills the channel, so it is the card's "*" entry.
@@ -165,8 +165,9 @@ function normalizationFor(scheme: unknown, at: string, props: unknown, propsAt: 
       return errors.length > before ? undefined : { method: 'clip-zscore', lower, upper, mean, std };
     }
     case 'ZScoreNormalization':
-      if (useMask) warnings.push(`${label}: ${at} is z-scored inside the nonzero region in nnU-Net (use_mask_for_norm); UMD Lens z-scores the whole volume`);
-      return { method: 'zscore' };
+      if (!useMask) return { method: 'zscore' };
+      warnings.push(`${label}: ${at} is z-scored inside the nonzero region (use_mask_for_norm); nnU-Net also fills holes in that region, UMD Lens does not: zero voxels enclosed by nonzero ones stay 0`);
+      return { method: 'zscore', mask: 'nonzero' };
     case 'NoNormalization':
       return { method: 'none' };
     case 'RescaleTo01Normalization':
@@ -200,9 +201,8 @@ export function cardFromNnunet(files: NnunetFiles, tensors: { image: string; log
   }
   const reader = dataset.readerWriter ?? plans.image_reader_writer;
   if (reader !== undefined && typeof reader !== 'string') errors.push(`image_reader_writer must be a string (got ${show(reader)})`);
-  if (typeof reader === 'string' && /reorient/i.test(reader)) {
-    warnings.push(`${label}: image_reader_writer ${reader} reorients images to RAS before inference; the card has no orientation step, so the image is fed in its stored orientation`);
-  }
+  // NibabelIOWithReorient feeds nibabel's as_closest_canonical image: RAS by axis permutation and flips
+  const orientation = typeof reader === 'string' && /reorient/i.test(reader) ? 'RAS' : undefined;
 
   const configurations = plans.configurations;
   let configName = '';
@@ -262,6 +262,7 @@ export function cardFromNnunet(files: NnunetFiles, tensors: { image: string; log
     normalization: { '*': normalization ?? { method: 'none' } },
     labels: dataset.labels,
     overlap: 0.5,
+    ...(orientation ? { orientation } : {}),
     name: dataset.name ?? dsName ?? path.basename(path.dirname(file)),
     description: `nnU-Net v2 ${configName} configuration (${plansName})${dsName ? ` of ${dsName}` : ''}`,
   };

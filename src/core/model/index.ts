@@ -7,4 +7,4 @@ export { readOnnxModelInfo, OnnxFormatError, type OnnxModelInfo } from './onnxPr
 export { ORGAN_SYNONYMS, umdOrganFor } from './organSynonyms';
 export { ModelError } from './session';
 export { normalize, NormalizationError } from './normalize';
-export { slidingWindowLogits, slidingWindowClasses, wholeVolumeLogits, argmaxChannels, gaussianImportanceMap, scanInterval, windowStarts } from './slidingWindow';
+export { slidingWindowLogits, slidingWindowClasses, wholeVolumeLogits, argmaxChannels, gaussianImportanceMap, scanInterval, windowStarts, mirrorCombinations, ttaMirrors, type MirrorAxis, type WindowOptions } from './slidingWindow';

@@ -9,9 +9,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ModalityKey, ModelCard, Normalization, NormalizationMethod } from './card';
+import type { ModalityKey, ModelCard, Normalization, NormalizationMethod, PadSpec } from './card';
 import { CardError, isObject, show, warnUnknownKeys } from './cardJson';
 import { checkOrganMap, checkReported } from './cardOrganKeys';
+import { checkNormalization } from './cardNormalization';
+import { isAxisCodes } from './orientation';
 
 export { CardError } from './cardJson';
 
@@ -48,17 +50,8 @@ export function loadCard(onnxPath: string): LoadedCard {
 }
 
 /** `training` and `heldOut` are free-form provenance (how the checkpoint was made, what it scored): kept, not read. */
-const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'spacing', 'normalization', 'labels', 'overlap', 'name', 'description', 'training', 'heldOut', 'nsdToleranceMm', 'organMap', 'reported'];
+const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'orientation', 'spacing', 'pad', 'normalization', 'labels', 'overlap', 'name', 'description', 'training', 'heldOut', 'nsdToleranceMm', 'organMap', 'reported'];
 const MODALITY_KEYS: readonly ModalityKey[] = ['ct', 'mri', 'pet', '*'];
-const METHODS: readonly NormalizationMethod[] = ['none', 'minmax', 'zscore', 'clip-zscore'];
-/** Which optional Normalization fields each method reads; the rest are reported as ignored. */
-const METHOD_FIELDS: Record<NormalizationMethod, readonly string[]> = {
-  none: [],
-  minmax: [],
-  zscore: ['mean', 'std'],
-  'clip-zscore': ['lower', 'upper', 'mean', 'std'],
-};
-
 /**
  * Checks a parsed card against the ModelCard schema. Throws CardError listing every problem; returns the
  * typed card (a fresh object holding only the known keys) and the warnings, each starting with `name`.
@@ -101,6 +94,12 @@ export function validateCard(raw: unknown, file: string, name = path.basename(fi
 
   const spatialOrder = raw.spatialOrder;
   if (spatialOrder !== 'kji' && spatialOrder !== 'ijk') errors.push(`spatialOrder must be "kji" or "ijk" (got ${show(spatialOrder)})`);
+
+  const orientation = raw.orientation;
+  if (orientation !== undefined && orientation !== null && !(typeof orientation === 'string' && isAxisCodes(orientation))) {
+    errors.push(`orientation must be three axis codes naming x, y and z once each, as nibabel's aff2axcodes prints them ("RAS", "LPS", "LIA", ...), or null (got ${show(orientation)})`);
+  }
+  const pad = checkPad(raw.pad, errors, warnings, name);
 
   const normalization: Partial<Record<ModalityKey, Normalization>> = {};
   if (!isObject(raw.normalization)) {
@@ -173,6 +172,8 @@ export function validateCard(raw: unknown, file: string, name = path.basename(fi
     normalization,
     labels,
   };
+  if (typeof orientation === 'string') card.orientation = orientation;
+  if (pad) card.pad = pad;
   if (overlap !== undefined) card.overlap = overlap;
   if (nsdToleranceMm) card.nsdToleranceMm = nsdToleranceMm;
   if (organMap) card.organMap = organMap;
@@ -182,39 +183,25 @@ export function validateCard(raw: unknown, file: string, name = path.basename(fi
   return { card, warnings };
 }
 
-function checkNormalization(v: unknown, at: string, errors: string[], warnings: string[], name: string): Normalization | undefined {
+/** `pad`: {"divisibleBy": n or [a, b, c]} or {"size": [a, b, c]}, in the tensor's spatial order; null = none. */
+function checkPad(v: unknown, errors: string[], warnings: string[], name: string): PadSpec | undefined {
+  if (v === undefined || v === null) return undefined;
+  const shape = 'pad must be {"divisibleBy": n or [a, b, c]} or {"size": [a, b, c]} (positive integers, in the tensor\'s spatial order) or null';
   if (!isObject(v)) {
-    errors.push(`${at} must be an object like {"method": "zscore"} (got ${show(v)})`);
+    errors.push(`${shape} (got ${show(v)})`);
     return undefined;
   }
-  const method = v.method;
-  if (typeof method !== 'string' || !(METHODS as readonly string[]).includes(method)) {
-    errors.push(`${at}.method must be one of ${METHODS.map((m) => `"${m}"`).join(', ')} (got ${show(method)})`);
+  const given = ['divisibleBy', 'size'].filter((k) => k in v);
+  for (const k of Object.keys(v)) if (k !== 'divisibleBy' && k !== 'size' && !k.startsWith('$')) warnings.push(`${name}: unknown key pad.${k} (ignored)`);
+  if (given.length !== 1) {
+    errors.push(`${shape}: give exactly one of divisibleBy and size (got ${show(v)})`);
     return undefined;
   }
-  const m = method as NormalizationMethod;
-  const out: Normalization = { method: m };
-  const before = errors.length;
-  for (const k of Object.keys(v)) {
-    if (k === 'method' || k.startsWith('$')) continue;
-    if (!['lower', 'upper', 'mean', 'std'].includes(k)) {
-      warnings.push(`${name}: unknown key ${at}.${k} (ignored)`);
-    } else if (!METHOD_FIELDS[m].includes(k)) {
-      warnings.push(`${name}: ${at}.${k} is ignored by method "${m}"`);
-    } else if (typeof v[k] !== 'number' || !Number.isFinite(v[k])) {
-      errors.push(`${at}.${k} must be a finite number (got ${show(v[k])})`);
-    } else {
-      out[k as 'lower' | 'upper' | 'mean' | 'std'] = v[k] as number;
-    }
-  }
-  if (errors.length > before) return undefined;
-  if (out.std !== undefined && !(out.std > 0)) errors.push(`${at}.std must be > 0 (got ${out.std})`);
-  if ((out.mean === undefined) !== (out.std === undefined) && METHOD_FIELDS[m].includes('mean')) {
-    errors.push(`${at}: give both mean and std, or neither (computed from the image)`);
-  }
-  if (m === 'clip-zscore') {
-    if (out.lower === undefined || out.upper === undefined) errors.push(`${at}: clip-zscore needs lower and upper (the intensity window)`);
-    else if (!(out.lower < out.upper)) errors.push(`${at}: lower must be below upper (got ${out.lower} >= ${out.upper})`);
-  }
-  return errors.length > before ? undefined : out;
+  const key = given[0] as 'divisibleBy' | 'size';
+  const x = v[key];
+  const ok = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;
+  if (key === 'divisibleBy' && ok(x)) return { divisibleBy: [x, x, x] };
+  if (Array.isArray(x) && x.length === 3 && x.every(ok)) return key === 'size' ? { size: [x[0], x[1], x[2]] } : { divisibleBy: [x[0], x[1], x[2]] };
+  errors.push(`pad.${key} must be ${key === 'size' ? '[a, b, c]' : 'a number or [a, b, c]'} of positive integers (got ${show(x)})`);
+  return undefined;
 }

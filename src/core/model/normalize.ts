@@ -4,12 +4,20 @@
  * - none: values as read (scl_slope/inter applied).
  * - minmax: (x - min) / (max - min) over the whole volume, to 0..1; a constant volume becomes all 0.
  * - zscore: (x - mean) / std, with the card's mean/std when given, else the volume's own (population std).
+ *   With `mask`, the statistics come from the masked voxels only, only those are normalized, and the rest
+ *   become 0 (MONAI NormalizeIntensity(nonzero=True), nnU-Net ZScoreNormalization with use_mask_for_norm).
  * - clip-zscore: x clipped to [lower, upper], then z-scored with the card's mean/std (nnU-Net's CT scheme),
- *   or, when the card gives none, with the clipped volume's own.
+ *   or, when the card gives none, with the clipped volume's own. The bounds may instead be percentiles of this
+ *   volume (lowerPercentile/upperPercentile, numpy's linear interpolation). With `mask`, percentiles and
+ *   statistics come from the masked voxels, and every voxel is clipped and scaled (as CTNormalization does with
+ *   its foreground statistics).
+ * - suv-clip: x clipped to [lower (default 0), upper], then scaled linearly to 0..1: (x - lower) / (upper - lower).
+ *   For PET in SUV, where a fixed ceiling keeps a hot bladder from compressing every organ's range.
  * A std of (nearly) 0 only subtracts the mean, as MONAI's NormalizeIntensity does, instead of dividing by 0.
  * Statistics are accumulated in float64; the result is float32.
  */
 import type { Normalization } from './card';
+import { maskedValues, maskOf, meanStd, percentiles } from './intensityStats';
 
 export class NormalizationError extends Error {
   constructor(message: string) {
@@ -26,22 +34,18 @@ function countNonFinite(data: Float32Array): number {
   return bad;
 }
 
-function meanStd(data: Float32Array): { mean: number; std: number } {
-  // two passes: the one-pass sum-of-squares formula loses all precision on CT-sized offsets
-  let sum = 0;
-  for (let v = 0; v < data.length; v++) sum += data[v];
-  const mean = data.length ? sum / data.length : 0;
-  let sq = 0;
-  for (let v = 0; v < data.length; v++) {
-    const d = data[v] - mean;
-    sq += d * d;
-  }
-  return { mean, std: data.length ? Math.sqrt(sq / data.length) : 0 };
+function clipInPlace(out: Float32Array, lower: number, upper: number): void {
+  for (let v = 0; v < out.length; v++) out[v] = out[v] < lower ? lower : out[v] > upper ? upper : out[v];
 }
 
-function zscoreInPlace(out: Float32Array, mean: number, std: number): void {
+function zscoreInPlace(out: Float32Array, mean: number, std: number, mask: Uint8Array | null = null): void {
   const scale = std > TINY_STD ? 1 / std : 1;
-  for (let v = 0; v < out.length; v++) out[v] = (out[v] - mean) * scale;
+  for (let v = 0; v < out.length; v++) out[v] = !mask || mask[v] ? (out[v] - mean) * scale : 0;
+}
+
+/** A mask that selects nothing would leave the statistics undefined: say so instead of dividing by zero. */
+function requireForeground(mask: Uint8Array | null, n: Normalization): void {
+  if (mask && !mask.some((m) => m)) throw new NormalizationError(`normalization mask ${JSON.stringify(n.mask)} selects no voxel of this image`);
 }
 
 /**
@@ -69,19 +73,42 @@ export function normalize(data: Float32Array, n: Normalization): Float32Array {
       return out;
     }
     case 'zscore': {
-      const s = n.mean !== undefined && n.std !== undefined ? { mean: n.mean, std: n.std } : meanStd(out);
-      zscoreInPlace(out, s.mean, s.std);
+      const mask = maskOf(data, n.mask);
+      requireForeground(mask, n);
+      const s = n.mean !== undefined && n.std !== undefined ? { mean: n.mean, std: n.std } : meanStd(out, mask);
+      zscoreInPlace(out, s.mean, s.std, mask);
       return out;
     }
     case 'clip-zscore': {
-      const lower = n.lower ?? -Infinity;
-      const upper = n.upper ?? Infinity;
-      for (let v = 0; v < out.length; v++) out[v] = out[v] < lower ? lower : out[v] > upper ? upper : out[v];
-      const s = n.mean !== undefined && n.std !== undefined ? { mean: n.mean, std: n.std } : meanStd(out);
+      // the mask only matters for statistics taken from the image; fixed bounds and mean/std ignore it
+      const fromImage = n.lowerPercentile !== undefined || n.upperPercentile !== undefined || n.mean === undefined || n.std === undefined;
+      const mask = fromImage ? maskOf(data, n.mask) : null;
+      requireForeground(mask, n);
+      const { lower, upper } = clipBounds(data, mask, n);
+      clipInPlace(out, lower, upper);
+      const s = n.mean !== undefined && n.std !== undefined ? { mean: n.mean, std: n.std } : meanStd(out, mask);
       zscoreInPlace(out, s.mean, s.std);
+      return out;
+    }
+    case 'suv-clip': {
+      const lower = n.lower ?? 0;
+      const upper = n.upper ?? Infinity;
+      clipInPlace(out, lower, upper);
+      const range = upper - lower;
+      for (let v = 0; v < out.length; v++) out[v] = (out[v] - lower) / range;
       return out;
     }
     default:
       throw new NormalizationError(`unknown normalization method ${JSON.stringify((n as { method: unknown }).method)}`);
   }
+}
+
+/** clip-zscore's window: the card's fixed bounds, else percentiles of the (masked) volume, else unbounded. */
+export function clipBounds(data: Float32Array, mask: Uint8Array | null, n: Normalization): { lower: number; upper: number } {
+  const asked = [n.lower === undefined ? n.lowerPercentile : undefined, n.upper === undefined ? n.upperPercentile : undefined];
+  const qs = asked.filter((q): q is number => q !== undefined);
+  const found = qs.length ? percentiles(maskedValues(data, mask), qs) : [];
+  const lower = n.lower ?? (asked[0] !== undefined ? found[0] : -Infinity);
+  const upper = n.upper ?? (asked[1] !== undefined ? found[found.length - 1] : Infinity);
+  return { lower, upper };
 }

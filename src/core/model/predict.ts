@@ -1,22 +1,20 @@
 /**
  * A checkpoint with its card, and class prediction for one image.
  *
- * predictClasses: image -> (card.spacing: trilinear resample onto the same field of view at that spacing)
- * -> normalization for the modality -> tensor in the card's spatialOrder -> sliding window (card.patchSize)
- * or one whole-volume run -> argmax over channels -> (card.spacing: nearest-neighbour back onto the image's
- * grid). Class ids are the model's own, not yet mapped to any dataset's label ids.
+ * predictClasses: image -> the card's preprocessing (preprocess.ts: orientation, spacing, normalization for the
+ * modality, crop/pad) -> tensor in the card's spatialOrder -> sliding window (card.patchSize) or one
+ * whole-volume run -> argmax over channels -> the preprocessing undone, back onto the image's grid. Class ids
+ * are the model's own, not yet mapped to any dataset's label ids.
  */
 import * as fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { regrid } from '../geometry/affine';
-import { resampleLinear, resampleNearest } from '../geometry/resample';
 import type { Modality } from '../dataset/organs';
 import type { ImageVolume, LabelVolume } from '../nifti/volume';
 import type { CardSource, ModalityKey, ModelCard, Normalization } from './card';
 import { resolveCard } from './resolveCard';
-import { normalize } from './normalize';
-import { createSession, declaredSpatialShape, ModelError } from './session';
-import { argmaxChannels, slidingWindowClasses, wholeVolumeLogits, type RunPatch, type Shape3 } from './slidingWindow';
+import { toModelInput } from './preprocess';
+import { allowedBatchSize, createSession, declaredSpatialShape, ModelError, type Device } from './session';
+import { argmaxChannels, slidingWindowClasses, wholeVolumeLogits, type MirrorAxis, type RunPatch, type Shape3 } from './slidingWindow';
 
 export interface LoadedModel {
   path: string;
@@ -31,17 +29,22 @@ export interface LoadedModel {
 }
 
 export interface PredictOptions {
+  /** Sliding-window overlap (default: the card's); windows per run (default 1; 1 when the model's batch dim is fixed at 1). */
+  overlap?: number;
+  batchSize?: number;
+  /** Mirroring test-time augmentation (slidingWindow.ts): true for all three axes, or the tensor axes. */
+  tta?: boolean | readonly MirrorAxis[];
   signal?: AbortSignal;
   /** Windows run so far and in all (1 of 1 for whole-volume inference). */
   onProgress?: (done: number, total: number) => void;
 }
 
 /** Resolves the model's card (umd.json, ONNX metadata, nnU-Net, MONAI), opens a CPU session, checks the card against it. */
-export async function loadModel(onnxPath: string, opts: { threads?: number } = {}): Promise<LoadedModel> {
+export async function loadModel(onnxPath: string, opts: { threads?: number; device?: Device } = {}): Promise<LoadedModel> {
   // checked before the card, whose "not found" would otherwise hide a wrong model path
   if (!fs.existsSync(onnxPath)) throw new ModelError(onnxPath, 'model file not found');
   const { card, source, files, warnings } = resolveCard(onnxPath);
-  const session = await createSession(onnxPath, card, { threads: opts.threads });
+  const session = await createSession(onnxPath, card, { threads: opts.threads, device: opts.device });
   let closed = false;
   return {
     path: onnxPath,
@@ -85,8 +88,9 @@ function fromIjk<T extends Uint8Array | Uint16Array>(data: T, [ni, nj, nk]: read
 /** Model class ids (argmax, not remapped) on the IMAGE's grid. */
 export async function predictClasses(model: LoadedModel, image: ImageVolume, modality: Modality | null, opts: PredictOptions = {}): Promise<LabelVolume> {
   const { card, session } = model;
-  const work: ImageVolume = card.spacing ? resampleLinear(image, regrid(image, card.spacing)) : image;
-  const normalized = normalize(work.data, normalizationFor(card, modality));
+  const prep = toModelInput(image, card, normalizationFor(card, modality));
+  const { work } = prep;
+  const normalized = work.data;
   const [ni, nj, nk] = work.dims;
   const kji = card.spatialOrder === 'kji';
   const shape: Shape3 = kji ? [nk, nj, ni] : [ni, nj, nk];
@@ -99,21 +103,21 @@ export async function predictClasses(model: LoadedModel, image: ImageVolume, mod
     throw new ModelError(model.path, `the model's input "${card.inputs.image}" has fixed spatial size [${declared.map((d) => d ?? '?').join(', ')}], which does not fit ${what}`);
   }
 
-  const run: RunPatch = async (data, dims) => {
-    const feeds = { [card.inputs.image]: new ort.Tensor('float32', data, [1, 1, ...dims]) };
+  const run: RunPatch = async (data, dims, batch = 1) => {
+    const feeds = { [card.inputs.image]: new ort.Tensor('float32', data, [batch, 1, ...dims]) };
     const result = await session.run(feeds, [card.outputs.logits]);
     const out = result[card.outputs.logits];
     const d = out.dims;
-    if (d.length !== 5 || d[0] !== 1 || d[2] !== dims[0] || d[3] !== dims[1] || d[4] !== dims[2]) {
-      throw new ModelError(model.path, `output "${card.outputs.logits}" has shape [${d.join(', ')}] for input [1, 1, ${dims.join(', ')}]; expected [1, C, ${dims.join(', ')}]`);
+    if (d.length !== 5 || d[0] !== batch || d[2] !== dims[0] || d[3] !== dims[1] || d[4] !== dims[2]) {
+      throw new ModelError(model.path, `output "${card.outputs.logits}" has shape [${d.join(', ')}] for input [${batch}, 1, ${dims.join(', ')}]; expected [${batch}, C, ${dims.join(', ')}]`);
     }
     if (out.type !== 'float32') throw new ModelError(model.path, `output "${card.outputs.logits}" is ${out.type}; expected float32 logits`);
     return { data: out.data as Float32Array, channels: d[1] };
   };
   const maxClass = Math.max(0, ...Object.keys(card.labels).map(Number));
   let seenChannels = -1;
-  const checkedRun: RunPatch = async (data, dims) => {
-    const out = await run(data, dims);
+  const checkedRun: RunPatch = async (data, dims, batch) => {
+    const out = await run(data, dims, batch);
     if (seenChannels < 0 && out.channels <= maxClass) {
       throw new ModelError(model.path, `the model outputs ${out.channels} channel${out.channels === 1 ? '' : 's'} (classes 0..${out.channels - 1}) but the card's labels name class ${maxClass}`);
     }
@@ -123,9 +127,12 @@ export async function predictClasses(model: LoadedModel, image: ImageVolume, mod
   const n = shape[0] * shape[1] * shape[2];
   // windowed: classes straight from a bounded band of logits, never the whole volume's
   const tensorClasses = card.patchSize
-    ? await slidingWindowClasses(input, shape, card.patchSize, checkedRun, { overlap: card.overlap, signal: opts.signal, onProgress: opts.onProgress })
+    ? await slidingWindowClasses(input, shape, card.patchSize, checkedRun, {
+      overlap: opts.overlap ?? card.overlap, tta: opts.tta, signal: opts.signal, onProgress: opts.onProgress,
+      batchSize: allowedBatchSize(session, card.inputs.image, opts.batchSize ?? 1).batchSize,
+    })
     : argmaxChannels(await wholeVolumeLogits(input, shape, checkedRun, opts), n);
   const classes = kji ? tensorClasses : fromIjk(tensorClasses, work.dims);
   const onWork: LabelVolume = { dims: work.dims, affine: work.affine, data: classes };
-  return card.spacing ? resampleNearest(onWork, image) : onWork;
+  return prep.toImageGrid(onWork);
 }

@@ -1,6 +1,6 @@
 /**
  * Patch-wise inference with the semantics of MONAI's `sliding_window_inference` (MONAI 1.x) for one image,
- * sw_batch_size 1, mode "gaussian", sigma_scale 0.125, padding_mode "constant" with cval 0:
+ * mode "gaussian", sigma_scale 0.125, padding_mode "constant" with cval 0, any sw_batch_size (below):
  *
  * 1. An axis shorter than the patch is padded with 0 to the patch size, split as MONAI does:
  *    floor(diff / 2) before, the rest after. (Padding happens after normalization, so 0 is the normalized 0.)
@@ -14,16 +14,38 @@
  *    max(min(map), 1e-3)), summed, and divided by the summed weights.
  * 5. The padding is cropped away.
  *
+ * Batch size (MONAI's `sw_batch_size`): windows are fed `batchSize` at a time as one [B, 1, d0, d1, d2] input
+ * (the last batch may be smaller). Each window's logits are added in the same window order as with batch 1, so
+ * the blended result is the same whatever the batch size (given a network whose output for a sample does not
+ * depend on the other samples of its batch).
+ *
+ * Mirroring test-time augmentation (`tta`, nnU-Net v2's `_internal_maybe_mirror_and_predict`): with mirror axes
+ * A (tensor spatial axes, default all three), a window's logits are
+ *   (net(x) + sum over S in combos(A) of flip_S(net(flip_S(x)))) / (1 + |combos(A)|)
+ * where combos(A) are the non-empty subsets of A in itertools order ((0), (1), (2), (0,1), (0,2), (1,2),
+ * (0,1,2) for all three axes: 8 inputs), summed in float32 in that order and divided once; this average then
+ * takes the place of net(x) in step 4 (mirrored before the gaussian blending, as nnU-Net does per patch).
+ *
  * Shapes are in tensor spatial order [d0, d1, d2], d2 fastest in memory; logits are channel-major [C, d0, d1, d2].
  */
 
 export type Shape3 = readonly [number, number, number];
 
-/** Runs the network on one [1, 1, d0, d1, d2] input; returns [1, C, d0, d1, d2] logits, channel-major. */
-export type RunPatch = (input: Float32Array, shape: Shape3) => Promise<{ data: Float32Array; channels: number }>;
+/**
+ * Runs the network on a [batch, 1, d0, d1, d2] input (batch 1 when absent); returns [batch, C, d0, d1, d2]
+ * logits, channel-major within each sample.
+ */
+export type RunPatch = (input: Float32Array, shape: Shape3, batch?: number) => Promise<{ data: Float32Array; channels: number }>;
+
+export type MirrorAxis = 0 | 1 | 2;
 
 export interface WindowOptions {
   overlap?: number;
+  /** Windows per network run (MONAI's sw_batch_size); default 1. */
+  batchSize?: number;
+  /** Mirroring test-time augmentation: true for all three tensor axes, or the axes to mirror along. */
+  tta?: boolean | readonly MirrorAxis[];
+  /** Checked before every network run: cancellation stops within one batch of windows. */
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
@@ -92,22 +114,67 @@ export function gaussianImportanceMap(patch: Shape3, sigmaScale = 0.125): Float3
   return map;
 }
 
+/** nnU-Net's mirror combinations: the non-empty subsets of `axes` in itertools.combinations order, by size. */
+export function mirrorCombinations(axes: readonly MirrorAxis[]): MirrorAxis[][] {
+  const sorted = [...new Set(axes)];
+  const out: MirrorAxis[][] = [];
+  const combos = (k: number, from: number, acc: MirrorAxis[]): void => {
+    if (acc.length === k) { out.push([...acc]); return; }
+    for (let i = from; i < sorted.length; i++) combos(k, i + 1, [...acc, sorted[i]]);
+  };
+  for (let k = 1; k <= sorted.length; k++) combos(k, 0, []);
+  return out;
+}
+
+/** The mirrors a window is run with: [] (identity) first, then mirrorCombinations; just [[]] without TTA. */
+export function ttaMirrors(tta: WindowOptions['tta']): MirrorAxis[][] {
+  if (!tta) return [[]];
+  const axes: readonly MirrorAxis[] = tta === true ? [0, 1, 2] : tta;
+  for (const a of axes) if (a !== 0 && a !== 1 && a !== 2) throw new Error(`mirror axes must be 0, 1 or 2 (got ${String(a)})`);
+  return [[], ...mirrorCombinations(axes)];
+}
+
+function checkBatchSize(b: number): void {
+  if (!Number.isInteger(b) || b < 1) throw new Error(`batch size must be a positive integer (got ${b})`);
+}
+
 function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new DOMException('inference cancelled', 'AbortError');
 }
 
-/** Copies the box [start, start + size) of a [d0, d1, d2] array into a compact array. */
-function extract(src: Float32Array, shape: Shape3, start: Shape3, size: Shape3): Float32Array {
-  const out = new Float32Array(size[0] * size[1] * size[2]);
-  let o = 0;
+/**
+ * Copies the box [start, start + size) of a [d0, d1, d2] array into `out` at `offset`, mirrored along `mirror`
+ * (window voxel (a, b, e) takes the image voxel at the mirrored position within the box).
+ */
+function extract(src: Float32Array, shape: Shape3, start: Shape3, size: Shape3, out: Float32Array, offset: number, mirror: readonly MirrorAxis[]): void {
+  const [f0, f1, f2] = [0, 1, 2].map((a) => mirror.includes(a as MirrorAxis));
+  let o = offset;
   for (let a = 0; a < size[0]; a++) {
+    const sa = start[0] + (f0 ? size[0] - 1 - a : a);
     for (let b = 0; b < size[1]; b++) {
-      const from = ((start[0] + a) * shape[1] + start[1] + b) * shape[2] + start[2];
-      out.set(src.subarray(from, from + size[2]), o);
+      const from = (sa * shape[1] + start[1] + (f1 ? size[1] - 1 - b : b)) * shape[2] + start[2];
+      if (!f2) out.set(src.subarray(from, from + size[2]), o);
+      else for (let e = 0; e < size[2]; e++) out[o + e] = src[from + size[2] - 1 - e];
       o += size[2];
     }
   }
-  return out;
+}
+
+/** sum[c, a, b, e] += logits[c, mirrored (a, b, e)] for one window's [C, p0, p1, p2] logits (float32 sums). */
+function addUnmirrored(sum: Float32Array, logits: Float32Array, channels: number, size: Shape3, mirror: readonly MirrorAxis[]): void {
+  const [f0, f1, f2] = [0, 1, 2].map((a) => mirror.includes(a as MirrorAxis));
+  const n = size[0] * size[1] * size[2];
+  for (let c = 0; c < channels; c++) {
+    let o = c * n;
+    for (let a = 0; a < size[0]; a++) {
+      const sa = f0 ? size[0] - 1 - a : a;
+      for (let b = 0; b < size[1]; b++) {
+        const from = c * n + (sa * size[1] + (f1 ? size[1] - 1 - b : b)) * size[2];
+        if (!f2) for (let e = 0; e < size[2]; e++, o++) sum[o] += logits[from + e];
+        else for (let e = 0; e < size[2]; e++, o++) sum[o] += logits[from + size[2] - 1 - e];
+      }
+    }
+  }
 }
 
 /** Zero-pads `src` (shape) into `padded` shape with `before` voxels in front on each axis. */
@@ -140,8 +207,13 @@ interface SlabSink {
  * the same order as a whole-volume accumulator would, so the values are identical.
  */
 async function runWindows(image: Float32Array, full: Shape3, patch: Shape3, overlap: number, run: RunPatch, sink: SlabSink, opts: WindowOptions): Promise<void> {
+  const batchSize = opts.batchSize ?? 1;
+  checkBatchSize(batchSize);
+  const mirrors = ttaMirrors(opts.tta);
   const starts = [0, 1, 2].map((a) => windowStarts(full[a], patch[a], scanInterval(full[a], patch[a], overlap)));
-  const total = starts[0].length * starts[1].length * starts[2].length;
+  const windows: Shape3[] = [];
+  for (const s0 of starts[0]) for (const s1 of starts[1]) for (const s2 of starts[2]) windows.push([s0, s1, s2]);
+  const total = windows.length;
   const weights = gaussianImportanceMap(patch);
   const plane = full[1] * full[2];
   const ring = patch[0];
@@ -151,12 +223,11 @@ async function runWindows(image: Float32Array, full: Shape3, patch: Shape3, over
   let channels = 0;
   let done = 0;
   let next = 0; // first slab not yet handed to the sink
-  const slabOut = (): Float32Array => new Float32Array(channels * plane);
   let out: Float32Array | undefined;
   const finish = (upTo: number): void => {
     for (; next < upTo; next++) {
       const r = (next % ring) * plane;
-      out ??= slabOut();
+      out ??= new Float32Array(channels * plane);
       for (let c = 0; c < channels; c++) {
         const base = c * ring * plane + r;
         for (let v = 0; v < plane; v++) out[c * plane + v] = acc![base + v] / count[r + v];
@@ -166,41 +237,70 @@ async function runWindows(image: Float32Array, full: Shape3, patch: Shape3, over
       sink.slab(next, out, channels);
     }
   };
-  opts.onProgress?.(0, total);
-  for (const s0 of starts[0]) {
-    if (acc) finish(s0);
-    for (const s1 of starts[1]) {
-      for (const s2 of starts[2]) {
-        throwIfAborted(opts.signal);
-        const result = await run(extract(image, full, [s0, s1, s2], patch), patch);
-        if (!acc) {
-          channels = result.channels;
-          acc = new Float32Array(channels * ring * plane);
-        } else if (result.channels !== channels) {
-          throw new Error(`model returned ${result.channels} channels for one window and ${channels} for another`);
+  /** Adds one window's logits [C, p0, p1, p2], weighted, into the band; slabs before its start are finished first. */
+  const accumulate = ([s0, s1, s2]: Shape3, logits: Float32Array): void => {
+    finish(s0);
+    const A = acc!;
+    const W = weights;
+    const C = count;
+    const p12 = patch[1] * patch[2];
+    const n2 = patch[2];
+    for (let a = 0; a < patch[0]; a++) {
+      const r = ((s0 + a) % ring) * plane;
+      const w0 = a * p12;
+      for (let c = 0; c < channels; c++) {
+        const accBase = c * ring * plane + r;
+        const from0 = c * nPatch + w0;
+        for (let b = 0; b < patch[1]; b++) {
+          const to = accBase + (s1 + b) * full[2] + s2;
+          const w = w0 + b * n2;
+          const from = from0 + b * n2;
+          for (let e = 0; e < n2; e++) A[to + e] += logits[from + e] * W[w + e];
         }
-        if (result.data.length !== channels * nPatch) {
-          throw new Error(`model output has ${result.data.length} values for a ${patch.join('x')} window of ${channels} channels`);
-        }
-        for (let a = 0; a < patch[0]; a++) {
-          const r = ((s0 + a) % ring) * plane;
-          for (let c = 0; c < channels; c++) {
-            const accBase = c * ring * plane + r;
-            let w = a * patch[1] * patch[2];
-            let from = c * nPatch + w;
-            for (let b = 0; b < patch[1]; b++) {
-              let to = accBase + (s1 + b) * full[2] + s2;
-              for (let e = 0; e < patch[2]; e++, w++, to++, from++) acc[to] += result.data[from] * weights[w];
-            }
-          }
-          let w = a * patch[1] * patch[2];
-          for (let b = 0; b < patch[1]; b++) {
-            let to = r + (s1 + b) * full[2] + s2;
-            for (let e = 0; e < patch[2]; e++, w++, to++) count[to] += weights[w];
-          }
-        }
-        opts.onProgress?.(++done, total);
       }
+      for (let b = 0; b < patch[1]; b++) {
+        const to = r + (s1 + b) * full[2] + s2;
+        const w = w0 + b * n2;
+        for (let e = 0; e < n2; e++) C[to + e] += W[w + e];
+      }
+    }
+  };
+  const runBatch = async (batch: readonly Shape3[], mirror: readonly MirrorAxis[]): Promise<Float32Array> => {
+    throwIfAborted(opts.signal);
+    const input = new Float32Array(batch.length * nPatch);
+    batch.forEach((start, i) => extract(image, full, start, patch, input, i * nPatch, mirror));
+    const result = await run(input, patch, batch.length);
+    if (!acc) {
+      channels = result.channels;
+      acc = new Float32Array(channels * ring * plane);
+    } else if (result.channels !== channels) {
+      throw new Error(`model returned ${result.channels} channels for one window and ${channels} for another`);
+    }
+    if (result.data.length !== batch.length * channels * nPatch) {
+      throw new Error(`model output has ${result.data.length} values for ${batch.length} ${patch.join('x')} window(s) of ${channels} channels`);
+    }
+    return result.data;
+  };
+  opts.onProgress?.(0, total);
+  for (let first = 0; first < total; first += batchSize) {
+    const batch = windows.slice(first, first + batchSize);
+    let logits = await runBatch(batch, mirrors[0]);
+    if (mirrors.length > 1) {
+      // float32 sums per window over the mirrors, in nnU-Net's order, then one division
+      const sums = logits.slice();
+      for (const mirror of mirrors.slice(1)) {
+        const m = await runBatch(batch, mirror);
+        for (let i = 0; i < batch.length; i++) {
+          const len = channels * nPatch;
+          addUnmirrored(sums.subarray(i * len, (i + 1) * len), m.subarray(i * len, (i + 1) * len), channels, patch, mirror);
+        }
+      }
+      for (let v = 0; v < sums.length; v++) sums[v] /= mirrors.length;
+      logits = sums;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      accumulate(batch[i], logits.subarray(i * channels * nPatch, (i + 1) * channels * nPatch));
+      opts.onProgress?.(++done, total);
     }
   }
   if (!acc) throw new Error('no windows to run');
@@ -279,15 +379,37 @@ export async function slidingWindowClasses(input: Float32Array, shape: Shape3, p
   return classes!;
 }
 
-/** The whole image in one run, no padding (the network must accept its size). */
+/** The whole image in one run, no padding (the network must accept its size); mirrored as `opts.tta` asks. */
 export async function wholeVolumeLogits(input: Float32Array, shape: Shape3, run: RunPatch, opts: WindowOptions = {}): Promise<Logits> {
-  throwIfAborted(opts.signal);
-  opts.onProgress?.(0, 1);
-  const out = await run(input, shape);
+  const mirrors = ttaMirrors(opts.tta);
   const n = shape[0] * shape[1] * shape[2];
-  if (out.data.length !== out.channels * n) throw new Error(`model output has ${out.data.length} values for a ${shape.join('x')} input of ${out.channels} channels`);
+  opts.onProgress?.(0, 1);
+  let sums: Float32Array | undefined;
+  let channels = 0;
+  for (const mirror of mirrors) {
+    throwIfAborted(opts.signal);
+    let fed = input;
+    if (mirror.length) {
+      fed = new Float32Array(n);
+      extract(input, shape, [0, 0, 0], shape, fed, 0, mirror);
+    }
+    const out = await run(fed, shape, 1);
+    if (out.data.length !== out.channels * n) throw new Error(`model output has ${out.data.length} values for a ${shape.join('x')} input of ${out.channels} channels`);
+    if (!sums) {
+      channels = out.channels;
+      if (mirrors.length === 1) {
+        opts.onProgress?.(1, 1);
+        return out;
+      }
+      sums = out.data.slice();
+    } else {
+      if (out.channels !== channels) throw new Error(`model returned ${out.channels} channels for one input and ${channels} for another`);
+      addUnmirrored(sums, out.data, channels, shape, mirror);
+    }
+  }
+  for (let v = 0; v < sums!.length; v++) sums![v] /= mirrors.length;
   opts.onProgress?.(1, 1);
-  return out;
+  return { data: sums!, channels };
 }
 
 /**

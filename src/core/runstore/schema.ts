@@ -25,6 +25,11 @@ export interface RunManifest {
   dataset: { root: string; organs: Record<string, string> };
   /** How the scores were computed: metric definitions, NSD tolerance per organ, empty-mask rule, grid and spacing. */
   protocol: MetricProtocol;
+  /**
+   * How the model was run: execution provider, intra-op threads (null: ONNX Runtime's default), sliding-window
+   * overlap actually used, windows per run, mirroring TTA axes ([] when off). Absent in runs written before.
+   */
+  inference?: { device: string; threads: number | null; overlap: number; batchSize: number; ttaAxes: number[] };
   versions: { umdLens: string; onnxruntime: string; node: string };
   startedAt: string;
   finishedAt?: string;
