@@ -16,21 +16,12 @@ import {
 } from '../../src/core/model';
 import type { RunPatch, Shape3 } from '../../src/core/model/slidingWindow';
 import { repoRoot } from '../helpers/realData';
+import { baseCard } from '../helpers/cards';
 
 const FIXTURES = path.join(repoRoot(), 'test', 'fixtures', 'models');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-model-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const baseCard = (): Record<string, unknown> => ({
-  kind: 'semantic',
-  inputs: { image: 'image' },
-  outputs: { logits: 'logits' },
-  patchSize: null,
-  spatialOrder: 'kji',
-  spacing: null,
-  normalization: { '*': { method: 'none' } },
-  labels: { '1': 'liver', '2': 'spleen' },
-});
 
 let dirCount = 0;
 /** A model fixture symlinked into a fresh temp dir with the given card beside it. */
@@ -359,36 +350,7 @@ test('banded sliding window equals a full-volume accumulator bit for bit, with w
   };
   for (const [patch, overlap] of [[[5, 4, 6], 0.5], [[4, 9, 3], 0.25], [[7, 3, 11], 0.75], [[16, 4, 5], 0.5]] as [Shape3, number][]) {
     // the reference: every window added into whole-volume float32 sums, in window order, then divided
-    const full = [0, 1, 2].map((a) => Math.max(shape[a], patch[a])) as unknown as Shape3;
-    const before = [0, 1, 2].map((a) => Math.floor((full[a] - shape[a]) / 2));
-    const img = new Float32Array(full[0] * full[1] * full[2]);
-    for (let a = 0; a < shape[0]; a++) for (let b = 0; b < shape[1]; b++) for (let e = 0; e < shape[2]; e++) {
-      img[((a + before[0]) * full[1] + b + before[1]) * full[2] + e + before[2]] = x[(a * shape[1] + b) * shape[2] + e];
-    }
-    const nf = full[0] * full[1] * full[2];
-    const acc = new Float32Array(3 * nf);
-    const cnt = new Float32Array(nf);
-    const w = gaussianImportanceMap(patch);
-    const starts = [0, 1, 2].map((a) => windowStarts(full[a], patch[a], scanInterval(full[a], patch[a], overlap)));
-    for (const s0 of starts[0]) for (const s1 of starts[1]) for (const s2 of starts[2]) {
-      const win = new Float32Array(patch[0] * patch[1] * patch[2]);
-      let o = 0;
-      for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) for (let e = 0; e < patch[2]; e++) win[o++] = img[((s0 + a) * full[1] + s1 + b) * full[2] + s2 + e];
-      const out = await run(win, patch);
-      for (let c = 0; c < 3; c++) {
-        o = 0;
-        for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) for (let e = 0; e < patch[2]; e++, o++) {
-          acc[c * nf + ((s0 + a) * full[1] + s1 + b) * full[2] + s2 + e] += out.data[c * win.length + o] * w[o];
-        }
-      }
-      o = 0;
-      for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) for (let e = 0; e < patch[2]; e++, o++) cnt[((s0 + a) * full[1] + s1 + b) * full[2] + s2 + e] += w[o];
-    }
-    const expected = new Float32Array(3 * n);
-    for (let c = 0; c < 3; c++) for (let a = 0; a < shape[0]; a++) for (let b = 0; b < shape[1]; b++) for (let e = 0; e < shape[2]; e++) {
-      const f = ((a + before[0]) * full[1] + b + before[1]) * full[2] + e + before[2];
-      expected[c * n + (a * shape[1] + b) * shape[2] + e] = acc[c * nf + f] / cnt[f];
-    }
+    const expected = await referenceBlend(x, shape, patch, overlap, async (win) => (await run(win, patch)).data);
     const sw = await slidingWindowLogits(x, shape, patch, run, { overlap });
     assert.deepEqual(sw.data, expected, `patch ${patch} overlap ${overlap}: logits`);
     assert.deepEqual(await slidingWindowClasses(x, shape, patch, run, { overlap }), argmaxChannels({ data: expected, channels: 3 }, n));

@@ -20,6 +20,7 @@ import { axisCodes, inverse, isAxisCodes, transformBetween, transformVolume } fr
 import { planPad, shiftWindow } from '../../src/core/model/padCrop';
 import { loadModel, predictClasses } from '../../src/core/model/predict';
 import { realDataDir, repoRoot } from '../helpers/realData';
+import { baseCard } from '../helpers/cards';
 
 interface Samples { index: number[]; value: number[] }
 interface Fixture {
@@ -181,16 +182,6 @@ test('pad and crop keep every voxel at its world position; the inverse restores 
 
 // ---- card ------------------------------------------------------------------------------------------------
 
-const baseCard = (): Record<string, unknown> => ({
-  kind: 'semantic',
-  inputs: { image: 'image' },
-  outputs: { logits: 'logits' },
-  patchSize: null,
-  spatialOrder: 'kji',
-  spacing: null,
-  normalization: { '*': { method: 'none' } },
-  labels: { '1': 'liver', '2': 'spleen' },
-});
 
 test('card: orientation, pad and the new normalization keys are read; errors name the key path', () => {
   const { card, warnings } = validateCard({
