@@ -5,6 +5,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const watch = process.argv.includes('--watch');
+// WebAssembly text (.wat) modules are compiled with wabt at build time and imported as their binary bytes.
+const watPlugin = {
+  name: 'wat',
+  setup(build) {
+    build.onLoad({ filter: /\.wat$/ }, async (args) => {
+      const wabt = await (await import('wabt')).default();
+      const module = wabt.parseWat(args.path, fs.readFileSync(args.path, 'utf8'), { simd: true });
+      try {
+        return { contents: new Uint8Array(module.toBinary({}).buffer), loader: 'binary' };
+      } finally {
+        module.destroy();
+      }
+    });
+  },
+};
 const node = {
   bundle: true,
   platform: 'node',
@@ -13,6 +28,7 @@ const node = {
   sourcemap: true,
   external: ['vscode', 'onnxruntime-node'],
   logLevel: 'warning',
+  plugins: [watPlugin],
 };
 
 const testEntries = fs.existsSync('test')

@@ -8,8 +8,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { axisAlignedAffine, type GridDims } from '../../src/core/geometry/affine';
+import { axisAlignedAffine, voxelToWorld, type GridDims } from '../../src/core/geometry/affine';
+import { readImage } from '../../src/core/nifti/read';
 import type { ImageVolume } from '../../src/core/nifti/volume';
+import { createBand } from '../../src/core/model/blendBand';
+import { normalizer } from '../../src/core/model/normalize';
 import {
   CardError, gaussianImportanceMap, loadModel, normalize, normalizationFor, predictClasses, scanInterval,
   slidingWindowLogits, slidingWindowClasses, validateCard, wholeVolumeLogits, windowStarts, argmaxChannels, mirrorCombinations, ttaMirrors, type ModelCard,
@@ -373,7 +376,10 @@ const mixing: RunPatch = async (data, dims, batch = 1) => {
   return { data: out, channels: 3 };
 };
 
-/** Straightforward reference: whole-volume float32 accumulator; each window's logits from `windowLogits`. */
+/**
+ * Straightforward reference: whole-volume float32 accumulator, each product rounded to float32 before the add (as
+ * PyTorch computes MONAI's blending); each window's logits from `windowLogits`.
+ */
 async function referenceBlend(x: Float32Array, shape: Shape3, patch: Shape3, overlap: number, windowLogits: (win: Float32Array) => Promise<Float32Array>): Promise<Float32Array> {
   const n = shape[0] * shape[1] * shape[2];
   const full = [0, 1, 2].map((a) => Math.max(shape[a], patch[a])) as unknown as Shape3;
@@ -397,7 +403,7 @@ async function referenceBlend(x: Float32Array, shape: Shape3, patch: Shape3, ove
     const out = await windowLogits(win);
     for (let c = 0; c < 3; c++) {
       o = 0;
-      for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) for (let e = 0; e < patch[2]; e++, o++) acc[c * nf + at(s, a, b, e)] += out[c * np + o] * w[o];
+      for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) for (let e = 0; e < patch[2]; e++, o++) acc[c * nf + at(s, a, b, e)] += Math.fround(out[c * np + o] * w[o]);
     }
     o = 0;
     for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) for (let e = 0; e < patch[2]; e++, o++) cnt[at(s, a, b, e)] += w[o];
@@ -528,4 +534,95 @@ test('--device cuda without onnxruntime-node\'s CUDA binaries fails naming what 
   // the CPU session still opens afterwards
   const m = await loadModel(withCard('pointwise.onnx', baseCard()), { device: 'cpu', threads: 1 });
   await m.close();
+});
+
+test('blending band: the WebAssembly SIMD kernel adds exactly what the JavaScript loop adds (vector body and scalar tail)', () => {
+  // patch [3, 4, 7]: 7 = one 4-wide vector + a 3-voxel tail; ring 3 slabs, wrapping; windows overlap
+  const patch: Shape3 = [3, 4, 7];
+  const full: Shape3 = [8, 6, 11];
+  const geom = { channels: 3, patch, full, ring: patch[0] };
+  const weights = gaussianImportanceMap(patch);
+  const wasm = createBand(geom, weights, 'wasm');
+  const js = createBand(geom, weights, 'js');
+  assert.equal(wasm.kind, 'wasm');
+  assert.equal(js.kind, 'js');
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 8 - 4;
+  const np = patch[0] * patch[1] * patch[2];
+  for (const start of [[0, 0, 0], [0, 2, 4], [2, 1, 3], [4, 2, 0], [5, 0, 4]] as Shape3[]) {
+    const logits = Float32Array.from({ length: 3 * np }, rand);
+    wasm.add(start, logits);
+    js.add(start, logits);
+  }
+  assert.ok(js.acc.some((v) => v !== 0));
+  assert.deepEqual([...wasm.acc], [...js.acc]);
+  assert.deepEqual([...wasm.count], [...js.count]);
+  // one voxel by hand: slot 2, row 2, column 4 is touched by every window (slab 2 by the first three, slab 5
+  // wrapping onto the same slot by the last two), summed in float32 in window order
+  const plane = full[1] * full[2];
+  const w = (a: number, b: number, e: number) => weights[(a * patch[1] + b) * patch[2] + e];
+  const f = Math.fround;
+  const expected = f(f(f(f(w(2, 2, 4) + w(2, 0, 0)) + w(0, 1, 1)) + w(1, 0, 4)) + w(0, 2, 0));
+  assert.equal(js.count[2 * plane + 2 * full[2] + 4], expected);
+});
+
+test('normalizing each window as it is cut equals sliding over a normalized copy, bit for bit (also padded and mirrored)', async () => {
+  const shape: Shape3 = [13, 9, 11];
+  const n = shape[0] * shape[1] * shape[2];
+  // CT-like raw values, so clipping and scaling both matter
+  const raw = Float32Array.from(noise(n, 17), (v) => v * 900 - 200);
+  const norm = { method: 'clip-zscore' as const, lowerPercentile: 5, upperPercentile: 95 };
+  const normalized = normalize(raw, norm);
+  const transform = normalizer(raw, norm);
+  // [16, 4, 5]: d0 shorter than the patch, so MONAI's zero padding (after normalization) comes into play
+  for (const [patch, tta] of [[[5, 4, 6], false], [[7, 3, 11], true], [[16, 4, 5], false], [[16, 4, 5], true]] as [Shape3, boolean][]) {
+    const eager = await slidingWindowLogits(normalized, shape, patch, mixing, { overlap: 0.5, tta });
+    const lazy = await slidingWindowLogits(raw, shape, patch, mixing, { overlap: 0.5, tta, transform });
+    assert.deepEqual(lazy.data, eager.data, `patch ${patch} tta ${tta}`);
+    assert.deepEqual(await slidingWindowClasses(raw, shape, patch, mixing, { overlap: 0.5, tta, transform }), argmaxChannels(eager, n));
+  }
+  assert.deepEqual([...raw.slice(0, 3)], [...Float32Array.from(noise(n, 17), (v) => v * 900 - 200).slice(0, 3)], 'the raw volume is left as it was');
+});
+
+test('probabilities: softmax per asked class, streamed to .nii.gz slab by slab, on the work grid (kji and ijk, windowed and whole)', async () => {
+  const dims: GridDims = [9, 7, 5];
+  const n = dims[0] * dims[1] * dims[2];
+  const image: ImageVolume = { dims, affine: axisAlignedAffine([1.5, 2, 3], [-10, 20, 5]), data: noise(n, 23) };
+  const softmax = (l: number[]) => { const m = Math.max(...l); const e = l.map((x) => Math.exp(x - m)); const s = e.reduce((a, b) => a + b); return e.map((x) => x / s); };
+  for (const [spatialOrder, patchSize] of [['kji', [4, 4, 4]], ['ijk', [4, 4, 4]], ['kji', null]] as const) {
+    const model = await loadModel(withCard('pointwise.onnx', { ...baseCard(), spatialOrder, patchSize }), { threads: 1 });
+    try {
+      const dir = fs.mkdtempSync(path.join(tmp, 'prob-'));
+      const files = [0, 2].map((cls) => ({ classes: [cls], file: path.join(dir, `class${cls}.nii.gz`) }));
+      // an organ split over two classes: the probability of their union
+      files.push({ classes: [1, 2], file: path.join(dir, 'class1+2.nii.gz') });
+      const classes = await predictClasses(model, image, 'CT', { probabilities: files });
+      const label = `${spatialOrder} patch ${patchSize}`;
+      for (const [f, { classes: cs, file }] of files.entries()) {
+        const prob = readImage(file);
+        // ijk tensors are written as (k, j, i) with the affine's columns swapped: the same world positions
+        const ijk = spatialOrder === 'ijk';
+        assert.deepEqual(prob.dims, ijk ? [dims[2], dims[1], dims[0]] : dims, label);
+        let maxErr = 0;
+        for (let k = 0; k < dims[2]; k++) for (let j = 0; j < dims[1]; j++) for (let i = 0; i < dims[0]; i++) {
+          const v = i + dims[0] * (j + dims[1] * k);
+          const at = ijk ? k + dims[2] * (j + dims[1] * i) : v;
+          const p = softmax(pointwise(image.data[v]));
+          const want = cs.reduce((t, c) => t + p[c], 0);
+          maxErr = Math.max(maxErr, Math.abs(prob.data[at] - want));
+          if (f === 1) {
+            // class 2 probability above one half means class 2 is the argmax
+            if (prob.data[at] > 0.5) assert.equal(classes.data[v], 2, `${label} voxel ${v}`);
+          }
+        }
+        assert.ok(maxErr < 1e-5, `${label} classes ${cs}: max |p - softmax| ${maxErr}`);
+        const w = voxelToWorld(prob.affine, [3, 2, 1]);
+        const expectWorld = voxelToWorld(image.affine, ijk ? [1, 2, 3] : [3, 2, 1]);
+        assert.ok(w.every((x, a) => Math.abs(x - expectWorld[a]) < 1e-4), `${label}: world position of a probability voxel`);
+      }
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['class0.nii.gz', 'class1+2.nii.gz', 'class2.nii.gz'], 'no temporary file left');
+    } finally {
+      await model.close();
+    }
+  }
 });

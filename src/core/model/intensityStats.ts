@@ -13,8 +13,12 @@ export function maskOf(data: Float32Array, mask: NormalizationMask | undefined):
   return out;
 }
 
-/** Mean and population std (numpy's default ddof=0) over the masked voxels; {0, 0} when there are none. */
-export function meanStd(data: Float32Array, mask: Uint8Array | null): { mean: number; std: number; count: number } {
+/**
+ * Mean and population std (numpy's default ddof=0) over the masked voxels, of `map(x)` when given (e.g. the
+ * clipped values, without a clipped copy of the volume); {0, 0} when there are none.
+ */
+export function meanStd(data: Float32Array, mask: Uint8Array | null, map?: (x: number) => number): { mean: number; std: number; count: number } {
+  if (map) return meanStdMapped(data, mask, map);
   // two passes: the one-pass sum-of-squares formula loses all precision on CT-sized offsets
   let sum = 0;
   let count = 0;
@@ -28,6 +32,24 @@ export function meanStd(data: Float32Array, mask: Uint8Array | null): { mean: nu
   for (let v = 0; v < data.length; v++) {
     if (mask && !mask[v]) continue;
     const d = data[v] - mean;
+    sq += d * d;
+  }
+  return { mean, std: count ? Math.sqrt(sq / count) : 0, count };
+}
+
+function meanStdMapped(data: Float32Array, mask: Uint8Array | null, map: (x: number) => number): { mean: number; std: number; count: number } {
+  let sum = 0;
+  let count = 0;
+  for (let v = 0; v < data.length; v++) {
+    if (mask && !mask[v]) continue;
+    sum += map(data[v]);
+    count++;
+  }
+  const mean = count ? sum / count : 0;
+  let sq = 0;
+  for (let v = 0; v < data.length; v++) {
+    if (mask && !mask[v]) continue;
+    const d = map(data[v]) - mean;
     sq += d * d;
   }
   return { mean, std: count ? Math.sqrt(sq / count) : 0, count };

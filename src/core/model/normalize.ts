@@ -34,50 +34,49 @@ function countNonFinite(data: Float32Array): number {
   return bad;
 }
 
-function clipInPlace(out: Float32Array, lower: number, upper: number): void {
-  for (let v = 0; v < out.length; v++) out[v] = out[v] < lower ? lower : out[v] > upper ? upper : out[v];
-}
-
-function zscoreInPlace(out: Float32Array, mean: number, std: number, mask: Uint8Array | null = null): void {
-  const scale = std > TINY_STD ? 1 / std : 1;
-  for (let v = 0; v < out.length; v++) out[v] = !mask || mask[v] ? (out[v] - mean) * scale : 0;
-}
-
 /** A mask that selects nothing would leave the statistics undefined: say so instead of dividing by zero. */
 function requireForeground(mask: Uint8Array | null, n: Normalization): void {
   if (mask && !mask.some((m) => m)) throw new NormalizationError(`normalization mask ${JSON.stringify(n.mask)} selects no voxel of this image`);
 }
 
+/** Voxel value -> normalized value (float32 once stored), with the volume's statistics already taken. */
+export type Pointwise = (x: number) => number;
+
 /**
- * Returns the normalized intensities in a new array (the input is never modified). Throws NormalizationError
- * when the image holds NaN or ±Inf, naming how many voxels: a network fed NaN returns NaN everywhere and
- * argmax would silently call it all background.
+ * The normalization of this volume as a function of the voxel value: the statistics (mean, std, percentiles,
+ * min, max) are taken from `data` here, once; the function then maps any voxel. The sliding window applies it
+ * to each window as it is cut (slidingWindow.ts), so no normalized copy of a whole-body volume is ever held.
+ * Throws NormalizationError when the image holds NaN or ±Inf, naming how many voxels: a network fed NaN returns
+ * NaN everywhere and argmax would silently call it all background.
  */
-export function normalize(data: Float32Array, n: Normalization): Float32Array {
+export function normalizer(data: Float32Array, n: Normalization): Pointwise {
   const bad = countNonFinite(data);
   if (bad) throw new NormalizationError(`image has ${bad} non-finite voxel${bad === 1 ? '' : 's'} (NaN or Inf) of ${data.length}; cannot normalize or run the model on it`);
-  const out = new Float32Array(data);
   switch (n.method) {
     case 'none':
-      return out;
+      return (x) => x;
     case 'minmax': {
       let min = Infinity;
       let max = -Infinity;
-      for (let v = 0; v < out.length; v++) {
-        if (out[v] < min) min = out[v];
-        if (out[v] > max) max = out[v];
+      for (let v = 0; v < data.length; v++) {
+        if (data[v] < min) min = data[v];
+        if (data[v] > max) max = data[v];
       }
       const range = max - min;
-      if (!(range > 0)) return out.fill(0);
-      for (let v = 0; v < out.length; v++) out[v] = (out[v] - min) / range;
-      return out;
+      if (!(range > 0)) return () => 0;
+      return (x) => (x - min) / range;
     }
     case 'zscore': {
       const mask = maskOf(data, n.mask);
       requireForeground(mask, n);
-      const s = n.mean !== undefined && n.std !== undefined ? { mean: n.mean, std: n.std } : meanStd(out, mask);
-      zscoreInPlace(out, s.mean, s.std, mask);
-      return out;
+      const { mean, std } = n.mean !== undefined && n.std !== undefined ? { mean: n.mean, std: n.std } : meanStd(data, mask);
+      const scale = std > TINY_STD ? 1 / std : 1;
+      // outside the mask: 0, as MONAI's nonzero=True and nnU-Net's use_mask_for_norm leave it
+      const m = n.mask;
+      if (m === undefined) return (x) => (x - mean) * scale;
+      if (m === 'nonzero') return (x) => (x !== 0 ? (x - mean) * scale : 0);
+      const above = m.above;
+      return (x) => (x > above ? (x - mean) * scale : 0);
     }
     case 'clip-zscore': {
       // the mask only matters for statistics taken from the image; fixed bounds and mean/std ignore it
@@ -85,22 +84,32 @@ export function normalize(data: Float32Array, n: Normalization): Float32Array {
       const mask = fromImage ? maskOf(data, n.mask) : null;
       requireForeground(mask, n);
       const { lower, upper } = clipBounds(data, mask, n);
-      clipInPlace(out, lower, upper);
-      const s = n.mean !== undefined && n.std !== undefined ? { mean: n.mean, std: n.std } : meanStd(out, mask);
-      zscoreInPlace(out, s.mean, s.std);
-      return out;
+      // clipped values are float32, as in a clipped float32 copy
+      const clip = (x: number): number => Math.fround(x < lower ? lower : x > upper ? upper : x);
+      const { mean, std } = n.mean !== undefined && n.std !== undefined ? { mean: n.mean, std: n.std } : meanStd(data, mask, clip);
+      const scale = std > TINY_STD ? 1 / std : 1;
+      return (x) => (clip(x) - mean) * scale;
     }
     case 'suv-clip': {
       const lower = n.lower ?? 0;
       const upper = n.upper ?? Infinity;
-      clipInPlace(out, lower, upper);
       const range = upper - lower;
-      for (let v = 0; v < out.length; v++) out[v] = (out[v] - lower) / range;
-      return out;
+      return (x) => (Math.fround(x < lower ? lower : x > upper ? upper : x) - lower) / range;
     }
     default:
       throw new NormalizationError(`unknown normalization method ${JSON.stringify((n as { method: unknown }).method)}`);
   }
+}
+
+/** The normalized intensities in a new float32 array (the input is never modified); see normalizer. */
+export function normalize(data: Float32Array, n: Normalization): Float32Array {
+  return applyPointwise(data, normalizer(data, n));
+}
+
+export function applyPointwise(data: Float32Array, f: Pointwise): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let v = 0; v < data.length; v++) out[v] = f(data[v]);
+  return out;
 }
 
 /** clip-zscore's window: the card's fixed bounds, else percentiles of the (masked) volume, else unbounded. */

@@ -7,6 +7,7 @@
  * are the model's own, not yet mapped to any dataset's label ids.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Modality } from '../dataset/organs';
 import type { ImageVolume, LabelVolume } from '../nifti/volume';
@@ -14,7 +15,9 @@ import type { CardSource, ModalityKey, ModelCard, Normalization } from './card';
 import { resolveCard } from './resolveCard';
 import { toModelInput } from './preprocess';
 import { allowedBatchSize, createSession, declaredSpatialShape, ModelError, type Device } from './session';
-import { argmaxChannels, slidingWindowClasses, wholeVolumeLogits, type MirrorAxis, type RunPatch, type Shape3 } from './slidingWindow';
+import { argmaxChannels, probabilitySlabs, slidingWindowClasses, wholeVolumeLogits, type MirrorAxis, type ProbabilitySink, type RunPatch, type Shape3 } from './slidingWindow';
+import { openNiftiSlabWriter } from '../nifti/streamWrite';
+import type { Affine } from '../geometry/affine';
 
 export interface LoadedModel {
   path: string;
@@ -37,6 +40,13 @@ export interface PredictOptions {
   signal?: AbortSignal;
   /** Windows run so far and in all (1 of 1 for whole-volume inference). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Softmax probabilities written to these files (.nii.gz, float32): of one model class, or the sum over several
+   * (an organ the model splits into several classes), slab by slab as the window finishes them, on the grid the model ran on (after the card's orientation, resampling and pad; the
+   * file's affine places it in world space). In (i, j, k) tensor order the file's axes are (k, j, i) with the
+   * affine's columns to match, so that it can still be written as slabs.
+   */
+  probabilities?: ReadonlyArray<{ classes: readonly number[]; file: string }>;
 }
 
 /** Resolves the model's card (umd.json, ONNX metadata, nnU-Net, MONAI), opens a CPU session, checks the card against it. */
@@ -69,11 +79,12 @@ export function normalizationFor(card: ModelCard, modality: Modality | null): No
 }
 
 /** [ni, nj, nk] storage (i fastest) -> [ni, nj, nk] tensor with k fastest, i.e. array [i][j][k]. */
-function toIjk(data: Float32Array, [ni, nj, nk]: readonly number[]): Float32Array {
+function toIjk(data: Float32Array, [ni, nj, nk]: readonly number[], f?: (x: number) => number): Float32Array {
   const out = new Float32Array(data.length);
   const nij = ni * nj;
   let o = 0;
-  for (let i = 0; i < ni; i++) for (let j = 0; j < nj; j++) for (let k = 0; k < nk; k++) out[o++] = data[i + j * ni + k * nij];
+  if (f) for (let i = 0; i < ni; i++) for (let j = 0; j < nj; j++) for (let k = 0; k < nk; k++) out[o++] = f(data[i + j * ni + k * nij]);
+  else for (let i = 0; i < ni; i++) for (let j = 0; j < nj; j++) for (let k = 0; k < nk; k++) out[o++] = data[i + j * ni + k * nij];
   return out;
 }
 
@@ -85,16 +96,28 @@ function fromIjk<T extends Uint8Array | Uint16Array>(data: T, [ni, nj, nk]: read
   return out;
 }
 
+/** The grid of a probability file: the work grid, or in (i, j, k) tensor order its (k, j, i) transpose. */
+function probabilityGrid(work: ImageVolume, kji: boolean): { dims: [number, number, number]; affine: Affine } {
+  const [ni, nj, nk] = work.dims;
+  if (kji) return { dims: [ni, nj, nk], affine: work.affine };
+  const a = work.affine;
+  // file voxel (x0, x1, x2) = (k, j, i): columns 0 and 2 swap
+  const affine = [a[2], a[1], a[0], a[3], a[6], a[5], a[4], a[7], a[10], a[9], a[8], a[11], 0, 0, 0, 1] as Affine;
+  return { dims: [nk, nj, ni], affine };
+}
+
 /** Model class ids (argmax, not remapped) on the IMAGE's grid. */
 export async function predictClasses(model: LoadedModel, image: ImageVolume, modality: Modality | null, opts: PredictOptions = {}): Promise<LabelVolume> {
   const { card, session } = model;
-  const prep = toModelInput(image, card, normalizationFor(card, modality));
+  // windowed: each window is normalized as it is cut, never a normalized copy of the whole volume
+  const prep = toModelInput(image, card, normalizationFor(card, modality), { deferNormalization: card.patchSize !== null });
   const { work } = prep;
-  const normalized = work.data;
   const [ni, nj, nk] = work.dims;
   const kji = card.spatialOrder === 'kji';
   const shape: Shape3 = kji ? [nk, nj, ni] : [ni, nj, nk];
-  const input = kji ? normalized : toIjk(normalized, work.dims);
+  // a transposed copy is made anyway in (i, j, k) order: normalize while copying
+  const input = kji ? work.data : toIjk(work.data, work.dims, prep.normalizeVoxel);
+  const transform = kji ? prep.normalizeVoxel : undefined;
 
   const declared = declaredSpatialShape(session, card.inputs.image);
   const fed = card.patchSize ?? shape;
@@ -125,13 +148,43 @@ export async function predictClasses(model: LoadedModel, image: ImageVolume, mod
     return out;
   };
   const n = shape[0] * shape[1] * shape[2];
-  // windowed: classes straight from a bounded band of logits, never the whole volume's
-  const tensorClasses = card.patchSize
-    ? await slidingWindowClasses(input, shape, card.patchSize, checkedRun, {
-      overlap: opts.overlap ?? card.overlap, tta: opts.tta, signal: opts.signal, onProgress: opts.onProgress,
-      batchSize: allowedBatchSize(session, card.inputs.image, opts.batchSize ?? 1).batchSize,
-    })
-    : argmaxChannels(await wholeVolumeLogits(input, shape, checkedRun, opts), n);
+  const writers = (opts.probabilities ?? []).map(({ file }) => openNiftiSlabWriter(file, probabilityGrid(work, kji), `umd-lens probability ${path.basename(file)}`));
+  const asked = opts.probabilities ?? [];
+  const channels = [...new Set(asked.flatMap((p) => p.classes))];
+  let sum: Float32Array | undefined;
+  const probabilities: ProbabilitySink | undefined = writers.length
+    ? {
+      channels,
+      slab: (_d0, planes) => asked.forEach(({ classes }, i) => {
+        if (classes.length === 1) return writers[i].writeSlab(planes[channels.indexOf(classes[0])]);
+        sum ??= new Float32Array(planes[0].length);
+        sum.fill(0);
+        for (const c of classes) {
+          const p = planes[channels.indexOf(c)];
+          for (let v = 0; v < p.length; v++) sum[v] += p[v];
+        }
+        writers[i].writeSlab(sum);
+      }),
+    }
+    : undefined;
+  let tensorClasses: Uint8Array | Uint16Array;
+  try {
+    if (card.patchSize) {
+      // windowed: classes straight from a bounded band of logits, never the whole volume's
+      tensorClasses = await slidingWindowClasses(input, shape, card.patchSize, checkedRun, {
+        overlap: opts.overlap ?? card.overlap, tta: opts.tta, signal: opts.signal, onProgress: opts.onProgress, transform,
+        batchSize: allowedBatchSize(session, card.inputs.image, opts.batchSize ?? 1).batchSize, probabilities,
+      });
+    } else {
+      const logits = await wholeVolumeLogits(input, shape, checkedRun, { tta: opts.tta, signal: opts.signal, onProgress: opts.onProgress });
+      if (probabilities) probabilitySlabs(logits, shape, probabilities);
+      tensorClasses = argmaxChannels(logits, n);
+    }
+    for (const w of writers) w.close();
+  } catch (e) {
+    for (const w of writers) w.abort();
+    throw e;
+  }
   const classes = kji ? tensorClasses : fromIjk(tensorClasses, work.dims);
   const onWork: LabelVolume = { dims: work.dims, affine: work.affine, data: classes };
   return prep.toImageGrid(onWork);

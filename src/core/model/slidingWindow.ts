@@ -11,7 +11,8 @@
  *    Windows are the Cartesian product of the per-axis starts.
  * 4. Each window's logits are weighted by a separable gaussian importance map (sigma = 0.125 * patch per
  *    axis, centred at (patch - 1) / 2, peak 1 on odd sizes, every value clamped to at least
- *    max(min(map), 1e-3)), summed, and divided by the summed weights.
+ *    max(min(map), 1e-3)), summed, and divided by the summed weights. All in float32 as PyTorch does it:
+ *    each product rounded to float32, then added in window order (blendBand.ts).
  * 5. The padding is cropped away.
  *
  * Batch size (MONAI's `sw_batch_size`): windows are fed `batchSize` at a time as one [B, 1, d0, d1, d2] input
@@ -28,6 +29,8 @@
  *
  * Shapes are in tensor spatial order [d0, d1, d2], d2 fastest in memory; logits are channel-major [C, d0, d1, d2].
  */
+
+import { createBand, type BlendBand } from './blendBand';
 
 export type Shape3 = readonly [number, number, number];
 
@@ -47,7 +50,25 @@ export interface WindowOptions {
   tta?: boolean | readonly MirrorAxis[];
   /** Checked before every network run: cancellation stops within one batch of windows. */
   signal?: AbortSignal;
+  /**
+   * Pointwise preprocessing (the card's normalization, normalize.ts) applied to the image's voxels as each window
+   * is cut, so that no transformed copy of the volume exists; MONAI's zero padding is not transformed (it is
+   * added after normalization). Values are stored as float32, exactly as a normalized float32 volume would be.
+   */
+  transform?: (x: number) => number;
+  /**
+   * slidingWindowClasses only: softmax probabilities of these channels (exp(l_c - max) / sum_k exp(l_k - max) over
+   * the blended logits, in float64, stored as float32), handed over as each d0-slab is finished: the slab's index
+   * along d0 of the unpadded tensor and one [d1 * d2] plane per asked channel (d2 fastest, buffers reused). For
+   * writing them to disk without ever holding a whole volume of probabilities.
+   */
+  probabilities?: ProbabilitySink;
   onProgress?: (done: number, total: number) => void;
+}
+
+export interface ProbabilitySink {
+  channels: readonly number[];
+  slab(d0: number, planes: readonly Float32Array[]): void;
 }
 
 export interface Logits {
@@ -146,18 +167,29 @@ function throwIfAborted(signal?: AbortSignal): void {
  * Copies the box [start, start + size) of a [d0, d1, d2] array into `out` at `offset`, mirrored along `mirror`
  * (window voxel (a, b, e) takes the image voxel at the mirrored position within the box).
  */
-function extract(src: Float32Array, shape: Shape3, start: Shape3, size: Shape3, out: Float32Array, offset: number, mirror: readonly MirrorAxis[]): void {
+function extract(src: Float32Array, shape: Shape3, start: Shape3, size: Shape3, out: Float32Array, offset: number, mirror: readonly MirrorAxis[], transform?: (x: number) => number): void {
   const [f0, f1, f2] = [0, 1, 2].map((a) => mirror.includes(a as MirrorAxis));
   let o = offset;
   for (let a = 0; a < size[0]; a++) {
     const sa = start[0] + (f0 ? size[0] - 1 - a : a);
     for (let b = 0; b < size[1]; b++) {
       const from = (sa * shape[1] + start[1] + (f1 ? size[1] - 1 - b : b)) * shape[2] + start[2];
-      if (!f2) out.set(src.subarray(from, from + size[2]), o);
+      if (transform) {
+        if (!f2) for (let e = 0; e < size[2]; e++) out[o + e] = transform(src[from + e]);
+        else for (let e = 0; e < size[2]; e++) out[o + e] = transform(src[from + size[2] - 1 - e]);
+      } else if (!f2) out.set(src.subarray(from, from + size[2]), o);
       else for (let e = 0; e < size[2]; e++) out[o + e] = src[from + size[2] - 1 - e];
       o += size[2];
     }
   }
+}
+
+/** The whole volume with `transform` applied (float32), for the paths that need it materialized. */
+function transformed(input: Float32Array, transform?: (x: number) => number): Float32Array {
+  if (!transform) return input;
+  const out = new Float32Array(input.length);
+  for (let v = 0; v < input.length; v++) out[v] = transform(input[v]);
+  return out;
 }
 
 /** sum[c, a, b, e] += logits[c, mirrored (a, b, e)] for one window's [C, p0, p1, p2] logits (float32 sums). */
@@ -218,61 +250,39 @@ async function runWindows(image: Float32Array, full: Shape3, patch: Shape3, over
   const plane = full[1] * full[2];
   const ring = patch[0];
   const nPatch = patch[0] * patch[1] * patch[2];
-  const count = new Float32Array(ring * plane);
-  let acc: Float32Array | undefined;
+  let band: BlendBand | undefined;
   let channels = 0;
   let done = 0;
   let next = 0; // first slab not yet handed to the sink
   let out: Float32Array | undefined;
   const finish = (upTo: number): void => {
+    const acc = band!.acc;
+    const count = band!.count;
     for (; next < upTo; next++) {
       const r = (next % ring) * plane;
       out ??= new Float32Array(channels * plane);
       for (let c = 0; c < channels; c++) {
         const base = c * ring * plane + r;
-        for (let v = 0; v < plane; v++) out[c * plane + v] = acc![base + v] / count[r + v];
-        acc!.fill(0, base, base + plane);
+        for (let v = 0; v < plane; v++) out[c * plane + v] = acc[base + v] / count[r + v];
+        acc.fill(0, base, base + plane);
       }
       count.fill(0, r, r + plane);
       sink.slab(next, out, channels);
     }
   };
   /** Adds one window's logits [C, p0, p1, p2], weighted, into the band; slabs before its start are finished first. */
-  const accumulate = ([s0, s1, s2]: Shape3, logits: Float32Array): void => {
-    finish(s0);
-    const A = acc!;
-    const W = weights;
-    const C = count;
-    const p12 = patch[1] * patch[2];
-    const n2 = patch[2];
-    for (let a = 0; a < patch[0]; a++) {
-      const r = ((s0 + a) % ring) * plane;
-      const w0 = a * p12;
-      for (let c = 0; c < channels; c++) {
-        const accBase = c * ring * plane + r;
-        const from0 = c * nPatch + w0;
-        for (let b = 0; b < patch[1]; b++) {
-          const to = accBase + (s1 + b) * full[2] + s2;
-          const w = w0 + b * n2;
-          const from = from0 + b * n2;
-          for (let e = 0; e < n2; e++) A[to + e] += logits[from + e] * W[w + e];
-        }
-      }
-      for (let b = 0; b < patch[1]; b++) {
-        const to = r + (s1 + b) * full[2] + s2;
-        const w = w0 + b * n2;
-        for (let e = 0; e < n2; e++) C[to + e] += W[w + e];
-      }
-    }
+  const accumulate = (start: Shape3, logits: Float32Array): void => {
+    finish(start[0]);
+    band!.add(start, logits);
   };
   const runBatch = async (batch: readonly Shape3[], mirror: readonly MirrorAxis[]): Promise<Float32Array> => {
     throwIfAborted(opts.signal);
     const input = new Float32Array(batch.length * nPatch);
-    batch.forEach((start, i) => extract(image, full, start, patch, input, i * nPatch, mirror));
+    batch.forEach((start, i) => extract(image, full, start, patch, input, i * nPatch, mirror, opts.transform));
     const result = await run(input, patch, batch.length);
-    if (!acc) {
+    if (!band) {
       channels = result.channels;
-      acc = new Float32Array(channels * ring * plane);
+      band = createBand({ channels, patch, full, ring }, weights);
     } else if (result.channels !== channels) {
       throw new Error(`model returned ${result.channels} channels for one window and ${channels} for another`);
     }
@@ -303,16 +313,18 @@ async function runWindows(image: Float32Array, full: Shape3, patch: Shape3, over
       opts.onProgress?.(++done, total);
     }
   }
-  if (!acc) throw new Error('no windows to run');
+  if (!band) throw new Error('no windows to run');
   finish(full[0]);
 }
 
 /** Pads the image as MONAI does (axes shorter than the patch; floor(diff / 2) before). */
-function padToPatch(input: Float32Array, shape: Shape3, patch: Shape3): { image: Float32Array; full: Shape3; before: Shape3 } {
+function padToPatch(input: Float32Array, shape: Shape3, patch: Shape3, opts: WindowOptions): { image: Float32Array; full: Shape3; before: Shape3; opts: WindowOptions } {
   const full = [0, 1, 2].map((a) => Math.max(shape[a], patch[a])) as unknown as Shape3;
   const before = [0, 1, 2].map((a) => Math.floor((full[a] - shape[a]) / 2)) as unknown as Shape3;
   const padded = full.some((d, a) => d !== shape[a]);
-  return { image: padded ? pad(input, shape, full, before) : input, full, before };
+  if (!padded) return { image: input, full, before, opts };
+  // the zero padding must stay 0 after the transform: transform first, then pad (a volume smaller than a patch)
+  return { image: pad(transformed(input, opts.transform), shape, full, before), full, before, opts: { ...opts, transform: undefined } };
 }
 
 function checkOverlap(overlap: number): void {
@@ -323,7 +335,7 @@ function checkOverlap(overlap: number): void {
 export async function slidingWindowLogits(input: Float32Array, shape: Shape3, patch: Shape3, run: RunPatch, opts: WindowOptions = {}): Promise<Logits> {
   const overlap = opts.overlap ?? 0.5;
   checkOverlap(overlap);
-  const { image, full, before } = padToPatch(input, shape, patch);
+  const { image, full, before, opts: windowOpts } = padToPatch(input, shape, patch, opts);
   const n = shape[0] * shape[1] * shape[2];
   let logits: Float32Array | undefined;
   let channels = 0;
@@ -340,7 +352,7 @@ export async function slidingWindowLogits(input: Float32Array, shape: Shape3, pa
         }
       }
     },
-  }, opts);
+  }, windowOpts);
   return { data: logits!, channels };
 }
 
@@ -352,8 +364,10 @@ export async function slidingWindowLogits(input: Float32Array, shape: Shape3, pa
 export async function slidingWindowClasses(input: Float32Array, shape: Shape3, patch: Shape3, run: RunPatch, opts: WindowOptions = {}): Promise<Uint8Array | Uint16Array> {
   const overlap = opts.overlap ?? 0.5;
   checkOverlap(overlap);
-  const { image, full, before } = padToPatch(input, shape, patch);
+  const { image, full, before, opts: windowOpts } = padToPatch(input, shape, patch, opts);
   const n = shape[0] * shape[1] * shape[2];
+  const probs = opts.probabilities;
+  let planes: Float32Array[] | undefined;
   let classes: Uint8Array | Uint16Array | undefined;
   await runWindows(image, full, patch, overlap, run, {
     slab(d0, slab, channels) {
@@ -361,6 +375,12 @@ export async function slidingWindowClasses(input: Float32Array, shape: Shape3, p
       const a = d0 - before[0];
       if (a < 0 || a >= shape[0]) return;
       const plane = full[1] * full[2];
+      const asked = probs?.channels;
+      if (asked) {
+        const bad = asked.find((c) => !Number.isInteger(c) || c < 0 || c >= channels);
+        if (bad !== undefined) throw new Error(`probabilities asked for channel ${bad}; the model outputs ${channels}`);
+        planes ??= asked.map(() => new Float32Array(shape[1] * shape[2]));
+      }
       for (let b = 0; b < shape[1]; b++) {
         const row = (before[1] + b) * full[2] + before[2];
         let o = (a * shape[1] + b) * shape[2];
@@ -372,15 +392,23 @@ export async function slidingWindowClasses(input: Float32Array, shape: Shape3, p
             if (x > best) { best = x; arg = c; }
           }
           classes[o] = arg;
+          if (asked) {
+            let sum = 0;
+            for (let c = 0; c < channels; c++) sum += Math.exp(slab[c * plane + row + e] - best);
+            const at = b * shape[2] + e;
+            for (let i = 0; i < asked.length; i++) planes![i][at] = Math.exp(slab[asked[i] * plane + row + e] - best) / sum;
+          }
         }
       }
+      if (asked) probs!.slab(a, planes!);
     },
-  }, opts);
+  }, windowOpts);
   return classes!;
 }
 
 /** The whole image in one run, no padding (the network must accept its size); mirrored as `opts.tta` asks. */
-export async function wholeVolumeLogits(input: Float32Array, shape: Shape3, run: RunPatch, opts: WindowOptions = {}): Promise<Logits> {
+export async function wholeVolumeLogits(raw: Float32Array, shape: Shape3, run: RunPatch, opts: WindowOptions = {}): Promise<Logits> {
+  const input = transformed(raw, opts.transform);
   const mirrors = ttaMirrors(opts.tta);
   const n = shape[0] * shape[1] * shape[2];
   opts.onProgress?.(0, 1);
@@ -432,4 +460,28 @@ export function argmaxChannels(logits: Logits, n: number): Uint8Array | Uint16Ar
     }
   }
   return out;
+}
+
+/**
+ * The softmax probabilities of `channels` from whole-volume logits [C, d0, d1, d2], handed over slab by slab as
+ * slidingWindowClasses does with `probabilities`.
+ */
+export function probabilitySlabs(logits: Logits, shape: Shape3, sink: ProbabilitySink): void {
+  const { data, channels } = logits;
+  const n = shape[0] * shape[1] * shape[2];
+  const plane = shape[1] * shape[2];
+  const bad = sink.channels.find((c) => !Number.isInteger(c) || c < 0 || c >= channels);
+  if (bad !== undefined) throw new Error(`probabilities asked for channel ${bad}; the model outputs ${channels}`);
+  const planes = sink.channels.map(() => new Float32Array(plane));
+  for (let a = 0; a < shape[0]; a++) {
+    for (let v = 0; v < plane; v++) {
+      const at = a * plane + v;
+      let best = data[at];
+      for (let c = 1; c < channels; c++) if (data[c * n + at] > best) best = data[c * n + at];
+      let sum = 0;
+      for (let c = 0; c < channels; c++) sum += Math.exp(data[c * n + at] - best);
+      for (let i = 0; i < sink.channels.length; i++) planes[i][v] = Math.exp(data[sink.channels[i] * n + at] - best) / sum;
+    }
+    sink.slab(a, planes);
+  }
 }

@@ -51,9 +51,8 @@ function quatern(affine: Affine): { b: number; c: number; d: number; qfac: numbe
   return { b, c, d, qfac };
 }
 
-/** Encodes a volume as a NIfTI-1 single file (.nii bytes). sform and qform both set (code 1, scanner). */
-export function encodeNifti(vol: Volume, description = 'umd-lens'): Uint8Array {
-  const kind = vol.data.constructor.name;
+/** The 352-byte NIfTI-1 header (348 + the empty extension flag) for a volume of this grid and voxel type. */
+export function encodeNiftiHeader(grid: Pick<Volume, 'dims' | 'affine'>, kind: string, description = 'umd-lens'): Uint8Array {
   const dt = DATATYPE[kind];
   if (!dt) throw new Error(`cannot write ${kind} voxels to NIfTI`);
   const [code, bitpix] = dt;
@@ -62,12 +61,12 @@ export function encodeNifti(vol: Volume, description = 'umd-lens'): Uint8Array {
   const le = true;
   v.setInt32(0, 348, le);
   v.setUint8(38, 'r'.charCodeAt(0));
-  const dims = [3, vol.dims[0], vol.dims[1], vol.dims[2], 1, 1, 1, 1];
+  const dims = [3, grid.dims[0], grid.dims[1], grid.dims[2], 1, 1, 1, 1];
   dims.forEach((d, n) => v.setInt16(40 + n * 2, d, le));
   v.setInt16(70, code, le);
   v.setInt16(72, bitpix, le);
-  const q = quatern(vol.affine);
-  const sp = spacingMm(vol.affine);
+  const q = quatern(grid.affine);
+  const sp = spacingMm(grid.affine);
   [q.qfac, sp[0], sp[1], sp[2], 0, 0, 0, 0].forEach((p, n) => v.setFloat32(76 + n * 4, p, le));
   v.setFloat32(108, 352, le); // vox_offset
   v.setFloat32(112, 1, le); // scl_slope
@@ -80,14 +79,20 @@ export function encodeNifti(vol: Volume, description = 'umd-lens'): Uint8Array {
   v.setFloat32(256, q.b, le);
   v.setFloat32(260, q.c, le);
   v.setFloat32(264, q.d, le);
-  v.setFloat32(268, vol.affine[3], le);
-  v.setFloat32(272, vol.affine[7], le);
-  v.setFloat32(276, vol.affine[11], le);
-  for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) v.setFloat32(280 + r * 16 + c * 4, vol.affine[r * 4 + c], le);
+  v.setFloat32(268, grid.affine[3], le);
+  v.setFloat32(272, grid.affine[7], le);
+  v.setFloat32(276, grid.affine[11], le);
+  for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) v.setFloat32(280 + r * 16 + c * 4, grid.affine[r * 4 + c], le);
   new Uint8Array(header, 344, 4).set([0x6e, 0x2b, 0x31, 0]); // "n+1\0"
+  return new Uint8Array(header);
+}
+
+/** Encodes a volume as a NIfTI-1 single file (.nii bytes). sform and qform both set (code 1, scanner). */
+export function encodeNifti(vol: Volume, description = 'umd-lens'): Uint8Array {
+  const header = encodeNiftiHeader(vol, vol.data.constructor.name, description);
   const data = new Uint8Array(vol.data.buffer, vol.data.byteOffset, vol.data.byteLength);
   const out = new Uint8Array(352 + data.byteLength);
-  out.set(new Uint8Array(header), 0);
+  out.set(header, 0);
   out.set(data, 352);
   return out;
 }
