@@ -1,8 +1,11 @@
 /**
  * umd-lens: the command-line twin of the extension, running the same engine in-process.
  */
+import { compareCommand } from './commands/compare';
 import { demoCommand } from './commands/demo';
 import { evaluateCommand } from './commands/evaluate';
+import { gapCommand } from './commands/gap';
+import { gateCommand } from './commands/gate';
 import { metricsCommand } from './commands/metrics';
 import { phantomCommand } from './commands/phantom';
 import { predictCommand } from './commands/predict';
@@ -14,6 +17,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   metrics: metricsCommand,
   phantom: phantomCommand,
   demo: demoCommand,
+  gap: gapCommand,
+  compare: compareCommand,
+  gate: gateCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -5,20 +5,33 @@ export const USAGE = `umd-lens: evaluate 3D segmentation checkpoints on paired P
 
 Usage:
   umd-lens evaluate <model.onnx> --data <dir> [--out <runDir>] [--runs <dir>] [--subjects a,b] [inference options]
-                   [--protocol umd|cvpr25] [--tau <mm>|<organ>=<mm>,...] [--metric-threads N] [--json]
+                   [--protocol umd|cvpr25] [--tau <mm>|<organ>=<mm>,...] [--metric-threads N]
+                   [--probabilities all|<organ>,...] [--json]
   umd-lens predict <model.onnx> <image.nii.gz> --out <labels.nii.gz> [--modality CT|PET|MRI] [inference options]
+                  [--probabilities <dir>]
   umd-lens metrics <gt.nii.gz> <pred.nii.gz> [--labels 1,2,...] [--protocol umd|cvpr25] [--tau <mm>|<id>=<mm>,...]
                   [--threads N] [--json]
   umd-lens phantom --out <dir> [--subjects N] [--seed S]
   umd-lens demo [--data <dir>] [--model <model.onnx>] [--runs <dir>] [--json]
+  umd-lens gap <runDir> [--metric dice|nsd] [--seed S] [--resamples N] [--threshold T] [--json]
+  umd-lens compare <runDir> <baselineRunDir> [--metric dice|nsd] [--min-effect E] [--alpha A] [--seed S]
+                  [--resamples N] [--json]
+  umd-lens gate <runDir> --gates <umd.gates.json> [--baseline <runDir>] [--json]
 
 Inference options: --device cpu|cuda (cuda needs onnxruntime-node's CUDA binaries: npm install with
   --onnxruntime-node-install=cuda12), --threads N (ONNX Runtime intra-op threads; default all cores),
   --overlap F (sliding-window overlap in [0, 1); default the card's, else 0.5), --batch N (windows per run when the
   model's batch dim is dynamic; default 1), --tta (mirroring test-time augmentation over all three axes, nnU-Net
-  style: 8 runs per window) or --tta-axes 0,2 (mirror along these tensor axes only).
+  style: 8 runs per window) or --tta-axes 0,2 (mirror along these tensor axes only). --probabilities writes softmax
+  maps (float32 .nii.gz, on the model's grid, streamed slab by slab): evaluate per case and organ under
+  <runDir>/prob/<case>/<organ>.nii.gz, predict one per class of the card into <dir>.
 
 Metrics: dice, iou, nsd (surface Dice at tau mm), hd95, hd, assd (mm), volumes (mL), tp/fp/fn, with DeepMind
 surface-distance semantics. Protocols: umd = tau 1 mm (default), cvpr25 = tau 2 mm; --tau overrides per organ.
+
+Analysis: gap = paired modality gap per organ (CT-PET, MRI-PET, CT-MRI) with bootstrap CI (seed 0, 10000
+  resamples), Wilcoxon p and Holm across organs, --threshold = per-subject drop counted (default 0.1);
+  compare = run vs baseline per organ and modality, regression/improvement when |mean diff| >= --min-effect
+  (default 0.02) and p < --alpha (default 0.05); gate = thresholds from a umd.gates.json (exit 1 when any fails).
 
 Exit codes: 0 success; 1 failure; 2 usage error; 3 run finished but some cases failed (listed).`;

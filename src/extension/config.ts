@@ -38,7 +38,7 @@ export function miniDatasetDir(context: vscode.ExtensionContext): string {
 }
 
 /** Inference settings for the engine request (umdLens.inference.*); invalid values fall back to the defaults. */
-export function inferenceSettings(): Pick<EvaluateRequest, 'device' | 'threads' | 'overlap' | 'batchSize' | 'tta'> {
+export function inferenceSettings(): Pick<EvaluateRequest, 'device' | 'threads' | 'overlap' | 'batchSize' | 'tta' | 'probabilities'> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   const cfg = vscode.workspace.getConfiguration(SECTION, folder?.uri);
   const device = cfg.get<string>('inference.device') === 'cuda' ? 'cuda' : 'cpu';
@@ -51,5 +51,14 @@ export function inferenceSettings(): Pick<EvaluateRequest, 'device' | 'threads' 
     overlap: typeof overlap === 'number' && overlap >= 0 && overlap < 1 ? overlap : undefined,
     batchSize: typeof batchSize === 'number' && Number.isInteger(batchSize) && batchSize >= 1 ? batchSize : undefined,
     tta: cfg.get<boolean>('inference.tta') === true,
+    probabilities: probabilitySetting(cfg.get<unknown>('inference.probabilities')),
   };
+}
+
+/** umdLens.inference.probabilities: ["all"] or organ names; anything else means none. */
+function probabilitySetting(v: unknown): string[] | 'all' | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const organs = v.filter((o): o is string => typeof o === 'string' && o.trim() !== '');
+  if (organs.some((o) => o.trim() === 'all')) return 'all';
+  return organs.length ? organs : undefined;
 }

@@ -536,34 +536,61 @@ test('--device cuda without onnxruntime-node\'s CUDA binaries fails naming what 
   await m.close();
 });
 
-test('blending band: the WebAssembly SIMD kernel adds exactly what the JavaScript loop adds (vector body and scalar tail)', () => {
-  // patch [3, 4, 7]: 7 = one 4-wide vector + a 3-voxel tail; ring 3 slabs, wrapping; windows overlap
+test('blending band: WebAssembly SIMD and JavaScript give the same bits as a whole-volume float32 accumulator', () => {
+  // patch [3, 4, 7]: rows of 7 = one 4-wide vector + a 3-voxel tail; planes of 6 x 11 = 66 (a 2-voxel tail)
   const patch: Shape3 = [3, 4, 7];
   const full: Shape3 = [8, 6, 11];
-  const geom = { channels: 3, patch, full, ring: patch[0] };
+  const starts = [0, 1, 2].map((a) => windowStarts(full[a], patch[a], scanInterval(full[a], patch[a], 0.6))) as [number[], number[], number[]];
+  const channels = 3;
+  const geom = { channels, patch, full, starts };
   const weights = gaussianImportanceMap(patch);
-  const wasm = createBand(geom, weights, 'wasm');
-  const js = createBand(geom, weights, 'js');
-  assert.equal(wasm.kind, 'wasm');
-  assert.equal(js.kind, 'js');
+  const bands = { wasmL: createBand(geom, weights, 'wasm'), wasmC: createBand(geom, weights, 'wasm'), jsL: createBand(geom, weights, 'js'), jsC: createBand(geom, weights, 'js') };
+  assert.equal(bands.wasmL.kind, 'wasm');
+  assert.equal(bands.jsL.kind, 'js');
+  const plane = full[1] * full[2];
+  const np = patch[0] * patch[1] * patch[2];
+  const nf = full[0] * plane;
+  // the reference: whole-volume float32 sums in window order
+  const acc = new Float32Array(channels * nf);
+  const cnt = new Float32Array(nf);
+  const got = { wasmL: new Float32Array(channels * nf), jsL: new Float32Array(channels * nf), wasmC: new Uint8Array(nf), jsC: new Uint8Array(nf) };
   let seed = 7;
   const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 8 - 4;
-  const np = patch[0] * patch[1] * patch[2];
-  for (const start of [[0, 0, 0], [0, 2, 4], [2, 1, 3], [4, 2, 0], [5, 0, 4]] as Shape3[]) {
-    const logits = Float32Array.from({ length: 3 * np }, rand);
-    wasm.add(start, logits);
-    js.add(start, logits);
+  let next = 0;
+  const finish = (upTo: number) => {
+    for (; next < upTo; next++) {
+      const out = new Float32Array(channels * plane);
+      for (const k of ['wasmL', 'jsL'] as const) {
+        bands[k].finishLogits(next, out);
+        for (let c = 0; c < channels; c++) got[k].set(out.subarray(c * plane, (c + 1) * plane), c * nf + next * plane);
+      }
+      const cls = new Uint8Array(plane);
+      for (const k of ['wasmC', 'jsC'] as const) {
+        bands[k].finishClasses(next, cls);
+        got[k].set(cls, next * plane);
+      }
+    }
+  };
+  for (const s0 of starts[0]) for (const s1 of starts[1]) for (const s2 of starts[2]) {
+    finish(s0);
+    const logits = Float32Array.from({ length: channels * np }, rand);
+    for (const b of Object.values(bands)) b.add([s0, s1, s2], logits);
+    let o = 0;
+    for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) for (let e = 0; e < patch[2]; e++, o++) {
+      const at = (s0 + a) * plane + (s1 + b) * full[2] + s2 + e;
+      for (let c = 0; c < channels; c++) acc[c * nf + at] += Math.fround(logits[c * np + o] * weights[o]);
+      cnt[at] += weights[o];
+    }
   }
-  assert.ok(js.acc.some((v) => v !== 0));
-  assert.deepEqual([...wasm.acc], [...js.acc]);
-  assert.deepEqual([...wasm.count], [...js.count]);
-  // one voxel by hand: slot 2, row 2, column 4 is touched by every window (slab 2 by the first three, slab 5
-  // wrapping onto the same slot by the last two), summed in float32 in window order
-  const plane = full[1] * full[2];
-  const w = (a: number, b: number, e: number) => weights[(a * patch[1] + b) * patch[2] + e];
-  const f = Math.fround;
-  const expected = f(f(f(f(w(2, 2, 4) + w(2, 0, 0)) + w(0, 1, 1)) + w(1, 0, 4)) + w(0, 2, 0));
-  assert.equal(js.count[2 * plane + 2 * full[2] + 4], expected);
+  finish(full[0]);
+  const expected = new Float32Array(channels * nf);
+  for (let c = 0; c < channels; c++) for (let v = 0; v < nf; v++) expected[c * nf + v] = acc[c * nf + v] / cnt[v];
+  assert.deepEqual(got.jsL, expected);
+  assert.deepEqual(got.wasmL, expected);
+  const classes = argmaxChannels({ data: expected, channels }, nf);
+  assert.deepEqual(got.jsC, classes);
+  assert.deepEqual(got.wasmC, classes);
+  assert.deepEqual(new Set(classes), new Set([0, 1, 2]));
 });
 
 test('normalizing each window as it is cut equals sliding over a normalized copy, bit for bit (also padded and mirrored)', async () => {

@@ -68,6 +68,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     data: { type: 'string' }, out: { type: 'string' }, runs: { type: 'string' }, subjects: { type: 'string' },
     ...INFERENCE_OPTIONS, json: { type: 'boolean', default: false },
     protocol: { type: 'string' }, tau: { type: 'string' }, 'metric-threads': { type: 'string' },
+    probabilities: { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('evaluate needs exactly one <model.onnx>');
   if (!values.data) throw new UsageError('evaluate needs --data <dataset dir>');
@@ -80,6 +81,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     protocol: protocolArg(values.protocol),
     toleranceOverrides: [['cli', tauArg(values.tau)]],
     metricThreads: positiveInt('metric-threads', values['metric-threads']),
+    probabilities: probabilitiesArg(values.probabilities),
     onEvent: progressPrinter(json),
   });
   return reportRun(result, json);
@@ -98,4 +100,13 @@ export function tauArg(v: string | undefined): Record<string, number> | undefine
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+/** --probabilities all | liver,spleen (dataset organ names). */
+export function probabilitiesArg(v: string | undefined): string[] | 'all' | undefined {
+  if (v === undefined) return undefined;
+  if (v.trim() === 'all') return 'all';
+  const organs = v.split(',').map((o) => o.trim()).filter(Boolean);
+  if (!organs.length) throw new UsageError('--probabilities needs "all" or organ names separated by commas');
+  return organs;
 }

@@ -10,7 +10,7 @@ import { UsageError } from '../usage';
 
 /** Writes the model's own class ids (the argmax, not remapped) on the image's grid, as nnU-Net's predict does. */
 export async function predictCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { out: { type: 'string' }, modality: { type: 'string' }, ...INFERENCE_OPTIONS });
+  const { values, positionals } = parse(argv, { out: { type: 'string' }, modality: { type: 'string' }, probabilities: { type: 'string' }, ...INFERENCE_OPTIONS });
   if (positionals.length !== 2) throw new UsageError('predict needs <model.onnx> <image.nii.gz>');
   if (!values.out) throw new UsageError('predict needs --out <labels.nii.gz>');
   const modality = values.modality?.toUpperCase();
@@ -25,8 +25,13 @@ export async function predictCommand(argv: string[]): Promise<number> {
     if (batch.note) process.stderr.write(`warn: ${batch.note}\n`);
     const t0 = Date.now();
     let last = t0;
+    // --probabilities DIR: one softmax map per labelled class of the card, DIR/<class name>.nii.gz
+    const probDir = values.probabilities ? path.resolve(values.probabilities) : undefined;
+    const probabilities = probDir
+      ? Object.entries(model.card.labels).map(([cls, name]) => ({ classes: [Number(cls)], file: path.join(probDir, `${name.replace(/[^A-Za-z0-9._-]+/g, '_')}.nii.gz`) }))
+      : undefined;
     const classes = await predictClasses(model, image, (modality as Modality | undefined) ?? null, {
-      overlap: inf.overlap, batchSize: batch.batchSize, tta: inf.tta,
+      overlap: inf.overlap, batchSize: batch.batchSize, tta: inf.tta, probabilities,
       onProgress: (done, total) => {
         const t = Date.now();
         if (done === 0 || done === total || t - last < 2000) return;
@@ -36,6 +41,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
     });
     writeNifti(path.resolve(values.out), classes, `umd-lens predict ${path.basename(positionals[0])}`);
     process.stderr.write(`wrote ${values.out} (${classes.dims.join('x')})\n`);
+    if (probDir) process.stderr.write(`wrote ${probabilities!.length} probability maps to ${probDir}\n`);
   } finally {
     await model.close();
   }

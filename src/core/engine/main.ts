@@ -33,6 +33,7 @@ async function handle(req: EngineRequest): Promise<void> {
     modelPath: req.modelPath, datasetRoot: req.datasetRoot, runDir: req.runDir, runsRoot: req.runsRoot,
     subjects: req.subjects, signal: abort.signal,
     device: req.device, threads: req.threads, overlap: req.overlap, batchSize: req.batchSize, tta: req.tta,
+    probabilities: req.probabilities,
     protocol: req.protocol, toleranceOverrides: [['settings', req.toleranceMm]],
     onEvent: (e) => void send(e),
   });

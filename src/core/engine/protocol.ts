@@ -25,6 +25,8 @@ export interface EvaluateRequest {
   overlap?: number;
   batchSize?: number;
   tta?: boolean;
+  /** Organs whose probability maps are written per case, or 'all' (EvaluateOptions.probabilities). */
+  probabilities?: string[] | 'all';
 }
 
 export interface PhantomRequest {

@@ -45,6 +45,12 @@ export interface EvaluateOptions {
   /** Metric protocol to start from (default umd) and tolerance overrides after the card's (settings, CLI). */
   protocol?: ProtocolName;
   toleranceOverrides?: Array<[ToleranceSource, ToleranceOverrides | undefined]>;
+  /**
+   * Organs (dataset names) whose softmax probability is written per case to prob/<case>/<organ>.nii.gz (float32,
+   * on the model's grid; an organ the model splits over several classes gets their sum), or 'all'. Off by default:
+   * a whole-body probability map is hundreds of MB before compression.
+   */
+  probabilities?: readonly string[] | 'all';
   /** Worker threads for the surface metrics of a case's organs (default: the cores available). */
   metricThreads?: number;
   signal?: AbortSignal;
@@ -88,6 +94,24 @@ function sameGrid(a: Grid, b: Grid): boolean {
   return a.dims.every((d, n) => d === b.dims[n]) && a.affine.every((v, n) => Math.abs(v - b.affine[n]) < 1e-4);
 }
 
+/**
+ * The organs asked for probability maps, each with the model classes that map to it (none: the model cannot
+ * say). Unknown organ names fail up front, naming the dataset's organs.
+ */
+export function probabilityRequests(asked: readonly string[] | 'all' | undefined, organs: ReadonlyMap<number, string>, lut: Uint16Array): Array<{ organ: string; id: number; classes: number[] }> {
+  if (!asked || (asked !== 'all' && asked.length === 0)) return [];
+  const byName = new Map([...organs].map(([id, name]) => [name.toLowerCase(), id]));
+  const ids = asked === 'all' ? [...organs.keys()] : asked.map((name) => {
+    const id = byName.get(name.trim().toLowerCase());
+    if (id === undefined) throw new Error(`probabilities asked for "${name}", which is not an organ of this dataset (${[...organs.values()].join(', ')})`);
+    return id;
+  });
+  return [...new Set(ids)].map((id) => ({
+    organ: organs.get(id)!, id,
+    classes: [...lut.keys()].filter((cls) => cls > 0 && lut[cls] === id),
+  }));
+}
+
 /** Error thrown for one case; carries the file at fault. */
 class CaseError extends Error {
   constructor(readonly file: string, message: string) {
@@ -118,6 +142,10 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
     }
     if (mapping.unmatched.length) {
       emit({ type: 'log', level: 'warn', message: `model organs not in the dataset (not scored): ${mapping.unmatched.join(', ')}` });
+    }
+    const probabilityOrgans = probabilityRequests(opts.probabilities, dataset.organs.byId, mapping.lut);
+    for (const p of probabilityOrgans.filter((q) => q.classes.length === 0)) {
+      emit({ type: 'log', level: 'warn', message: `no model class maps to ${p.organ}: no probability map for it` });
     }
     const subjectFilter = opts.subjects ? new Set(opts.subjects) : undefined;
     const cases = dataset.cases.filter((c) => !subjectFilter || subjectFilter.has(c.subject));
@@ -191,8 +219,10 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
         if ([0, 1, 2].some((ax) => a.hi[ax] <= b.lo[ax] || b.hi[ax] <= a.lo[ax])) {
           throw new CaseError(c.image, `${c.image}: image and labels (${c.labels}) do not overlap in world space; check their affines`);
         }
+        const probFiles = new Map(probabilityOrgans.filter((p) => p.classes.length).map((p) => [p.id, path.join('prob', c.id, `${p.organ.replace(/[^A-Za-z0-9._-]+/g, '_')}.nii.gz`)]));
         const classes = await predictClasses(model, image, c.modality, {
           signal: opts.signal, onProgress, overlap: opts.overlap, batchSize: batch.batchSize, tta: opts.tta,
+          probabilities: probabilityOrgans.filter((p) => probFiles.has(p.id)).map((p) => ({ classes: p.classes, file: path.join(runDir, probFiles.get(p.id)!) })),
         });
         const mapped: LabelVolume = { dims: classes.dims, affine: classes.affine, data: applyMapping(classes.data, mapping.lut) };
         const pred = sameGrid(mapped, labels) ? mapped : resampleNearest(mapped, labels);
@@ -208,6 +238,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
             iou: s.iou, nsd: s.nsd, hd95: s.hd95, hd: s.hd, assd: s.assd, volume_error_ml: s.volume_error_ml,
             tp: s.tp, fp: s.fp, fn: s.fn, tau_mm: s.tau_mm, spacing_mm: spacing,
             image: path.relative(dataset.root, c.image), pred: predRel,
+            ...(probFiles.has(id) ? { probabilities: probFiles.get(id) } : {}),
           };
         });
       } catch (e) {

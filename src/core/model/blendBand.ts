@@ -1,37 +1,39 @@
 /**
- * The accumulators of sliding-window blending (slidingWindow.ts) for a ring of d0-slabs, and the add of one
- * window's weighted logits into them:
- *   acc[c][slot(s0 + a)][(s1 + b) * full2 + s2 + e] += f32(logits[c][a][b][e] * weights[a][b][e])
- *   count[slot(s0 + a)][(s1 + b) * full2 + s2 + e] += weights[a][b][e]
- * with slot(x) = (x mod ring) * full1 * full2 and every product rounded to float32 before the add, as PyTorch does
- * for MONAI's float32 `importance_map * logits` and `+=`.
+ * The accumulators of sliding-window blending (slidingWindow.ts) for a ring of d0-slabs, and what finishes a slab:
+ *   acc[c][slot(s0 + a)][(s1 + b) * full2 + s2 + e] += f32(logits[c][a][b][e] * weights[a][b][e])   per window
+ *   count[v] = sum of weights[x - s0][...] over the windows covering slab x, in window order          per slab
+ *   finished slab: f32(acc[c][v] / count[v]) (MONAI divides by its count map), or its argmax (first on ties)
+ * with slot(x) = (x mod ring) * full1 * full2. Every product is rounded to float32 before the add and every sum is a
+ * float32 sum in window order, as PyTorch computes MONAI's `importance_map * logits` and `+=`, so the values are
+ * those of a whole-volume float32 accumulator. The summed weights are rebuilt per slab from the window list
+ * instead of being accumulated in a second band: the same additions in the same order, without the band's memory.
  *
- * Two implementations giving the same bits: WebAssembly SIMD (blendKernel.wat; the band lives in the module's
- * memory, four voxels per instruction, about twice the speed of the scalar loop, which is most of the time spent
- * outside the network on small models) and plain JavaScript, used where the band does not fit a 32-bit
- * WebAssembly memory (4 GiB) or when UMD_LENS_BLEND=js asks for it; the tests hold the two equal.
+ * Two implementations giving the same bits: WebAssembly SIMD (blendKernel.wat: the band lives in the module's
+ * memory, four voxels per instruction; blending is most of the time spent outside the network) and plain
+ * JavaScript, used where the band does not fit a 32-bit WebAssembly memory (4 GiB), or when UMD_LENS_BLEND=js asks
+ * for it; the tests hold the two equal.
  */
 import kernelBytes from './blendKernel.wat';
 
 type Shape3 = readonly [number, number, number];
-
-export interface BlendBand {
-  readonly kind: 'wasm' | 'js';
-  /** [channels][ring][full1 * full2] weighted logit sums. */
-  readonly acc: Float32Array;
-  /** [ring][full1 * full2] summed weights. */
-  readonly count: Float32Array;
-  /** Adds one window's logits [channels, p0, p1, p2] at `start`. */
-  add(start: Shape3, logits: Float32Array): void;
-}
 
 export interface BandGeometry {
   channels: number;
   patch: Shape3;
   /** Padded image shape [d0, d1, d2]. */
   full: Shape3;
-  /** Slabs held (the patch's d0 size). */
-  ring: number;
+  /** Window starts per axis (windows are their Cartesian product, d0 slowest, in this order). */
+  starts: readonly [readonly number[], readonly number[], readonly number[]];
+}
+
+export interface BlendBand {
+  readonly kind: 'wasm' | 'js';
+  /** Adds one window's logits [channels, p0, p1, p2] at `start`. */
+  add(start: Shape3, logits: Float32Array): void;
+  /** Slab `x` (padded d0 index) finished: its blended logits [channels, full1 * full2] into `out`; the slot is reset. */
+  finishLogits(x: number, out: Float32Array): void;
+  /** Slab `x` finished: its classes (argmax of the blended logits, first on ties) into `out`; the slot is reset. */
+  finishClasses(x: number, out: Uint8Array): void;
 }
 
 const PAGE = 65536;
@@ -50,20 +52,38 @@ function kernelModule(): WebAssembly.Module | null {
 }
 
 export function createBand(geom: BandGeometry, weights: Float32Array, prefer: 'wasm' | 'js' = process.env.UMD_LENS_BLEND === 'js' ? 'js' : 'wasm'): BlendBand {
-  if (prefer === 'wasm') {
+  if (prefer === 'wasm' && geom.channels <= 256) {
     const band = wasmBand(geom, weights);
     if (band) return band;
   }
   return jsBand(geom, weights);
 }
 
-function wasmBand({ channels, patch, full, ring }: BandGeometry, weights: Float32Array): BlendBand | null {
+/** Windows covering slab x, in window order: (a = x - s0, s1, s2). */
+function* coveringWindows({ patch, starts }: BandGeometry, x: number): Generator<[number, number, number]> {
+  for (const s0 of starts[0]) {
+    if (x < s0 || x >= s0 + patch[0]) continue;
+    for (const s1 of starts[1]) for (const s2 of starts[2]) yield [x - s0, s1, s2];
+  }
+}
+
+type Kernel = {
+  accumulate(acc: number, logits: number, weights: number, p0: number, p1: number, p2: number, ring: number, plane: number, full2: number, s0: number, s1: number, s2: number): void;
+  addWeights(count: number, weights: number, a: number, p1: number, p2: number, full2: number, s1: number, s2: number): void;
+  slabClasses(acc: number, count: number, channels: number, chanStride: number, plane: number, out: number): void;
+};
+
+function wasmBand(geom: BandGeometry, weights: Float32Array): BlendBand | null {
   const module = kernelModule();
   if (!module) return null;
+  const { channels, patch, full } = geom;
+  const ring = patch[0];
   const plane = full[1] * full[2];
   const nPatch = patch[0] * patch[1] * patch[2];
-  const floats = [channels * ring * plane, ring * plane, channels * nPatch, nPatch];
-  const bytes = floats.reduce((s, n) => s + n * 4, 0);
+  // the band, one channel of one window's logits (copied in channel by channel), the weights, one slab's summed
+  // weights and one slab's classes
+  const floats = [channels * ring * plane, nPatch, nPatch, plane];
+  const bytes = floats.reduce((s, n) => s + n * 4, 0) + plane;
   const pages = Math.ceil(bytes / PAGE);
   if (pages > MAX_PAGES) return null;
   let memory: WebAssembly.Memory;
@@ -72,41 +92,78 @@ function wasmBand({ channels, patch, full, ring }: BandGeometry, weights: Float3
   } catch {
     return null; // the allocation failed: the JavaScript band may still fit as separate arrays
   }
-  const { accumulate } = new WebAssembly.Instance(module, { env: { memory } }).exports as {
-    accumulate: (...args: number[]) => void;
-  };
+  const k = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernel;
   let offset = 0;
   const take = (n: number): Float32Array => {
     const view = new Float32Array(memory.buffer, offset, n);
     offset += n * 4;
     return view;
   };
-  const [acc, count, logitsIn, w] = floats.map(take);
+  const [acc, logitsIn, w, count] = floats.map(take);
+  const classes = new Uint8Array(memory.buffer, offset, plane);
   w.set(weights);
+  const chanStride = ring * plane * 4;
+  const counts = (x: number): void => {
+    count.fill(0);
+    for (const [a, s1, s2] of coveringWindows(geom, x)) k.addWeights(count.byteOffset, w.byteOffset, a, patch[1], patch[2], full[2], s1, s2);
+  };
   return {
     kind: 'wasm',
-    acc,
-    count,
     add([s0, s1, s2], logits) {
-      logitsIn.set(logits);
-      accumulate(acc.byteOffset, count.byteOffset, logitsIn.byteOffset, w.byteOffset, channels, patch[0], patch[1], patch[2], ring, plane, full[2], s0, s1, s2);
+      for (let c = 0; c < channels; c++) {
+        logitsIn.set(logits.subarray(c * nPatch, (c + 1) * nPatch));
+        k.accumulate(acc.byteOffset + c * chanStride, logitsIn.byteOffset, w.byteOffset, patch[0], patch[1], patch[2], ring, plane, full[2], s0, s1, s2);
+      }
+    },
+    finishLogits(x, out) {
+      counts(x);
+      const r = (x % ring) * plane;
+      for (let c = 0; c < channels; c++) {
+        const base = c * ring * plane + r;
+        for (let v = 0; v < plane; v++) out[c * plane + v] = acc[base + v] / count[v];
+        acc.fill(0, base, base + plane);
+      }
+    },
+    finishClasses(x, out) {
+      counts(x);
+      k.slabClasses(acc.byteOffset + (x % ring) * plane * 4, count.byteOffset, channels, chanStride, plane, classes.byteOffset);
+      out.set(classes);
     },
   };
 }
 
-function jsBand({ channels, patch, full, ring }: BandGeometry, weights: Float32Array): BlendBand {
+function jsBand(geom: BandGeometry, weights: Float32Array): BlendBand {
+  const { channels, patch, full } = geom;
+  const ring = patch[0];
   const plane = full[1] * full[2];
   const nPatch = patch[0] * patch[1] * patch[2];
   const acc = new Float32Array(channels * ring * plane);
-  const count = new Float32Array(ring * plane);
+  const count = new Float32Array(plane);
+  const p12 = patch[1] * patch[2];
+  const n2 = patch[2];
+  const counts = (x: number): void => {
+    count.fill(0);
+    for (const [a, s1, s2] of coveringWindows(geom, x)) {
+      for (let b = 0; b < patch[1]; b++) {
+        const to = (s1 + b) * full[2] + s2;
+        const from = a * p12 + b * n2;
+        for (let e = 0; e < n2; e++) count[to + e] += weights[from + e];
+      }
+    }
+  };
+  const divided = (x: number, out: Float32Array): void => {
+    counts(x);
+    const r = (x % ring) * plane;
+    for (let c = 0; c < channels; c++) {
+      const base = c * ring * plane + r;
+      for (let v = 0; v < plane; v++) out[c * plane + v] = acc[base + v] / count[v];
+      acc.fill(0, base, base + plane);
+    }
+  };
+  let scratch: Float32Array | undefined;
   return {
     kind: 'js',
-    acc,
-    count,
     add([s0, s1, s2], logits) {
-      const W = weights;
-      const p12 = patch[1] * patch[2];
-      const n2 = patch[2];
       for (let a = 0; a < patch[0]; a++) {
         const r = ((s0 + a) % ring) * plane;
         const w0 = a * p12;
@@ -117,14 +174,22 @@ function jsBand({ channels, patch, full, ring }: BandGeometry, weights: Float32A
             const to = accBase + (s1 + b) * full[2] + s2;
             const w = w0 + b * n2;
             const from = from0 + b * n2;
-            for (let e = 0; e < n2; e++) acc[to + e] += Math.fround(logits[from + e] * W[w + e]);
+            for (let e = 0; e < n2; e++) acc[to + e] += Math.fround(logits[from + e] * weights[w + e]);
           }
         }
-        for (let b = 0; b < patch[1]; b++) {
-          const to = r + (s1 + b) * full[2] + s2;
-          const w = w0 + b * n2;
-          for (let e = 0; e < n2; e++) count[to + e] += W[w + e];
+      }
+    },
+    finishLogits: divided,
+    finishClasses(x, out) {
+      scratch ??= new Float32Array(channels * plane);
+      divided(x, scratch);
+      for (let v = 0; v < plane; v++) {
+        let best = scratch[v];
+        let arg = 0;
+        for (let c = 1; c < channels; c++) {
+          if (scratch[c * plane + v] > best) { best = scratch[c * plane + v]; arg = c; }
         }
+        out[v] = arg;
       }
     },
   };

@@ -224,11 +224,14 @@ function pad(src: Float32Array, shape: Shape3, padded: Shape3, before: Shape3): 
 }
 
 /**
- * Receives the finished slabs (index along d0 of the padded image) in order: the blended logits of one slab,
- * channel-major [C, full1, full2], already divided by the summed weights (as MONAI divides), and the geometry.
+ * Receives the finished slabs (index along d0 of the padded image) in order: either the blended logits of one
+ * slab, channel-major [C, full1, full2], already divided by the summed weights (as MONAI divides), or, when the
+ * sink only needs classes, their argmax [full1, full2] straight from the blending kernel.
  */
 interface SlabSink {
   slab(d0: number, logits: Float32Array, channels: number): void;
+  /** Taken instead of `slab` when given and the model has at most 256 classes. */
+  classes?(d0: number, plane: Uint8Array): void;
 }
 
 /**
@@ -248,26 +251,25 @@ async function runWindows(image: Float32Array, full: Shape3, patch: Shape3, over
   const total = windows.length;
   const weights = gaussianImportanceMap(patch);
   const plane = full[1] * full[2];
-  const ring = patch[0];
   const nPatch = patch[0] * patch[1] * patch[2];
   let band: BlendBand | undefined;
   let channels = 0;
   let done = 0;
   let next = 0; // first slab not yet handed to the sink
   let out: Float32Array | undefined;
+  let classPlane: Uint8Array | undefined;
+  let byClass = false;
   const finish = (upTo: number): void => {
-    const acc = band!.acc;
-    const count = band!.count;
     for (; next < upTo; next++) {
-      const r = (next % ring) * plane;
-      out ??= new Float32Array(channels * plane);
-      for (let c = 0; c < channels; c++) {
-        const base = c * ring * plane + r;
-        for (let v = 0; v < plane; v++) out[c * plane + v] = acc[base + v] / count[r + v];
-        acc.fill(0, base, base + plane);
+      if (byClass) {
+        classPlane ??= new Uint8Array(plane);
+        band!.finishClasses(next, classPlane);
+        sink.classes!(next, classPlane);
+      } else {
+        out ??= new Float32Array(channels * plane);
+        band!.finishLogits(next, out);
+        sink.slab(next, out, channels);
       }
-      count.fill(0, r, r + plane);
-      sink.slab(next, out, channels);
     }
   };
   /** Adds one window's logits [C, p0, p1, p2], weighted, into the band; slabs before its start are finished first. */
@@ -282,7 +284,8 @@ async function runWindows(image: Float32Array, full: Shape3, patch: Shape3, over
     const result = await run(input, patch, batch.length);
     if (!band) {
       channels = result.channels;
-      band = createBand({ channels, patch, full, ring }, weights);
+      byClass = sink.classes !== undefined && channels <= 256;
+      band = createBand({ channels, patch, full, starts: starts as [number[], number[], number[]] }, weights);
     } else if (result.channels !== channels) {
       throw new Error(`model returned ${result.channels} channels for one window and ${channels} for another`);
     }
@@ -401,6 +404,16 @@ export async function slidingWindowClasses(input: Float32Array, shape: Shape3, p
         }
       }
       if (asked) probs!.slab(a, planes!);
+    },
+    // without probabilities the kernel's own argmax is enough
+    classes: probs ? undefined : (d0, plane) => {
+      classes ??= new Uint8Array(n);
+      const a = d0 - before[0];
+      if (a < 0 || a >= shape[0]) return;
+      for (let b = 0; b < shape[1]; b++) {
+        const row = (before[1] + b) * full[2] + before[2];
+        classes.set(plane.subarray(row, row + shape[2]), (a * shape[1] + b) * shape[2]);
+      }
     },
   }, windowOpts);
   return classes!;

@@ -63,6 +63,8 @@ export interface CaseRecord {
   tau_mm?: number;
   /** Voxel spacing of the ground truth grid the metrics were computed on, mm (i, j, k). */
   spacing_mm?: [number, number, number];
+  /** This organ's softmax probability map (relative to the run directory), when the run was asked for it. */
+  probabilities?: string;
   /** Image the case was run on, and the prediction written (relative to the run directory). */
   image: string;
   pred?: string;
