@@ -94,12 +94,15 @@ async function main(): Promise<void> {
     const rssBefore = process.memoryUsage().rss;
     let runS = 0;
     let runs = 0;
-    const run: RunPatch = async (data, dims, batch = 1) => {
+    // as predict.ts runs it: logits written by ONNX Runtime straight into the band's memory once it exists
+    const run: RunPatch = async (data, dims, batch = 1, output) => {
+      const perSample = batch * dims[0] * dims[1] * dims[2];
+      const fetches = output ? { logits: new ort.Tensor('float32', output, [batch, output.length / perSample, ...dims]) } : ['logits'];
       const t = now();
-      const out = (await session.run({ image: new ort.Tensor('float32', data, [batch, 1, ...dims]) })).logits;
+      const out = (await session.run({ image: new ort.Tensor('float32', data, [batch, 1, ...dims]) }, fetches)).logits;
       runS += now() - t;
       runs++;
-      return { data: out.data as Float32Array, channels: out.dims[1] };
+      return { data: output ?? (out.data as Float32Array), channels: out.dims[1] };
     };
     const t0 = now();
     let lastPrint = 0;

@@ -38,13 +38,14 @@ export function miniDatasetDir(context: vscode.ExtensionContext): string {
 }
 
 /** Inference settings for the engine request (umdLens.inference.*); invalid values fall back to the defaults. */
-export function inferenceSettings(): Pick<EvaluateRequest, 'device' | 'threads' | 'overlap' | 'batchSize' | 'tta' | 'probabilities'> {
+export function inferenceSettings(): Pick<EvaluateRequest, 'device' | 'threads' | 'overlap' | 'batchSize' | 'tta' | 'probabilities' | 'maxVolumeMB'> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   const cfg = vscode.workspace.getConfiguration(SECTION, folder?.uri);
   const device = cfg.get<string>('inference.device') === 'cuda' ? 'cuda' : 'cpu';
   const threads = cfg.get<number | null>('inference.threads');
   const overlap = cfg.get<number | null>('inference.overlap');
   const batchSize = cfg.get<number>('inference.batchSize');
+  const maxVolumeMB = cfg.get<number>('limits.maxVolumeMB');
   return {
     device,
     threads: typeof threads === 'number' && Number.isInteger(threads) && threads >= 1 ? threads : undefined,
@@ -52,6 +53,7 @@ export function inferenceSettings(): Pick<EvaluateRequest, 'device' | 'threads' 
     batchSize: typeof batchSize === 'number' && Number.isInteger(batchSize) && batchSize >= 1 ? batchSize : undefined,
     tta: cfg.get<boolean>('inference.tta') === true,
     probabilities: probabilitySetting(cfg.get<unknown>('inference.probabilities')),
+    maxVolumeMB: typeof maxVolumeMB === 'number' && maxVolumeMB > 0 ? maxVolumeMB : undefined,
   };
 }
 

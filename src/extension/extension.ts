@@ -7,7 +7,11 @@ import * as vscode from 'vscode';
 import type { CaseRecord } from '../core/runstore/schema';
 import { runsRoot } from './config';
 import { Evaluator, pickModel } from './evaluate';
-import { OPEN_CASE_COMMAND, RunsTreeProvider } from './runs/runsTree';
+import { runEngine } from './engineClient';
+import { BaselineStore } from './regressions/baseline';
+import { RegressionsTreeProvider } from './regressions/regressionsTree';
+import { OPEN_CASE_COMMAND, RunsTreeProvider, type RunsNode } from './runs/runsTree';
+import type { Comparison } from '../core/analysis/compare';
 import { CaseViewerPanel } from './viewer/viewerPanel';
 
 export interface UmdLensApi {
@@ -17,12 +21,58 @@ export interface UmdLensApi {
   runsRoot(): string;
   /** Opens the failure-case viewer on one case record. */
   openCase(runDir: string, record: CaseRecord): CaseViewerPanel;
+  regressionsProvider: RegressionsTreeProvider;
+  baseline: BaselineStore;
+  /** Compares a run (default: the newest other run) with the baseline and shows it in the Regressions view. */
+  compareWithBaseline(runDir?: string): Promise<Comparison | undefined>;
 }
 
 export function activate(context: vscode.ExtensionContext): UmdLensApi {
   const log = vscode.window.createOutputChannel('UMD Lens', { log: true });
-  const runsProvider = new RunsTreeProvider(() => runsRoot(context), log);
-  const evaluator = new Evaluator({ context, log, onRunFinished: () => runsProvider.refresh() });
+  const baseline = new BaselineStore(context.workspaceState);
+  const runsProvider = new RunsTreeProvider(() => runsRoot(context), log, () => baseline.get());
+  const regressionsProvider = new RegressionsTreeProvider();
+  const syncBaselineContext = () => vscode.commands.executeCommand('setContext', 'umdLens.hasBaseline', baseline.get() !== undefined);
+  void syncBaselineContext();
+
+  /** The analysis runs in the engine process: 10,000 bootstrap resamples per cell are not for the host's thread. */
+  const compareWithBaseline = async (runDir?: string): Promise<Comparison | undefined> => {
+    const base = baseline.get();
+    if (!base) {
+      regressionsProvider.show(undefined);
+      return undefined;
+    }
+    const run = runDir ?? regressionsProvider.current()?.runDir ?? runsProvider.runs().map((r) => r.dir).find((d) => d !== base);
+    if (!run || run === base) {
+      regressionsProvider.show(undefined);
+      return undefined;
+    }
+    regressionsProvider.show(undefined, { label: `comparing ${path.basename(run)} with the baseline…`, icon: 'loading~spin' });
+    try {
+      const done = await runEngine({
+        enginePath: path.join(context.extensionPath, 'dist', 'engine.js'),
+        request: { type: 'compare', runDir: run, baselineDir: base },
+        onOutput: (l) => log.info(`engine: ${l}`),
+      });
+      if (!done.comparison) throw new Error('the engine returned no comparison');
+      regressionsProvider.show({ runDir: run, baselineDir: base, comparison: done.comparison });
+      const regressed = done.comparison.cells.filter((c) => c.metric === 'dice' && c.class === 'regression');
+      log.info(`compared ${run} with baseline ${base}: ${regressed.length} regression(s)${regressed.length ? `: ${regressed.map((c) => `${c.organ} ${c.modality}`).join(', ')}` : ''}`);
+      return done.comparison;
+    } catch (e) {
+      const msg = (e as Error).message;
+      log.error(`comparison failed: ${msg}`);
+      regressionsProvider.show(undefined, { label: `comparison failed: ${msg}`, icon: 'error' });
+      return undefined;
+    }
+  };
+  const evaluator = new Evaluator({
+    context, log,
+    onRunFinished: (runDir) => {
+      runsProvider.refresh();
+      if (baseline.get()) void compareWithBaseline(runDir);
+    },
+  });
   const openCase = (runDir: string, record: CaseRecord) => CaseViewerPanel.show(context.extensionUri, runDir, record, log);
 
   // refresh when runs appear or change under the runs root (debounced: cases.jsonl grows line by line)
@@ -37,8 +87,28 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
   let watcher = watchRoot();
 
   context.subscriptions.push(
-    log, runsProvider, { dispose: () => { clearTimeout(timer); watcher.dispose(); } },
+    log, runsProvider, regressionsProvider, { dispose: () => { clearTimeout(timer); watcher.dispose(); } },
     vscode.window.createTreeView('umdLens.runs', { treeDataProvider: runsProvider, showCollapseAll: true }),
+    vscode.window.createTreeView('umdLens.regressions', { treeDataProvider: regressionsProvider }),
+    vscode.commands.registerCommand('umdLens.setBaseline', async (node?: RunsNode | string) => {
+      const dir = typeof node === 'string' ? node : node?.kind === 'run' ? node.run.dir : undefined;
+      if (!dir) return;
+      await baseline.set(dir);
+      await syncBaselineContext();
+      runsProvider.refresh();
+      log.info(`baseline: ${dir}`);
+      regressionsProvider.show(undefined);
+      await compareWithBaseline();
+    }),
+    vscode.commands.registerCommand('umdLens.clearBaseline', async () => {
+      await baseline.set(undefined);
+      await syncBaselineContext();
+      runsProvider.refresh();
+      regressionsProvider.show(undefined);
+    }),
+    vscode.commands.registerCommand('umdLens.compareWithBaseline', (node?: RunsNode | string) =>
+      compareWithBaseline(typeof node === 'string' ? node : node?.kind === 'run' ? node.run.dir : undefined)),
+    vscode.commands.registerCommand('umdLens.refreshRegressions', () => compareWithBaseline()),
     vscode.commands.registerCommand('umdLens.evaluate', async (arg?: unknown) => {
       if (!vscode.workspace.isTrusted) {
         void vscode.window.showWarningMessage('UMD Lens evaluates models only in trusted workspaces.', 'Manage Workspace Trust')
@@ -86,6 +156,9 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
     runsProvider,
     runsRoot: () => runsRoot(context),
     openCase,
+    regressionsProvider,
+    baseline,
+    compareWithBaseline,
   };
 }
 

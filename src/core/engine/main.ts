@@ -3,7 +3,9 @@
  * host's thread; it receives one EngineRequest over IPC, streams EngineEvents back, and exits.
  * A {type:'cancel'} message aborts between (and within) cases; finished cases are already on disk.
  */
+import { compareRuns } from '../analysis/compare';
 import { evaluateRun } from '../evaluate/evaluateRun';
+import { readRun } from '../runstore/runStore';
 import { generatePhantom } from '../phantom';
 import type { CancelMessage, EngineEvent, EngineRequest } from './protocol';
 
@@ -29,11 +31,16 @@ async function handle(req: EngineRequest): Promise<void> {
     await send({ type: 'done' });
     return;
   }
+  if (req.type === 'compare') {
+    const comparison = compareRuns(readRun(req.runDir), readRun(req.baselineDir), req.options);
+    await send({ type: 'done', runDir: req.runDir, comparison });
+    return;
+  }
   const result = await evaluateRun({
     modelPath: req.modelPath, datasetRoot: req.datasetRoot, runDir: req.runDir, runsRoot: req.runsRoot,
     subjects: req.subjects, signal: abort.signal,
     device: req.device, threads: req.threads, overlap: req.overlap, batchSize: req.batchSize, tta: req.tta,
-    probabilities: req.probabilities,
+    probabilities: req.probabilities, maxVolumeMB: req.maxVolumeMB,
     protocol: req.protocol, toleranceOverrides: [['settings', req.toleranceMm]],
     onEvent: (e) => void send(e),
   });

@@ -2,6 +2,7 @@
  * Messages between a host (the extension, or the CLI) and the engine process (dist/engine.js, started with
  * child_process.fork). The host sends one EngineRequest; the engine streams EngineEvents and exits.
  */
+import type { CompareOptions, Comparison } from '../analysis/compare';
 import type { RunSummary } from '../analysis/summary';
 import type { ProtocolName, ToleranceOverrides } from '../metrics/protocol';
 import type { Device } from '../model/session';
@@ -27,6 +28,8 @@ export interface EvaluateRequest {
   tta?: boolean;
   /** Organs whose probability maps are written per case, or 'all' (EvaluateOptions.probabilities). */
   probabilities?: string[] | 'all';
+  /** Largest volume read, in MiB (EvaluateOptions.maxVolumeMB; umdLens.limits.maxVolumeMB). */
+  maxVolumeMB?: number;
 }
 
 export interface PhantomRequest {
@@ -36,7 +39,15 @@ export interface PhantomRequest {
   seed?: number;
 }
 
-export type EngineRequest = EvaluateRequest | PhantomRequest;
+/** A run against a baseline run (analysis/compare.ts), off the extension host's thread. */
+export interface CompareRequest {
+  type: 'compare';
+  runDir: string;
+  baselineDir: string;
+  options?: CompareOptions;
+}
+
+export type EngineRequest = EvaluateRequest | PhantomRequest | CompareRequest;
 
 export type EngineEvent =
   | { type: 'started'; runDir?: string; total: number }
@@ -44,7 +55,7 @@ export type EngineEvent =
   | { type: 'window-progress'; done: number; total: number; windowsDone: number; windowsTotal: number; etaSeconds?: number; message: string }
   | { type: 'case-error'; caseId: string; file?: string; message: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  | { type: 'done'; runDir?: string; summary?: RunSummary; cancelled?: boolean }
+  | { type: 'done'; runDir?: string; summary?: RunSummary; cancelled?: boolean; comparison?: Comparison }
   | { type: 'failed'; message: string };
 
 export type CancelMessage = { type: 'cancel' };

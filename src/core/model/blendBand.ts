@@ -13,6 +13,10 @@
  * JavaScript, used where the band does not fit a 32-bit WebAssembly memory (4 GiB), or when UMD_LENS_BLEND=js asks
  * for it; the tests hold the two equal.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import kernelBytes from './blendKernel.wat';
 
 type Shape3 = readonly [number, number, number];
@@ -24,16 +28,38 @@ export interface BandGeometry {
   full: Shape3;
   /** Window starts per axis (windows are their Cartesian product, d0 slowest, in this order). */
   starts: readonly [readonly number[], readonly number[], readonly number[]];
+  /** Windows per network run: the size of the logits area the network may write into (`outputArea`). */
+  batchSize?: number;
 }
 
 export interface BlendBand {
   readonly kind: 'wasm' | 'js';
-  /** Adds one window's logits [channels, p0, p1, p2] at `start`. */
+  /**
+   * Where the network may write a batch's logits [batch, channels, p0, p1, p2] directly (ONNX Runtime's
+   * pre-allocated output), so that they need no copy into the band's memory; undefined where that brings nothing.
+   */
+  outputArea(batch: number): Float32Array | undefined;
+  /** Adds one window's logits [channels, p0, p1, p2] at `start` (anywhere, or a part of outputArea()). */
   add(start: Shape3, logits: Float32Array): void;
   /** Slab `x` (padded d0 index) finished: its blended logits [channels, full1 * full2] into `out`; the slot is reset. */
   finishLogits(x: number, out: Float32Array): void;
   /** Slab `x` finished: its classes (argmax of the blended logits, first on ties) into `out`; the slot is reset. */
   finishClasses(x: number, out: Uint8Array): void;
+  /** Threads adding windows (1, or 2 with the kernel's worker). */
+  readonly threads: number;
+  /** Stops the worker thread, if any. */
+  close(): Promise<void>;
+}
+
+export interface BandOptions {
+  prefer?: 'wasm' | 'js';
+  /**
+   * Threads for adding windows: 2 splits each window's channels between this thread and a worker sharing the
+   * band's memory (the network is idle meanwhile, so its cores are free). Default: 2 where 2 cores exist.
+   */
+  threads?: number;
+  /** The worker bundle (dist/blendWorker.js); found next to the running bundle when absent. */
+  workerFile?: string;
 }
 
 const PAGE = 65536;
@@ -51,12 +77,29 @@ function kernelModule(): WebAssembly.Module | null {
   return compiled;
 }
 
-export function createBand(geom: BandGeometry, weights: Float32Array, prefer: 'wasm' | 'js' = process.env.UMD_LENS_BLEND === 'js' ? 'js' : 'wasm'): BlendBand {
+export function createBand(geom: BandGeometry, weights: Float32Array, opts: BandOptions | 'wasm' | 'js' = {}): BlendBand {
+  const o: BandOptions = typeof opts === 'string' ? { prefer: opts } : opts;
+  const prefer = o.prefer ?? (process.env.UMD_LENS_BLEND === 'js' ? 'js' : 'wasm');
   if (prefer === 'wasm' && geom.channels <= 256) {
-    const band = wasmBand(geom, weights);
+    const threads = o.threads ?? (process.env.UMD_LENS_BLEND_THREADS ? Number(process.env.UMD_LENS_BLEND_THREADS) : Math.min(2, os.availableParallelism()));
+    const band = wasmBand(geom, weights, threads >= 2 && geom.channels >= 2 ? o.workerFile ?? findBundle('blendWorker.js') : undefined);
     if (band) return band;
   }
   return jsBand(geom, weights);
+}
+
+/** A bundle next to the running one, or in the package's dist/ when running from out/ (tests, bench). */
+function findBundle(file: string, from = __dirname): string | undefined {
+  let dir = from;
+  for (let up = 0; up < 6; up++) {
+    for (const candidate of [path.join(dir, file), path.join(dir, 'dist', file)]) {
+      if (fs.existsSync(candidate)) return candidate;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return undefined;
 }
 
 /** Windows covering slab x, in window order: (a = x - s0, s1, s2). */
@@ -67,32 +110,52 @@ function* coveringWindows({ patch, starts }: BandGeometry, x: number): Generator
   }
 }
 
-type Kernel = {
-  accumulate(acc: number, logits: number, weights: number, p0: number, p1: number, p2: number, ring: number, plane: number, full2: number, s0: number, s1: number, s2: number): void;
+/** Layout of the shared control block of the kernel's second thread (blendWorker.ts), in 32-bit words. */
+export const CONTROL = { SEQ: 0, DONE: 1, STOP: 2, ARGS: 4, ARG_COUNT: 14 } as const;
+
+export type Kernel = {
+  accumulate(acc: number, logits: number, weights: number, channels: number, chanStride: number, p0: number, p1: number, p2: number, ring: number, plane: number, full2: number, s0: number, s1: number, s2: number): void;
   addWeights(count: number, weights: number, a: number, p1: number, p2: number, full2: number, s1: number, s2: number): void;
   slabClasses(acc: number, count: number, channels: number, chanStride: number, plane: number, out: number): void;
 };
 
-function wasmBand(geom: BandGeometry, weights: Float32Array): BlendBand | null {
+function wasmBand(geom: BandGeometry, weights: Float32Array, workerFile?: string): BlendBand | null {
   const module = kernelModule();
   if (!module) return null;
   const { channels, patch, full } = geom;
   const ring = patch[0];
   const plane = full[1] * full[2];
   const nPatch = patch[0] * patch[1] * patch[2];
-  // the band, one channel of one window's logits (copied in channel by channel), the weights, one slab's summed
+  // the band, a batch of logits (written there by the network, or copied in), the weights, one slab's summed
   // weights and one slab's classes
-  const floats = [channels * ring * plane, nPatch, nPatch, plane];
+  const batchSize = geom.batchSize ?? 1;
+  const floats = [channels * ring * plane, batchSize * channels * nPatch, nPatch, plane];
   const bytes = floats.reduce((s, n) => s + n * 4, 0) + plane;
   const pages = Math.ceil(bytes / PAGE);
   if (pages > MAX_PAGES) return null;
   let memory: WebAssembly.Memory;
   try {
-    memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    // shared, so that the kernel's second thread works on the same band
+    memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   } catch {
     return null; // the allocation failed: the JavaScript band may still fit as separate arrays
   }
   const k = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernel;
+  // the second thread: the first half of each window's channels (the main thread adds the rest meanwhile)
+  const control = new SharedArrayBuffer((CONTROL.ARGS + CONTROL.ARG_COUNT) * 4);
+  const ctrl = new Int32Array(control);
+  const args = new Uint32Array(control, CONTROL.ARGS * 4, CONTROL.ARG_COUNT);
+  let worker: Worker | undefined;
+  if (workerFile) {
+    try {
+      worker = new Worker(workerFile, { workerData: { module, memory, control } });
+      worker.unref();
+    } catch {
+      worker = undefined; // one thread does it all
+    }
+  }
+  const split = worker ? Math.floor(channels / 2) : 0;
+  let seq = 0;
   let offset = 0;
   const take = (n: number): Float32Array => {
     const view = new Float32Array(memory.buffer, offset, n);
@@ -109,10 +172,31 @@ function wasmBand(geom: BandGeometry, weights: Float32Array): BlendBand | null {
   };
   return {
     kind: 'wasm',
+    outputArea(batch) {
+      return batch <= batchSize ? logitsIn.subarray(0, batch * channels * nPatch) : undefined;
+    },
     add([s0, s1, s2], logits) {
-      for (let c = 0; c < channels; c++) {
-        logitsIn.set(logits.subarray(c * nPatch, (c + 1) * nPatch));
-        k.accumulate(acc.byteOffset + c * chanStride, logitsIn.byteOffset, w.byteOffset, patch[0], patch[1], patch[2], ring, plane, full[2], s0, s1, s2);
+      if (logits.length !== channels * nPatch) throw new Error(`${logits.length} logits for one window of ${channels} x ${nPatch}`);
+      let at = logits.byteOffset;
+      if ((logits.buffer as ArrayBufferLike) !== memory.buffer) {
+        // not written by the network into outputArea(): nothing of this batch is there, so the first slot is free
+        logitsIn.set(logits);
+        at = logitsIn.byteOffset;
+      }
+      if (split > 0) {
+        args.set([acc.byteOffset, at, w.byteOffset, split, chanStride, patch[0], patch[1], patch[2], ring, plane, full[2], s0, s1, s2]);
+        Atomics.store(ctrl, CONTROL.SEQ, ++seq);
+        Atomics.notify(ctrl, CONTROL.SEQ);
+      }
+      k.accumulate(acc.byteOffset + split * chanStride, at + split * nPatch * 4, w.byteOffset, channels - split, chanStride, patch[0], patch[1], patch[2], ring, plane, full[2], s0, s1, s2);
+      if (split > 0) {
+        // blocking is right here: the other half of this window is milliseconds away (a worker that stopped
+        // answering is an error, not a hang)
+        const deadline = Date.now() + 60_000;
+        while (Atomics.load(ctrl, CONTROL.DONE) !== seq) {
+          if (Date.now() > deadline) throw new Error('the blending worker thread stopped answering');
+          Atomics.wait(ctrl, CONTROL.DONE, Atomics.load(ctrl, CONTROL.DONE), 1000);
+        }
       }
     },
     finishLogits(x, out) {
@@ -128,6 +212,15 @@ function wasmBand(geom: BandGeometry, weights: Float32Array): BlendBand | null {
       counts(x);
       k.slabClasses(acc.byteOffset + (x % ring) * plane * 4, count.byteOffset, channels, chanStride, plane, classes.byteOffset);
       out.set(classes);
+    },
+    threads: worker ? 2 : 1,
+    async close() {
+      if (!worker) return;
+      Atomics.store(ctrl, CONTROL.STOP, 1);
+      Atomics.store(ctrl, CONTROL.SEQ, ++seq);
+      Atomics.notify(ctrl, CONTROL.SEQ);
+      await worker.terminate();
+      worker = undefined;
     },
   };
 }
@@ -163,6 +256,9 @@ function jsBand(geom: BandGeometry, weights: Float32Array): BlendBand {
   let scratch: Float32Array | undefined;
   return {
     kind: 'js',
+    outputArea: () => undefined,
+    threads: 1,
+    close: async () => {},
     add([s0, s1, s2], logits) {
       for (let a = 0; a < patch[0]; a++) {
         const r = ((s0 + a) % ring) * plane;

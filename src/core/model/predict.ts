@@ -126,16 +126,30 @@ export async function predictClasses(model: LoadedModel, image: ImageVolume, mod
     throw new ModelError(model.path, `the model's input "${card.inputs.image}" has fixed spatial size [${declared.map((d) => d ?? '?').join(', ')}], which does not fit ${what}`);
   }
 
-  const run: RunPatch = async (data, dims, batch = 1) => {
+  let writesInPlace = true;
+  const run: RunPatch = async (data, dims, batch = 1, output) => {
     const feeds = { [card.inputs.image]: new ort.Tensor('float32', data, [batch, 1, ...dims]) };
-    const result = await session.run(feeds, [card.outputs.logits]);
+    const perSample = batch * dims[0] * dims[1] * dims[2];
+    // the logits straight into the blending band's memory (a pre-allocated output), once their size is known
+    const target = writesInPlace && output && output.length % perSample === 0 ? output : undefined;
+    const fetches = target
+      ? { [card.outputs.logits]: new ort.Tensor('float32', target, [batch, target.length / perSample, ...dims]) }
+      : [card.outputs.logits];
+    const result = await session.run(feeds, fetches);
     const out = result[card.outputs.logits];
     const d = out.dims;
     if (d.length !== 5 || d[0] !== batch || d[2] !== dims[0] || d[3] !== dims[1] || d[4] !== dims[2]) {
       throw new ModelError(model.path, `output "${card.outputs.logits}" has shape [${d.join(', ')}] for input [${batch}, 1, ${dims.join(', ')}]; expected [${batch}, C, ${dims.join(', ')}]`);
     }
     if (out.type !== 'float32') throw new ModelError(model.path, `output "${card.outputs.logits}" is ${out.type}; expected float32 logits`);
-    return { data: out.data as Float32Array, channels: d[1] };
+    const values = out.data as Float32Array;
+    if (target) {
+      // an execution provider that ignored the pre-allocated output: use what it returned, and stop asking
+      const last = values.length - 1;
+      if (Object.is(target[0], values[0]) && Object.is(target[last], values[last])) return { data: target, channels: d[1] };
+      writesInPlace = false;
+    }
+    return { data: values, channels: d[1] };
   };
   const maxClass = Math.max(0, ...Object.keys(card.labels).map(Number));
   let seenChannels = -1;

@@ -36,9 +36,12 @@ export type Shape3 = readonly [number, number, number];
 
 /**
  * Runs the network on a [batch, 1, d0, d1, d2] input (batch 1 when absent); returns [batch, C, d0, d1, d2]
- * logits, channel-major within each sample.
+ * logits, channel-major within each sample. The input buffer is reused for the next window once the promise has
+ * settled: a runner must not keep it. `output`, when given, is where the blending wants the logits (batch x C x
+ * d0 x d1 x d2 floats, in its own memory): a runner that can have the network write there (ONNX Runtime's
+ * pre-allocated outputs) returns it as `data` and saves a copy; any other `data` is fine too.
  */
-export type RunPatch = (input: Float32Array, shape: Shape3, batch?: number) => Promise<{ data: Float32Array; channels: number }>;
+export type RunPatch = (input: Float32Array, shape: Shape3, batch?: number, output?: Float32Array) => Promise<{ data: Float32Array; channels: number }>;
 
 export type MirrorAxis = 0 | 1 | 2;
 
@@ -259,6 +262,7 @@ async function runWindows(image: Float32Array, full: Shape3, patch: Shape3, over
   let out: Float32Array | undefined;
   let classPlane: Uint8Array | undefined;
   let byClass = false;
+  let inputBuffer: Float32Array | undefined;
   const finish = (upTo: number): void => {
     for (; next < upTo; next++) {
       if (byClass) {
@@ -279,13 +283,15 @@ async function runWindows(image: Float32Array, full: Shape3, patch: Shape3, over
   };
   const runBatch = async (batch: readonly Shape3[], mirror: readonly MirrorAxis[]): Promise<Float32Array> => {
     throwIfAborted(opts.signal);
-    const input = new Float32Array(batch.length * nPatch);
+    // one input buffer reused: run() has returned before the next window is cut, and every voxel is overwritten
+    if (inputBuffer?.length !== batch.length * nPatch) inputBuffer = new Float32Array(batch.length * nPatch);
+    const input = inputBuffer;
     batch.forEach((start, i) => extract(image, full, start, patch, input, i * nPatch, mirror, opts.transform));
-    const result = await run(input, patch, batch.length);
+    const result = await run(input, patch, batch.length, band?.outputArea(batch.length));
     if (!band) {
       channels = result.channels;
       byClass = sink.classes !== undefined && channels <= 256;
-      band = createBand({ channels, patch, full, starts: starts as [number[], number[], number[]] }, weights);
+      band = createBand({ channels, patch, full, starts: starts as [number[], number[], number[]], batchSize }, weights);
     } else if (result.channels !== channels) {
       throw new Error(`model returned ${result.channels} channels for one window and ${channels} for another`);
     }
@@ -295,29 +301,33 @@ async function runWindows(image: Float32Array, full: Shape3, patch: Shape3, over
     return result.data;
   };
   opts.onProgress?.(0, total);
-  for (let first = 0; first < total; first += batchSize) {
-    const batch = windows.slice(first, first + batchSize);
-    let logits = await runBatch(batch, mirrors[0]);
-    if (mirrors.length > 1) {
-      // float32 sums per window over the mirrors, in nnU-Net's order, then one division
-      const sums = logits.slice();
-      for (const mirror of mirrors.slice(1)) {
-        const m = await runBatch(batch, mirror);
-        for (let i = 0; i < batch.length; i++) {
-          const len = channels * nPatch;
-          addUnmirrored(sums.subarray(i * len, (i + 1) * len), m.subarray(i * len, (i + 1) * len), channels, patch, mirror);
+  try {
+    for (let first = 0; first < total; first += batchSize) {
+      const batch = windows.slice(first, first + batchSize);
+      let logits = await runBatch(batch, mirrors[0]);
+      if (mirrors.length > 1) {
+        // float32 sums per window over the mirrors, in nnU-Net's order, then one division
+        const sums = logits.slice();
+        for (const mirror of mirrors.slice(1)) {
+          const m = await runBatch(batch, mirror);
+          for (let i = 0; i < batch.length; i++) {
+            const len = channels * nPatch;
+            addUnmirrored(sums.subarray(i * len, (i + 1) * len), m.subarray(i * len, (i + 1) * len), channels, patch, mirror);
+          }
         }
+        for (let v = 0; v < sums.length; v++) sums[v] /= mirrors.length;
+        logits = sums;
       }
-      for (let v = 0; v < sums.length; v++) sums[v] /= mirrors.length;
-      logits = sums;
+      for (let i = 0; i < batch.length; i++) {
+        accumulate(batch[i], logits.subarray(i * channels * nPatch, (i + 1) * channels * nPatch));
+        opts.onProgress?.(++done, total);
+      }
     }
-    for (let i = 0; i < batch.length; i++) {
-      accumulate(batch[i], logits.subarray(i * channels * nPatch, (i + 1) * channels * nPatch));
-      opts.onProgress?.(++done, total);
-    }
+    if (!band) throw new Error('no windows to run');
+    finish(full[0]);
+  } finally {
+    await band?.close();
   }
-  if (!band) throw new Error('no windows to run');
-  finish(full[0]);
 }
 
 /** Pads the image as MONAI does (axes shorter than the patch; floor(diff / 2) before). */

@@ -22,7 +22,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   readonly onDidChangeTreeData = this.changed.event;
   private cache = new Map<string, { mtime: number; run: RunInfo }>();
 
-  constructor(private readonly runsRoot: () => string | undefined, private readonly log?: vscode.LogOutputChannel) {}
+  constructor(
+    private readonly runsRoot: () => string | undefined,
+    private readonly log?: vscode.LogOutputChannel,
+    /** The workspace's baseline run directory, marked in the tree. */
+    private readonly baseline: () => string | undefined = () => undefined,
+  ) {}
 
   refresh(): void {
     this.changed.fire(undefined);
@@ -74,8 +79,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         item.description = `${isNaN(+date) ? m.startedAt : date.toLocaleString()}${m.finishedAt ? '' : ' (running or interrupted)'}`;
         item.tooltip = new vscode.MarkdownString(
           `**${m.model?.name}**\n\n- model: \`${m.model?.path}\`\n- dataset: \`${m.dataset?.root}\`\n- run: \`${node.run.dir}\`\n- cases: ${m.counts?.cases ?? '?'}, errors: ${m.counts?.errors ?? '?'}`);
-        item.iconPath = new vscode.ThemeIcon(m.finishedAt ? 'beaker' : 'loading~spin');
-        item.contextValue = 'umdLens.run';
+        const isBaseline = this.baseline() === node.run.dir;
+        if (isBaseline) item.description = `baseline · ${item.description}`;
+        item.iconPath = new vscode.ThemeIcon(isBaseline ? 'pinned' : m.finishedAt ? 'beaker' : 'loading~spin');
+        item.contextValue = isBaseline ? 'umdLens.run.baseline' : 'umdLens.run';
         item.id = `run:${node.run.dir}`;
         item.resourceUri = vscode.Uri.file(node.run.dir);
         return item;

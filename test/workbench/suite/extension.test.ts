@@ -24,7 +24,7 @@ suite('UMD Lens in a real extension host', () => {
 
   test('activates lean and registers its commands', async () => {
     const cmds = await vscode.commands.getCommands(true);
-    for (const c of ['umdLens.evaluate', 'umdLens.refreshRuns', 'umdLens.openCase']) assert.ok(cmds.includes(c), `${c} missing`);
+    for (const c of ['umdLens.evaluate', 'umdLens.refreshRuns', 'umdLens.openCase', 'umdLens.setBaseline', 'umdLens.compareWithBaseline', 'umdLens.clearBaseline']) assert.ok(cmds.includes(c), `${c} missing`);
     assert.ok(vscode.workspace.isTrusted, 'test workspace is trusted');
     assert.ok(model && fs.existsSync(model), `test model missing: ${model}`);
     // the extension bundle must not pull in onnxruntime-node or the engine
@@ -81,6 +81,77 @@ suite('UMD Lens in a real extension host', () => {
       }
     }
     await vscode.commands.executeCommand('umdLens.runs.focus');
+  });
+
+  test('Regressions: a baseline run, a run compared with it in the engine, regressions first with interval and colour', async function () {
+    this.timeout(300000);
+    assert.ok(runDir, 'needs the evaluation');
+    // two runs made from the real one: the same cases, with CT liver Dice lowered and PET spleen Dice raised in
+    // the second for every subject (different amounts, so the paired test has no ties); every other score equal
+    const records: CaseRecord[] = fs.readFileSync(path.join(runDir, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const subjects = [...new Set(records.map((r) => r.subject))].sort();
+    const variant = (suffix: string, liverCt: (i: number) => number, spleenPet: (i: number) => number): string => {
+      const dir = path.join(api.runsRoot(), `${path.basename(runDir)}-${suffix}`);
+      fs.cpSync(runDir, dir, { recursive: true });
+      const rows = records.map((r) => {
+        const i = subjects.indexOf(r.subject);
+        if (r.organ === 'liver' && r.modality === 'CT') return { ...r, dice: liverCt(i), status: 'ok' };
+        if (r.organ === 'spleen' && r.modality === 'PET') return { ...r, dice: spleenPet(i), status: 'ok' };
+        return r;
+      });
+      fs.writeFileSync(path.join(dir, 'cases.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      return dir;
+    };
+    const base = variant('base', () => 0.9, () => 0.2);
+    const next = variant('next', (i) => 0.6 + 0.01 * i, (i) => 0.5 + 0.02 * i);
+    const liverCt = records.filter((r) => r.organ === 'liver' && r.modality === 'CT');
+    assert.ok(liverCt.length >= 6, `${liverCt.length} CT liver records: the exact test needs 6 for p < 0.05`);
+
+    await vscode.commands.executeCommand('umdLens.setBaseline', base);
+    assert.strictEqual(api.baseline.get(), base);
+    const runs = api.runsProvider;
+    const baseNode = runs.getChildren().find((n) => n.kind === 'run' && n.run.dir === base)!;
+    const baseItem = runs.getTreeItem(baseNode);
+    assert.match(String(baseItem.description), /^baseline · /);
+    assert.strictEqual(baseItem.contextValue, 'umdLens.run.baseline');
+
+    const cmp = await api.compareWithBaseline(next);
+    assert.ok(cmp, 'comparison from the engine');
+    const cell = (organ: string, modality: string) => cmp.cells.find((c) => c.metric === 'dice' && c.organ === organ && c.modality === modality)!;
+    const n = liverCt.length;
+    const liverDiff = liverCt.reduce((s, r) => s + (0.6 + 0.01 * subjects.indexOf(r.subject) - 0.9), 0) / n;
+    assert.strictEqual(cell('liver', 'CT').class, 'regression', JSON.stringify(cell('liver', 'CT')));
+    assert.ok(Math.abs(cell('liver', 'CT').mean_diff - liverDiff) < 1e-12, `liver CT diff ${cell('liver', 'CT').mean_diff} vs ${liverDiff}`);
+    assert.ok(Math.abs(cell('liver', 'CT').p - 2 / 2 ** n) < 1e-12, `exact two-sided p with all differences negative: ${cell('liver', 'CT').p}`);
+    assert.strictEqual(cell('spleen', 'PET').class, 'improvement');
+    assert.strictEqual(cell('spleen', 'PET').n, records.filter((r) => r.organ === 'spleen' && r.modality === 'PET').length);
+    assert.ok(cmp.cells.filter((c) => c.metric === 'dice' && !(c.organ === 'liver' && c.modality === 'CT') && !(c.organ === 'spleen' && c.modality === 'PET')).every((c) => c.class === 'unchanged' && c.mean_diff === 0));
+
+    // the view: a header, then the modality with the regression first, its regression first, red and down
+    const view = api.regressionsProvider;
+    const [header, ...mods] = view.getChildren();
+    assert.strictEqual(header.kind, 'header');
+    assert.match(String(view.getTreeItem(header).description), /^1 regressed · 1 improved · \d+ unchanged$/);
+    assert.strictEqual(mods[0].kind === 'modality' && mods[0].modality, 'CT');
+    const ctCells = view.getChildren(mods[0]);
+    const first = view.getTreeItem(ctCells[0]);
+    assert.strictEqual(first.label, 'liver');
+    assert.match(String(first.description), new RegExp(`^−0\\.\\d{3} \\[−0\\.\\d{3}, −0\\.\\d{3}\\] p=0\\.\\d{3} \\(n=${n}\\)$`));
+    const icon = first.iconPath as vscode.ThemeIcon;
+    assert.strictEqual(icon.id, 'arrow-down');
+    assert.strictEqual(icon.color?.id, 'charts.red');
+    const pet = mods.find((m) => m.kind === 'modality' && m.modality === 'PET')!;
+    const spleen = view.getTreeItem(view.getChildren(pet)[0]);
+    assert.strictEqual(spleen.label, 'spleen');
+    assert.strictEqual((spleen.iconPath as vscode.ThemeIcon).color?.id, 'charts.green');
+    assert.match((spleen.tooltip as vscode.MarkdownString).value, /\| Dice \| 0\.\d{3} \| 0\.200 \|/);
+    await vscode.commands.executeCommand('umdLens.regressions.focus');
+
+    await vscode.commands.executeCommand('umdLens.clearBaseline');
+    assert.strictEqual(api.baseline.get(), undefined);
+    assert.deepStrictEqual(view.getChildren(), []);
+    fs.rmSync(base, { recursive: true, force: true });
+    fs.rmSync(next, { recursive: true, force: true });
   });
 
   test('opening a case shows the NiiVue viewer, which reports the volumes drawn', async function () {

@@ -1,0 +1,136 @@
+/**
+ * The "Regressions" view: a run against the workspace's baseline run (analysis/compare.ts, computed in the engine
+ * process), modality -> organ, regressions first, each with the mean difference, its 95% bootstrap interval,
+ * the Wilcoxon p and n, an icon and a colour for its class. The run compared is the one chosen with "Compare with
+ * Baseline", else the newest other run.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ChangeClass, CompareCell, Comparison } from '../../core/analysis/compare';
+import type { Modality } from '../../core/dataset/organs';
+
+export type RegressionsNode =
+  | { kind: 'header'; label: string; description: string; tooltip: string }
+  | { kind: 'modality'; modality: Modality; cells: CompareCell[] }
+  | { kind: 'cell'; cell: CompareCell }
+  | { kind: 'message'; label: string; icon: string };
+
+export interface RegressionsState {
+  runDir: string;
+  baselineDir: string;
+  comparison: Comparison;
+}
+
+const CLASS_ORDER: Record<ChangeClass, number> = { regression: 0, improvement: 1, unchanged: 2 };
+const MODALITY_ORDER: Modality[] = ['PET', 'CT', 'MRI'];
+
+/** Regressions first (largest drop first), then improvements (largest gain first), then the unchanged. */
+export function byClass(a: CompareCell, b: CompareCell): number {
+  if (a.class !== b.class) return CLASS_ORDER[a.class] - CLASS_ORDER[b.class];
+  return a.class === 'improvement' ? b.mean_diff - a.mean_diff : a.mean_diff - b.mean_diff;
+}
+
+const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
+const pText = (p: number) => (p < 0.001 ? 'p<0.001' : `p=${p.toFixed(3)}`);
+
+export class RegressionsTreeProvider implements vscode.TreeDataProvider<RegressionsNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<RegressionsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private state: RegressionsState | undefined;
+  private message: RegressionsNode | undefined;
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  show(state: RegressionsState | undefined, message?: { label: string; icon: string }): void {
+    this.state = state;
+    this.message = message ? { kind: 'message', ...message } : undefined;
+    this.changed.fire(undefined);
+  }
+
+  current(): RegressionsState | undefined {
+    return this.state;
+  }
+
+  /** Dice cells only in the tree (NSD in each tooltip), as the Runs view leads with Dice. */
+  private cells(modality?: Modality): CompareCell[] {
+    const all = (this.state?.comparison.cells ?? []).filter((c) => c.metric === 'dice');
+    return (modality ? all.filter((c) => c.modality === modality) : all).sort(byClass);
+  }
+
+  getChildren(node?: RegressionsNode): RegressionsNode[] {
+    if (!node) {
+      if (this.message) return [this.message];
+      if (!this.state) return []; // the view's welcome content explains what to do
+      const { runDir, baselineDir, comparison } = this.state;
+      const cells = this.cells();
+      const count = (k: ChangeClass) => cells.filter((c) => c.class === k).length;
+      const header: RegressionsNode = {
+        kind: 'header',
+        label: `${path.basename(runDir)} vs ${path.basename(baselineDir)}`,
+        description: `${count('regression')} regressed · ${count('improvement')} improved · ${count('unchanged')} unchanged`,
+        tooltip: `run: ${runDir}\nbaseline: ${baselineDir}\nregression/improvement: |mean Dice difference| >= ${comparison.options.minEffect} and Wilcoxon p < ${comparison.options.alpha}` +
+          (comparison.onlyInRun.length || comparison.onlyInBaseline.length ? `\n${comparison.onlyInRun.length} case(s) only in the run, ${comparison.onlyInBaseline.length} only in the baseline` : ''),
+      };
+      const modalities = MODALITY_ORDER.filter((m) => cells.some((c) => c.modality === m));
+      // the modality holding the worst regression first
+      modalities.sort((a, b) => {
+        const worst = (m: Modality) => this.cells(m)[0];
+        return byClass(worst(a), worst(b));
+      });
+      return [header, ...modalities.map((modality): RegressionsNode => ({ kind: 'modality', modality, cells: this.cells(modality) }))];
+    }
+    if (node.kind === 'modality') return node.cells.map((cell): RegressionsNode => ({ kind: 'cell', cell }));
+    return [];
+  }
+
+  getTreeItem(node: RegressionsNode): vscode.TreeItem {
+    const C = vscode.TreeItemCollapsibleState;
+    switch (node.kind) {
+      case 'header': {
+        const item = new vscode.TreeItem(node.label, C.None);
+        item.description = node.description;
+        item.tooltip = node.tooltip;
+        item.iconPath = new vscode.ThemeIcon('git-compare');
+        return item;
+      }
+      case 'message': {
+        const item = new vscode.TreeItem(node.label, C.None);
+        item.iconPath = new vscode.ThemeIcon(node.icon);
+        return item;
+      }
+      case 'modality': {
+        const reg = node.cells.filter((c) => c.class === 'regression').length;
+        const imp = node.cells.filter((c) => c.class === 'improvement').length;
+        const item = new vscode.TreeItem(node.modality, C.Expanded);
+        item.description = `${reg} regressed · ${imp} improved`;
+        item.iconPath = reg ? new vscode.ThemeIcon('arrow-down', new vscode.ThemeColor('charts.red')) : new vscode.ThemeIcon(node.modality === 'PET' ? 'pulse' : 'layers');
+        item.id = `regmod:${node.modality}`;
+        return item;
+      }
+      case 'cell': {
+        const c = node.cell;
+        const item = new vscode.TreeItem(c.organ, C.None);
+        item.description = `${signed(c.mean_diff)} [${signed(c.ci_low)}, ${signed(c.ci_high)}] ${pText(c.p)} (n=${c.n})`;
+        const nsd = this.state?.comparison.cells.find((x) => x.metric === 'nsd' && x.organ === c.organ && x.modality === c.modality);
+        const md = new vscode.MarkdownString(
+          `**${c.organ}, ${c.modality}: ${c.class}**\n\n` +
+          `| | run | baseline | difference (95% CI) | p | n |\n|---|---|---|---|---|---|\n` +
+          `| Dice | ${c.mean_run.toFixed(3)} | ${c.mean_baseline.toFixed(3)} | ${signed(c.mean_diff)} (${signed(c.ci_low)} to ${signed(c.ci_high)}) | ${c.p.toPrecision(3)} | ${c.n} |\n` +
+          (nsd ? `| NSD | ${nsd.mean_run.toFixed(3)} | ${nsd.mean_baseline.toFixed(3)} | ${signed(nsd.mean_diff)} (${signed(nsd.ci_low)} to ${signed(nsd.ci_high)}) | ${nsd.p.toPrecision(3)} | ${nsd.n} |\n` : '') +
+          `\nPaired by subject and study; 95% percentile bootstrap interval of the mean difference, two-sided Wilcoxon signed-rank p` +
+          (c.skipped ? `; ${c.skipped} matched case(s) without a score on one side` : '') + '.');
+        item.tooltip = md;
+        item.iconPath = c.class === 'regression'
+          ? new vscode.ThemeIcon('arrow-down', new vscode.ThemeColor('charts.red'))
+          : c.class === 'improvement'
+            ? new vscode.ThemeIcon('arrow-up', new vscode.ThemeColor('charts.green'))
+            : new vscode.ThemeIcon('dash', new vscode.ThemeColor('disabledForeground'));
+        item.contextValue = `umdLens.regression.${c.class}`;
+        item.id = `reg:${c.modality}:${c.organ}`;
+        return item;
+      }
+    }
+  }
+}
