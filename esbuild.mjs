@@ -11,7 +11,7 @@ const watPlugin = {
   setup(build) {
     build.onLoad({ filter: /\.wat$/ }, async (args) => {
       const wabt = await (await import('wabt')).default();
-      const module = wabt.parseWat(args.path, fs.readFileSync(args.path, 'utf8'), { simd: true, threads: true });
+      const module = wabt.parseWat(args.path, fs.readFileSync(args.path, 'utf8'), { simd: true });
       try {
         return { contents: new Uint8Array(module.toBinary({}).buffer), loader: 'binary' };
       } finally {
@@ -38,7 +38,7 @@ const testEntries = fs.existsSync('test')
   : [];
 
 const builds = [
-  { ...node, entryPoints: { cli: 'src/cli/main.ts', engine: 'src/core/engine/main.ts', extension: 'src/extension/extension.ts', surfaceWorker: 'src/core/metrics/surfaceWorker.ts', blendWorker: 'src/core/model/blendWorker.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { cli: 'src/cli/main.ts', engine: 'src/core/engine/main.ts', extension: 'src/extension/extension.ts', surfaceWorker: 'src/core/metrics/surfaceWorker.ts' }, outdir: 'dist' },
   {
     bundle: true, platform: 'browser', format: 'iife', target: 'chrome120', sourcemap: true, logLevel: 'warning',
     entryPoints: { viewer: 'src/webview/viewer.ts' }, outdir: 'dist/webview',

@@ -97,12 +97,13 @@ async function main(): Promise<void> {
     // as predict.ts runs it: logits written by ONNX Runtime straight into the band's memory once it exists
     const run: RunPatch = async (data, dims, batch = 1, output) => {
       const perSample = batch * dims[0] * dims[1] * dims[2];
-      const fetches = output ? { logits: new ort.Tensor('float32', output, [batch, output.length / perSample, ...dims]) } : ['logits'];
+      const target = output && !(output.buffer instanceof SharedArrayBuffer) ? output : undefined;
+      const fetches = target ? { logits: new ort.Tensor('float32', target, [batch, target.length / perSample, ...dims]) } : ['logits'];
       const t = now();
       const out = (await session.run({ image: new ort.Tensor('float32', data, [batch, 1, ...dims]) }, fetches)).logits;
       runS += now() - t;
       runs++;
-      return { data: output ?? (out.data as Float32Array), channels: out.dims[1] };
+      return { data: target ?? (out.data as Float32Array), channels: out.dims[1] };
     };
     const t0 = now();
     let lastPrint = 0;

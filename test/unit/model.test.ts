@@ -536,7 +536,7 @@ test('--device cuda without onnxruntime-node\'s CUDA binaries fails naming what 
   await m.close();
 });
 
-test('blending band: WebAssembly SIMD (one and two threads) and JavaScript give the same bits as a whole-volume float32 accumulator', async () => {
+test('blending band: WebAssembly SIMD and JavaScript give the same bits as a whole-volume float32 accumulator', () => {
   // patch [3, 4, 7]: rows of 7 = one 4-wide vector + a 3-voxel tail; planes of 6 x 11 = 66 (a 2-voxel tail)
   const patch: Shape3 = [3, 4, 7];
   const full: Shape3 = [8, 6, 11];
@@ -544,13 +544,8 @@ test('blending band: WebAssembly SIMD (one and two threads) and JavaScript give 
   const channels = 3;
   const geom = { channels, patch, full, starts };
   const weights = gaussianImportanceMap(patch);
-  const bands = {
-    wasmL: createBand(geom, weights, { prefer: 'wasm', threads: 2 }), wasmC: createBand(geom, weights, { prefer: 'wasm', threads: 1 }),
-    jsL: createBand(geom, weights, 'js'), jsC: createBand(geom, weights, 'js'),
-  };
+  const bands = { wasmL: createBand(geom, weights, 'wasm'), wasmC: createBand(geom, weights, 'wasm'), jsL: createBand(geom, weights, 'js'), jsC: createBand(geom, weights, 'js') };
   assert.equal(bands.wasmL.kind, 'wasm');
-  assert.equal(bands.wasmL.threads, 2, 'the second thread (dist/blendWorker.js) adds half of the channels');
-  assert.equal(bands.wasmC.threads, 1);
   assert.equal(bands.jsL.kind, 'js');
   const plane = full[1] * full[2];
   const np = patch[0] * patch[1] * patch[2];
@@ -596,7 +591,10 @@ test('blending band: WebAssembly SIMD (one and two threads) and JavaScript give 
   assert.deepEqual(got.jsC, classes);
   assert.deepEqual(got.wasmC, classes);
   assert.deepEqual(new Set(classes), new Set([0, 1, 2]));
-  for (const b of Object.values(bands)) await b.close();
+  // the network may write a window's logits straight into the WebAssembly band (ONNX Runtime's pre-allocated output)
+  const area = bands.wasmL.outputArea(1)!;
+  assert.equal(area.length, channels * np);
+  assert.equal(bands.jsL.outputArea(1), undefined);
 });
 
 test('normalizing each window as it is cut equals sliding over a normalized copy, bit for bit (also padded and mirrored)', async () => {

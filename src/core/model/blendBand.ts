@@ -13,10 +13,6 @@
  * JavaScript, used where the band does not fit a 32-bit WebAssembly memory (4 GiB), or when UMD_LENS_BLEND=js asks
  * for it; the tests hold the two equal.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import kernelBytes from './blendKernel.wat';
 
 type Shape3 = readonly [number, number, number];
@@ -45,21 +41,6 @@ export interface BlendBand {
   finishLogits(x: number, out: Float32Array): void;
   /** Slab `x` finished: its classes (argmax of the blended logits, first on ties) into `out`; the slot is reset. */
   finishClasses(x: number, out: Uint8Array): void;
-  /** Threads adding windows (1, or 2 with the kernel's worker). */
-  readonly threads: number;
-  /** Stops the worker thread, if any. */
-  close(): Promise<void>;
-}
-
-export interface BandOptions {
-  prefer?: 'wasm' | 'js';
-  /**
-   * Threads for adding windows: 2 splits each window's channels between this thread and a worker sharing the
-   * band's memory (the network is idle meanwhile, so its cores are free). Default: 2 where 2 cores exist.
-   */
-  threads?: number;
-  /** The worker bundle (dist/blendWorker.js); found next to the running bundle when absent. */
-  workerFile?: string;
 }
 
 const PAGE = 65536;
@@ -77,29 +58,12 @@ function kernelModule(): WebAssembly.Module | null {
   return compiled;
 }
 
-export function createBand(geom: BandGeometry, weights: Float32Array, opts: BandOptions | 'wasm' | 'js' = {}): BlendBand {
-  const o: BandOptions = typeof opts === 'string' ? { prefer: opts } : opts;
-  const prefer = o.prefer ?? (process.env.UMD_LENS_BLEND === 'js' ? 'js' : 'wasm');
+export function createBand(geom: BandGeometry, weights: Float32Array, prefer: 'wasm' | 'js' = process.env.UMD_LENS_BLEND === 'js' ? 'js' : 'wasm'): BlendBand {
   if (prefer === 'wasm' && geom.channels <= 256) {
-    const threads = o.threads ?? (process.env.UMD_LENS_BLEND_THREADS ? Number(process.env.UMD_LENS_BLEND_THREADS) : Math.min(2, os.availableParallelism()));
-    const band = wasmBand(geom, weights, threads >= 2 && geom.channels >= 2 ? o.workerFile ?? findBundle('blendWorker.js') : undefined);
+    const band = wasmBand(geom, weights);
     if (band) return band;
   }
   return jsBand(geom, weights);
-}
-
-/** A bundle next to the running one, or in the package's dist/ when running from out/ (tests, bench). */
-function findBundle(file: string, from = __dirname): string | undefined {
-  let dir = from;
-  for (let up = 0; up < 6; up++) {
-    for (const candidate of [path.join(dir, file), path.join(dir, 'dist', file)]) {
-      if (fs.existsSync(candidate)) return candidate;
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return undefined;
 }
 
 /** Windows covering slab x, in window order: (a = x - s0, s1, s2). */
@@ -110,16 +74,13 @@ function* coveringWindows({ patch, starts }: BandGeometry, x: number): Generator
   }
 }
 
-/** Layout of the shared control block of the kernel's second thread (blendWorker.ts), in 32-bit words. */
-export const CONTROL = { SEQ: 0, DONE: 1, STOP: 2, ARGS: 4, ARG_COUNT: 14 } as const;
-
-export type Kernel = {
+type Kernel = {
   accumulate(acc: number, logits: number, weights: number, channels: number, chanStride: number, p0: number, p1: number, p2: number, ring: number, plane: number, full2: number, s0: number, s1: number, s2: number): void;
   addWeights(count: number, weights: number, a: number, p1: number, p2: number, full2: number, s1: number, s2: number): void;
   slabClasses(acc: number, count: number, channels: number, chanStride: number, plane: number, out: number): void;
 };
 
-function wasmBand(geom: BandGeometry, weights: Float32Array, workerFile?: string): BlendBand | null {
+function wasmBand(geom: BandGeometry, weights: Float32Array): BlendBand | null {
   const module = kernelModule();
   if (!module) return null;
   const { channels, patch, full } = geom;
@@ -135,27 +96,14 @@ function wasmBand(geom: BandGeometry, weights: Float32Array, workerFile?: string
   if (pages > MAX_PAGES) return null;
   let memory: WebAssembly.Memory;
   try {
-    // shared, so that the kernel's second thread works on the same band
-    memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    // not shared: ONNX Runtime writes its output only into unshared memory (and a second thread splitting the
+    // channels gained nothing measurable: the loop is bound by memory traffic)
+    memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   } catch {
     return null; // the allocation failed: the JavaScript band may still fit as separate arrays
   }
   const k = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernel;
-  // the second thread: the first half of each window's channels (the main thread adds the rest meanwhile)
-  const control = new SharedArrayBuffer((CONTROL.ARGS + CONTROL.ARG_COUNT) * 4);
-  const ctrl = new Int32Array(control);
-  const args = new Uint32Array(control, CONTROL.ARGS * 4, CONTROL.ARG_COUNT);
-  let worker: Worker | undefined;
-  if (workerFile) {
-    try {
-      worker = new Worker(workerFile, { workerData: { module, memory, control } });
-      worker.unref();
-    } catch {
-      worker = undefined; // one thread does it all
-    }
-  }
-  const split = worker ? Math.floor(channels / 2) : 0;
-  let seq = 0;
+
   let offset = 0;
   const take = (n: number): Float32Array => {
     const view = new Float32Array(memory.buffer, offset, n);
@@ -183,21 +131,7 @@ function wasmBand(geom: BandGeometry, weights: Float32Array, workerFile?: string
         logitsIn.set(logits);
         at = logitsIn.byteOffset;
       }
-      if (split > 0) {
-        args.set([acc.byteOffset, at, w.byteOffset, split, chanStride, patch[0], patch[1], patch[2], ring, plane, full[2], s0, s1, s2]);
-        Atomics.store(ctrl, CONTROL.SEQ, ++seq);
-        Atomics.notify(ctrl, CONTROL.SEQ);
-      }
-      k.accumulate(acc.byteOffset + split * chanStride, at + split * nPatch * 4, w.byteOffset, channels - split, chanStride, patch[0], patch[1], patch[2], ring, plane, full[2], s0, s1, s2);
-      if (split > 0) {
-        // blocking is right here: the other half of this window is milliseconds away (a worker that stopped
-        // answering is an error, not a hang)
-        const deadline = Date.now() + 60_000;
-        while (Atomics.load(ctrl, CONTROL.DONE) !== seq) {
-          if (Date.now() > deadline) throw new Error('the blending worker thread stopped answering');
-          Atomics.wait(ctrl, CONTROL.DONE, Atomics.load(ctrl, CONTROL.DONE), 1000);
-        }
-      }
+      k.accumulate(acc.byteOffset, at, w.byteOffset, channels, chanStride, patch[0], patch[1], patch[2], ring, plane, full[2], s0, s1, s2);
     },
     finishLogits(x, out) {
       counts(x);
@@ -212,15 +146,6 @@ function wasmBand(geom: BandGeometry, weights: Float32Array, workerFile?: string
       counts(x);
       k.slabClasses(acc.byteOffset + (x % ring) * plane * 4, count.byteOffset, channels, chanStride, plane, classes.byteOffset);
       out.set(classes);
-    },
-    threads: worker ? 2 : 1,
-    async close() {
-      if (!worker) return;
-      Atomics.store(ctrl, CONTROL.STOP, 1);
-      Atomics.store(ctrl, CONTROL.SEQ, ++seq);
-      Atomics.notify(ctrl, CONTROL.SEQ);
-      await worker.terminate();
-      worker = undefined;
     },
   };
 }
@@ -257,8 +182,6 @@ function jsBand(geom: BandGeometry, weights: Float32Array): BlendBand {
   return {
     kind: 'js',
     outputArea: () => undefined,
-    threads: 1,
-    close: async () => {},
     add([s0, s1, s2], logits) {
       for (let a = 0; a < patch[0]; a++) {
         const r = ((s0 + a) % ring) * plane;

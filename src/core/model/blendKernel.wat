@@ -2,7 +2,7 @@
 ;; scalar tail. All pointers are byte offsets into the imported memory; float32 throughout, as PyTorch computes
 ;; MONAI's sliding_window_inference.
 (module
-  (import "env" "memory" (memory 1 65536 shared))
+  (import "env" "memory" (memory 1 65536))
 
 ;; One window: acc[c][slot(s0 + a)][(s1 + b) * full2 + s2 + e] += f32(logits[c][a][b][e] * weights[a][b][e]) for
   ;; every channel c, with slot(x) = (x mod ring) * plane; channels are `chanStride` bytes apart in the band and

@@ -131,7 +131,8 @@ export async function predictClasses(model: LoadedModel, image: ImageVolume, mod
     const feeds = { [card.inputs.image]: new ort.Tensor('float32', data, [batch, 1, ...dims]) };
     const perSample = batch * dims[0] * dims[1] * dims[2];
     // the logits straight into the blending band's memory (a pre-allocated output), once their size is known
-    const target = writesInPlace && output && output.length % perSample === 0 ? output : undefined;
+    // (ONNX Runtime refuses outputs in shared memory: such an area is copied into instead)
+    const target = writesInPlace && output && !(output.buffer instanceof SharedArrayBuffer) && output.length % perSample === 0 ? output : undefined;
     const fetches = target
       ? { [card.outputs.logits]: new ort.Tensor('float32', target, [batch, target.length / perSample, ...dims]) }
       : [card.outputs.logits];
@@ -153,8 +154,8 @@ export async function predictClasses(model: LoadedModel, image: ImageVolume, mod
   };
   const maxClass = Math.max(0, ...Object.keys(card.labels).map(Number));
   let seenChannels = -1;
-  const checkedRun: RunPatch = async (data, dims, batch) => {
-    const out = await run(data, dims, batch);
+  const checkedRun: RunPatch = async (data, dims, batch, output) => {
+    const out = await run(data, dims, batch, output);
     if (seenChannels < 0 && out.channels <= maxClass) {
       throw new ModelError(model.path, `the model outputs ${out.channels} channel${out.channels === 1 ? '' : 's'} (classes 0..${out.channels - 1}) but the card's labels name class ${maxClass}`);
     }

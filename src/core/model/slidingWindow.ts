@@ -301,33 +301,29 @@ async function runWindows(image: Float32Array, full: Shape3, patch: Shape3, over
     return result.data;
   };
   opts.onProgress?.(0, total);
-  try {
-    for (let first = 0; first < total; first += batchSize) {
-      const batch = windows.slice(first, first + batchSize);
-      let logits = await runBatch(batch, mirrors[0]);
-      if (mirrors.length > 1) {
-        // float32 sums per window over the mirrors, in nnU-Net's order, then one division
-        const sums = logits.slice();
-        for (const mirror of mirrors.slice(1)) {
-          const m = await runBatch(batch, mirror);
-          for (let i = 0; i < batch.length; i++) {
-            const len = channels * nPatch;
-            addUnmirrored(sums.subarray(i * len, (i + 1) * len), m.subarray(i * len, (i + 1) * len), channels, patch, mirror);
-          }
+  for (let first = 0; first < total; first += batchSize) {
+    const batch = windows.slice(first, first + batchSize);
+    let logits = await runBatch(batch, mirrors[0]);
+    if (mirrors.length > 1) {
+      // float32 sums per window over the mirrors, in nnU-Net's order, then one division
+      const sums = logits.slice();
+      for (const mirror of mirrors.slice(1)) {
+        const m = await runBatch(batch, mirror);
+        for (let i = 0; i < batch.length; i++) {
+          const len = channels * nPatch;
+          addUnmirrored(sums.subarray(i * len, (i + 1) * len), m.subarray(i * len, (i + 1) * len), channels, patch, mirror);
         }
-        for (let v = 0; v < sums.length; v++) sums[v] /= mirrors.length;
-        logits = sums;
       }
-      for (let i = 0; i < batch.length; i++) {
-        accumulate(batch[i], logits.subarray(i * channels * nPatch, (i + 1) * channels * nPatch));
-        opts.onProgress?.(++done, total);
-      }
+      for (let v = 0; v < sums.length; v++) sums[v] /= mirrors.length;
+      logits = sums;
     }
-    if (!band) throw new Error('no windows to run');
-    finish(full[0]);
-  } finally {
-    await band?.close();
+    for (let i = 0; i < batch.length; i++) {
+      accumulate(batch[i], logits.subarray(i * channels * nPatch, (i + 1) * channels * nPatch));
+      opts.onProgress?.(++done, total);
+    }
   }
+  if (!band) throw new Error('no windows to run');
+  finish(full[0]);
 }
 
 /** Pads the image as MONAI does (axes shorter than the patch; floor(diff / 2) before). */
