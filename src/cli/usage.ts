@@ -6,7 +6,7 @@ export const USAGE = `umd-lens: evaluate 3D segmentation checkpoints on paired P
 Usage:
   umd-lens evaluate <model.onnx> --data <dir> [--out <runDir>] [--runs <dir>] [--subjects a,b] [inference options]
                    [--protocol umd|cvpr25] [--tau <mm>|<organ>=<mm>,...] [--metric-threads N]
-                   [--probabilities all|<organ>,...] [--json]
+                   [--probabilities all|<organ>,...] [--max-volume-mb N] [--json]
   umd-lens predict <model.onnx> <image.nii.gz> --out <labels.nii.gz> [--modality CT|PET|MRI] [inference options]
                   [--probabilities <dir>]
   umd-lens metrics <gt.nii.gz> <pred.nii.gz> [--labels 1,2,...] [--protocol umd|cvpr25] [--tau <mm>|<id>=<mm>,...]
@@ -25,6 +25,8 @@ Inference options: --device cpu|cuda (cuda needs onnxruntime-node's CUDA binarie
   style: 8 runs per window) or --tta-axes 0,2 (mirror along these tensor axes only). --probabilities writes softmax
   maps (float32 .nii.gz, on the model's grid, streamed slab by slab): evaluate per case and organ under
   <runDir>/prob/<case>/<organ>.nii.gz, predict one per class of the card into <dir>.
+  --max-volume-mb N: largest scan read (voxels x max(4, bytes per voxel), default 2048); a bigger one, or a header
+  declaring one, is a case error before it is decompressed.
 
 Metrics: dice, iou, nsd (surface Dice at tau mm), hd95, hd, assd (mm), volumes (mL), tp/fp/fn, with DeepMind
 surface-distance semantics. Protocols: umd = tau 1 mm (default), cvpr25 = tau 2 mm; --tau overrides per organ.

@@ -68,7 +68,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     data: { type: 'string' }, out: { type: 'string' }, runs: { type: 'string' }, subjects: { type: 'string' },
     ...INFERENCE_OPTIONS, json: { type: 'boolean', default: false },
     protocol: { type: 'string' }, tau: { type: 'string' }, 'metric-threads': { type: 'string' },
-    probabilities: { type: 'string' },
+    probabilities: { type: 'string' }, 'max-volume-mb': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('evaluate needs exactly one <model.onnx>');
   if (!values.data) throw new UsageError('evaluate needs --data <dataset dir>');
@@ -82,6 +82,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     toleranceOverrides: [['cli', tauArg(values.tau)]],
     metricThreads: positiveInt('metric-threads', values['metric-threads']),
     probabilities: probabilitiesArg(values.probabilities),
+    maxVolumeMB: maxVolumeArg(values['max-volume-mb']),
     onEvent: progressPrinter(json),
   });
   return reportRun(result, json);
@@ -100,6 +101,14 @@ export function tauArg(v: string | undefined): Record<string, number> | undefine
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+/** --max-volume-mb N: a positive number of MiB. */
+export function maxVolumeArg(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`--max-volume-mb must be a positive number of MB, got "${v}"`);
+  return n;
 }
 
 /** --probabilities all | liver,spleen (dataset organ names). */

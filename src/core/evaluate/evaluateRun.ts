@@ -13,6 +13,7 @@ import { discoverDataset, type Case, type Dataset } from '../dataset/discover';
 import { spacingMm, voxelToWorld, type Grid } from '../geometry/affine';
 import { resampleNearest } from '../geometry/resample';
 import { readImage, readLabels } from '../nifti/read';
+import { maxVolumeBytes } from '../nifti/limits';
 import type { LabelVolume } from '../nifti/volume';
 import { writeNifti } from '../nifti/write';
 import { caseMetrics } from '../metrics/caseMetrics';
@@ -24,6 +25,7 @@ import type { MirrorAxis } from '../model/slidingWindow';
 import { Eta } from './eta';
 import { summarize, type RunSummary } from '../analysis/summary';
 import { newRunDir, RunWriter } from '../runstore/runStore';
+import { insideRunDir } from '../runstore/confine';
 import type { CaseRecord, RunManifest } from '../runstore/schema';
 import { RUN_FORMAT_VERSION } from '../runstore/schema';
 import { applyMapping, mapModelClasses } from './labelMapping';
@@ -53,6 +55,8 @@ export interface EvaluateOptions {
   probabilities?: readonly string[] | 'all';
   /** Worker threads for the surface metrics of a case's organs (default: the cores available). */
   metricThreads?: number;
+  /** Largest volume read, in MiB (NIfTI ReadLimits.maxVolumeMB; default 2048): a bigger one is a case error. */
+  maxVolumeMB?: number;
   signal?: AbortSignal;
   onEvent?: (e: EvaluateEvent) => void;
 }
@@ -112,6 +116,22 @@ export function probabilityRequests(asked: readonly string[] | 'all' | undefined
   }));
 }
 
+/**
+ * A label id the organ map does not name would be left out of every score without a trace: the map (umd.json)
+ * and the data disagree, so the study's cases are errors naming the ids.
+ */
+function checkLabelIds(file: string, labels: LabelVolume, dataset: Dataset): LabelVolume {
+  const seen = new Uint8Array(65536);
+  const data = labels.data;
+  for (let i = 0; i < data.length; i++) seen[data[i]] = 1;
+  const unknown: number[] = [];
+  for (let id = 1; id < seen.length; id++) if (seen[id] && !dataset.organs.byId.has(id)) unknown.push(id);
+  if (unknown.length) {
+    throw new CaseError(file, `${file}: label ids ${unknown.join(', ')} are not in the organ map (${path.join(dataset.root, 'umd.json')} names ${[...dataset.organs.byId.keys()].join(', ')})`);
+  }
+  return labels;
+}
+
 /** Error thrown for one case; carries the file at fault. */
 class CaseError extends Error {
   constructor(readonly file: string, message: string) {
@@ -124,6 +144,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
   const modelPath = path.resolve(opts.modelPath);
   const dataset: Dataset = discoverDataset(opts.datasetRoot);
   if (opts.overlap !== undefined && !(opts.overlap >= 0 && opts.overlap < 1)) throw new Error(`overlap must be in [0, 1) (got ${opts.overlap})`);
+  maxVolumeBytes({ maxVolumeMB: opts.maxVolumeMB }); // a bad limit fails the run up front, not every case
   const model: LoadedModel = await loadModel(modelPath, { threads: opts.threads, device: opts.device });
   let pool: SurfacePool | undefined;
   try {
@@ -211,9 +232,10 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
       };
       let recs: CaseRecord[];
       try {
-        if (labelsCache?.file !== c.labels) labelsCache = { file: c.labels, vol: readLabels(c.labels) };
+        const limits = { maxVolumeMB: opts.maxVolumeMB };
+        if (labelsCache?.file !== c.labels) labelsCache = { file: c.labels, vol: checkLabelIds(c.labels, readLabels(c.labels, limits), dataset) };
         const labels = labelsCache.vol;
-        const image = readImage(c.image);
+        const image = readImage(c.image, limits);
         const a = worldBox(image);
         const b = worldBox(labels);
         if ([0, 1, 2].some((ax) => a.hi[ax] <= b.lo[ax] || b.hi[ax] <= a.lo[ax])) {
@@ -222,14 +244,14 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
         const probFiles = new Map(probabilityOrgans.filter((p) => p.classes.length).map((p) => [p.id, path.join('prob', c.id, `${p.organ.replace(/[^A-Za-z0-9._-]+/g, '_')}.nii.gz`)]));
         const classes = await predictClasses(model, image, c.modality, {
           signal: opts.signal, onProgress, overlap: opts.overlap, batchSize: batch.batchSize, tta: opts.tta,
-          probabilities: probabilityOrgans.filter((p) => probFiles.has(p.id)).map((p) => ({ classes: p.classes, file: path.join(runDir, probFiles.get(p.id)!) })),
+          probabilities: probabilityOrgans.filter((p) => probFiles.has(p.id)).map((p) => ({ classes: p.classes, file: insideRunDir(runDir, probFiles.get(p.id)!) })),
         });
         const mapped: LabelVolume = { dims: classes.dims, affine: classes.affine, data: applyMapping(classes.data, mapping.lut) };
         const pred = sameGrid(mapped, labels) ? mapped : resampleNearest(mapped, labels);
         const scores = await caseMetrics(labels, labels.data, pred.data, organRequests, protocol, pool);
         const spacing = spacingMm(labels.affine);
         const predRel = path.join('pred', `${c.id}.nii.gz`);
-        writeNifti(path.join(runDir, predRel), pred, `umd-lens prediction ${modelName}`);
+        writeNifti(insideRunDir(runDir, predRel), pred, `umd-lens prediction ${modelName}`);
         recs = organIds.map((id) => {
           const s = scores.get(id)!;
           return {

@@ -7,6 +7,10 @@ import * as fs from 'node:fs';
 import * as nifti from 'nifti-reader-js';
 import { voxelCount, type Affine, type GridDims } from '../geometry/affine';
 import type { ImageVolume, LabelVolume } from './volume';
+import { gunzipBounded } from './gunzipBounded';
+import { maxVolumeBytes, mib, type ReadLimits } from './limits';
+
+export { DEFAULT_MAX_VOLUME_MB, type ReadLimits } from './limits';
 
 export class NiftiError extends Error {
   constructor(readonly file: string, problem: string) {
@@ -24,53 +28,124 @@ interface Decoded {
   bytes: ArrayBuffer;
 }
 
-function decode(file: string, buf?: ArrayBuffer): Decoded {
-  let bytes: ArrayBuffer;
-  try {
-    const b = fs.readFileSync(file);
-    bytes = buf ?? b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-  } catch (e) {
-    throw new NiftiError(file, `cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+/** Bits per voxel of each supported datatype code; the header's bitpix must agree. */
+const DATATYPE_BITS: ReadonlyMap<number, [string, number]> = new Map([
+  [nifti.NIFTI1.TYPE_BINARY, ['binary (stored as bytes)', 8]], [nifti.NIFTI1.TYPE_UINT8, ['uint8', 8]], [nifti.NIFTI1.TYPE_INT8, ['int8', 8]],
+  [nifti.NIFTI1.TYPE_INT16, ['int16', 16]], [nifti.NIFTI1.TYPE_UINT16, ['uint16', 16]], [nifti.NIFTI1.TYPE_INT32, ['int32', 32]],
+  [nifti.NIFTI1.TYPE_UINT32, ['uint32', 32]], [nifti.NIFTI1.TYPE_FLOAT32, ['float32', 32]], [nifti.NIFTI1.TYPE_FLOAT64, ['float64', 64]],
+  [nifti.NIFTI1.TYPE_INT64, ['int64', 64]], [nifti.NIFTI1.TYPE_UINT64, ['uint64', 64]],
+]);
+
+interface Layout {
+  header: nifti.NIFTI1 | nifti.NIFTI2;
+  dims: GridDims;
+  bytesPerVoxel: number;
+  /** vox_offset + the voxel data: the bytes the file must hold. */
+  need: number;
+}
+
+/**
+ * Everything the header claims that the reader relies on, checked before any of it is used to size a read or an
+ * allocation: magic, dimensionality, sizes, datatype and bitpix, vox_offset, and the memory the volume would take.
+ */
+function parseLayout(file: string, head: ArrayBuffer, limits: ReadLimits | undefined): Layout {
+  if (head.byteLength < 348 || !nifti.isNIFTI(head)) {
+    throw new NiftiError(file, head.byteLength < 348 ? `too short for a NIfTI header (${head.byteLength} bytes)` : 'not a NIfTI-1 or NIfTI-2 file (bad magic)');
   }
-  if (nifti.isCompressed(bytes)) {
-    try {
-      bytes = nifti.decompress(bytes) as ArrayBuffer;
-    } catch (e) {
-      throw new NiftiError(file, `corrupt or truncated gzip stream (${(e as Error).message})`);
-    }
-  }
-  if (!nifti.isNIFTI(bytes)) throw new NiftiError(file, 'not a NIfTI-1 or NIfTI-2 file (bad magic)');
   let header: nifti.NIFTI1 | nifti.NIFTI2;
   try {
-    header = nifti.readHeader(bytes);
+    header = nifti.readHeader(head);
   } catch (e) {
-    throw new NiftiError(file, `unreadable header (${(e as Error).message})`);
+    throw new NiftiError(file, `unreadable header (${(e as Error).message}); sizeof_hdr must be 348 (NIfTI-1) or 540 (NIfTI-2)`);
   }
-  const d = header.dims;
-  if (d[0] < 3 && !(d[0] >= 1)) throw new NiftiError(file, `unsupported dimensionality dim[0]=${d[0]}`);
+  if (!header) throw new NiftiError(file, 'unreadable header');
+  const d = header.dims.map(Number);
+  if (!(Number.isInteger(d[0]) && d[0] >= 1 && d[0] <= 7)) throw new NiftiError(file, `invalid dim[0]=${d[0]}: must be 1..7`);
   const dims: GridDims = [d[1] || 1, d[2] || 1, d[0] >= 3 ? d[3] || 1 : 1];
-  for (let n = 4; n <= Math.min(d[0], 7); n++) {
+  if (dims.some((n) => !Number.isSafeInteger(n) || n < 1)) throw new NiftiError(file, `invalid dimensions ${d.slice(1, 4).join('x')}: sizes must be positive`);
+  for (let n = 4; n <= d[0]; n++) {
     if (d[n] > 1) throw new NiftiError(file, `${d[0]}D image (dim[${n}]=${d[n]}): only 3D volumes are supported`);
   }
-  if (dims.some((n) => !Number.isInteger(n) || n < 1)) throw new NiftiError(file, `invalid dimensions ${dims.join('x')}`);
-  const affine = chooseAffine(header, bytes);
+  const type = DATATYPE_BITS.get(header.datatypeCode);
+  if (!type) throw new NiftiError(file, `unsupported datatype code ${header.datatypeCode} (supported: ${[...DATATYPE_BITS.values()].map((t) => t[0]).join(', ')})`);
+  if (header.numBitsPerVoxel !== type[1]) {
+    throw new NiftiError(file, `header lies about its voxel size: bitpix ${header.numBitsPerVoxel} but datatype ${type[0]} has ${type[1]} bits`);
+  }
+  const headerSize = header instanceof nifti.NIFTI2 ? 540 : 348;
+  const off = Number(header.vox_offset);
+  if (!Number.isSafeInteger(off) || off < headerSize) {
+    throw new NiftiError(file, `invalid vox_offset ${off}: must be a whole number of bytes >= ${headerSize} (the header size)`);
+  }
+  const bytesPerVoxel = type[1] / 8;
+  const voxels = voxelCount(dims);
+  const inMemory = voxels * Math.max(4, bytesPerVoxel);
+  const limit = maxVolumeBytes(limits);
+  if (inMemory > limit) {
+    throw new NiftiError(file, `volume of ${dims.join('x')} ${type[0]} voxels needs ${mib(inMemory)} in memory, over the limit of ${mib(limit)} (umdLens.limits.maxVolumeMB / --max-volume-mb)`);
+  }
+  const need = off + voxels * bytesPerVoxel;
+  // vox_offset sizes the read too (extensions sit before the data): a huge one must not size a buffer
+  if (need > limit + 1048576) {
+    throw new NiftiError(file, `vox_offset ${off} puts the data ${mib(off)} into the file, over the volume limit of ${mib(limit)} (umdLens.limits.maxVolumeMB / --max-volume-mb)`);
+  }
+  return { header, dims, bytesPerVoxel, need };
+}
+
+function decode(file: string, limits?: ReadLimits): Decoded {
+  let input: Uint8Array;
+  try {
+    const st = fs.statSync(file);
+    // a compressed file larger than the limit cannot inflate to a volume inside it (gzip does not shrink NIfTI data
+    // below ~1/1000, but the file itself would already be held in memory)
+    if (st.size > maxVolumeBytes(limits) + 1048576) {
+      throw new NiftiError(file, `file is ${mib(st.size)}, over the volume limit of ${mib(maxVolumeBytes(limits))} (umdLens.limits.maxVolumeMB / --max-volume-mb)`);
+    }
+    input = fs.readFileSync(file);
+  } catch (e) {
+    if (e instanceof NiftiError) throw e;
+    throw new NiftiError(file, `cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  let layout: Layout | undefined;
+  let bytesU8: Uint8Array;
+  if (input.length >= 2 && input[0] === 0x1f && input[1] === 0x8b) {
+    try {
+      bytesU8 = gunzipBounded(input, 544, (head) => {
+        layout = parseLayout(file, toArrayBuffer(head), limits);
+        return layout.need;
+      });
+    } catch (e) {
+      if (e instanceof NiftiError) throw e;
+      throw new NiftiError(file, `corrupt or truncated gzip stream (${(e as Error).message})`);
+    }
+  } else {
+    bytesU8 = input;
+  }
+  const bytes = toArrayBuffer(bytesU8);
+  const { header, dims, bytesPerVoxel, need } = layout ?? parseLayout(file, bytes, limits);
+  const off = Number(header.vox_offset);
+  if (off > bytes.byteLength) {
+    throw new NiftiError(file, `vox_offset ${off} is past the end of the ${input === bytesU8 ? '' : 'decompressed '}file (${bytes.byteLength} bytes)`);
+  }
+  if (need > bytes.byteLength) {
+    throw new NiftiError(file, `truncated: header declares ${need} bytes (vox_offset ${off} + ${dims.join('x')} voxels of ${bytesPerVoxel} bytes), file has ${bytes.byteLength}`);
+  }
+  const affine = chooseAffine(file, header, bytes);
   if (affine.some((v) => !Number.isFinite(v))) throw new NiftiError(file, 'affine has non-finite entries');
   const det = determinant3(affine);
   if (Math.abs(det) < 1e-9) throw new NiftiError(file, 'singular affine (zero or missing voxel spacing)');
-  const bytesPerVoxel = header.numBitsPerVoxel / 8;
-  const need = header.vox_offset + voxelCount(dims) * bytesPerVoxel;
-  if (need > bytes.byteLength) {
-    throw new NiftiError(file, `truncated: header declares ${need} bytes of data, file has ${bytes.byteLength}`);
-  }
-  const raw = nifti.readImage(header, bytes);
+  const raw = bytes.slice(off, need);
   return { header, dims, affine, raw, bytes };
+}
+
+function toArrayBuffer(u8: Uint8Array): ArrayBuffer {
+  return (u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? u8.buffer : new Uint8Array(u8).buffer) as ArrayBuffer;
 }
 
 function determinant3(a: Affine): number {
   return a[0] * (a[5] * a[10] - a[6] * a[9]) - a[1] * (a[4] * a[10] - a[6] * a[8]) + a[2] * (a[4] * a[9] - a[5] * a[8]);
 }
 
-function chooseAffine(header: nifti.NIFTI1 | nifti.NIFTI2, bytes: ArrayBuffer): number[] {
+function chooseAffine(file: string, header: nifti.NIFTI1 | nifti.NIFTI2, bytes: ArrayBuffer): number[] {
   const flat = (m: number[][]) => [...m[0], ...m[1], ...m[2], 0, 0, 0, 1];
   if (header.sform_code > 0 && header instanceof nifti.NIFTI1) {
     // srow_x/y/z at bytes 280, 296, 312 of a NIfTI-1 header
@@ -81,8 +156,17 @@ function chooseAffine(header: nifti.NIFTI1 | nifti.NIFTI2, bytes: ArrayBuffer): 
     return [...out, 0, 0, 0, 1];
   }
   // qform (and NIfTI-2, whose transforms nifti-reader-js decodes itself)
-  if (header.sform_code > 0 || header.qform_code > 0) return flat(header.affine);
+  if (header.sform_code > 0 || header.qform_code > 0) {
+    const p = header.pixDims;
+    if (header.sform_code <= 0 && [1, 2, 3].some((a) => !(p[a] > 0))) {
+      throw new NiftiError(file, `voxel spacing pixdim[1..3] = ${p.slice(1, 4).join(', ')}: qform spacings must be positive`);
+    }
+    return flat(header.affine);
+  }
   const p = header.pixDims;
+  if ([1, 2, 3].some((a) => !(p[a] > 0) || !Number.isFinite(p[a]))) {
+    throw new NiftiError(file, `voxel spacing pixdim[1..3] = ${p.slice(1, 4).join(', ')} with no sform or qform: spacings must be positive`);
+  }
   return [p[1] || 0, 0, 0, 0, 0, p[2] || 0, 0, 0, 0, 0, p[3] || 1, 0, 0, 0, 0, 1];
 }
 
@@ -115,15 +199,27 @@ function typedView(file: string, header: nifti.NIFTI1 | nifti.NIFTI2, raw: Array
   return arr;
 }
 
-/** Reads an intensity image as float32, scl_slope/scl_inter applied (slope 0 means "not set", per the standard). */
-export function readImage(file: string): ImageVolume {
-  const { header, dims, affine, raw } = decode(file);
+/**
+ * Reads an intensity image as float32, scl_slope/scl_inter applied (slope 0 means "not set", per the standard).
+ * A NaN or infinite voxel (after scaling) is refused, naming how many and the first: a model fed NaN returns
+ * NaN logits whose argmax is arbitrary, and a silent replacement would hide a broken export. Volumes larger than
+ * `limits.maxVolumeMB` are refused before their voxels are decompressed.
+ */
+export function readImage(file: string, limits?: ReadLimits): ImageVolume {
+  const { header, dims, affine, raw } = decode(file, limits);
   const n = voxelCount(dims);
   const src = typedView(file, header, raw, n);
   const slope = Number.isFinite(header.scl_slope) && header.scl_slope !== 0 ? header.scl_slope : 1;
   const inter = Number.isFinite(header.scl_inter) && header.scl_slope !== 0 ? header.scl_inter : 0;
   const data = new Float32Array(n);
-  for (let v = 0; v < n; v++) data[v] = src[v] * slope + inter;
+  let bad = 0;
+  let first = -1;
+  for (let v = 0; v < n; v++) {
+    const x = src[v] * slope + inter;
+    data[v] = x;
+    if (!Number.isFinite(data[v])) { if (bad++ === 0) first = v; }
+  }
+  if (bad) throw new NiftiError(file, `image holds ${bad} NaN or infinite voxel(s) (first at voxel ${first}, value ${data[first]}): intensities must be finite`);
   return { dims, affine, data };
 }
 
@@ -131,8 +227,8 @@ export function readImage(file: string): ImageVolume {
  * Reads a label map. Values must be non-negative integers below 65536 (after scaling): anything else is an
  * error naming the offending value, because a silently truncated label corrupts every score computed from it.
  */
-export function readLabels(file: string): LabelVolume {
-  const { header, dims, affine, raw } = decode(file);
+export function readLabels(file: string, limits?: ReadLimits): LabelVolume {
+  const { header, dims, affine, raw } = decode(file, limits);
   const n = voxelCount(dims);
   const src = typedView(file, header, raw, n);
   const slope = Number.isFinite(header.scl_slope) && header.scl_slope !== 0 ? header.scl_slope : 1;
@@ -153,7 +249,7 @@ export function readLabels(file: string): LabelVolume {
 }
 
 /** The grid of a file without decoding its voxels beyond what decompression needs. */
-export function readGrid(file: string): { dims: GridDims; affine: Affine } {
-  const { dims, affine } = decode(file);
+export function readGrid(file: string, limits?: ReadLimits): { dims: GridDims; affine: Affine } {
+  const { dims, affine } = decode(file, limits);
   return { dims, affine };
 }
