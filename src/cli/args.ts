@@ -4,6 +4,7 @@ type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 import { DEVICES, isDevice, type Device } from '../core/model/session';
 import type { MirrorAxis } from '../core/model/slidingWindow';
 import { UsageError } from './usage';
+import { parsePromptArg, type PromptSpec } from '../core/prompts/promptSpec';
 
 /** node:util parseArgs with usage errors instead of TypeErrors. */
 export function parse<const O extends ParseArgsOptionsConfig>(args: string[], options: O) {
@@ -61,5 +62,34 @@ export function inferenceArgs(v: { threads?: string; device?: string; overlap?: 
   } else if (v.tta) {
     out.tta = true;
   }
+  return out;
+}
+
+/** Prompt options of evaluate and predict, for promptable models (see core/prompts). */
+export const PROMPT_OPTIONS = {
+  prompt: { type: 'string' }, 'prompt-seed': { type: 'string' }, 'box-jitter-mm': { type: 'string' },
+} as const;
+
+/** --prompt center|random|box|clicks:N, --prompt-seed N (integer >= 0), --box-jitter-mm X (>= 0). */
+export function promptArgs(v: { prompt?: string; 'prompt-seed'?: string; 'box-jitter-mm'?: string }): { prompt?: PromptSpec; promptSeed?: number; boxJitterMm?: number } {
+  const out: { prompt?: PromptSpec; promptSeed?: number; boxJitterMm?: number } = {};
+  if (v.prompt !== undefined) {
+    try {
+      out.prompt = parsePromptArg(v.prompt);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  if (v['prompt-seed'] !== undefined) {
+    const n = Number(v['prompt-seed']);
+    if (!Number.isInteger(n) || n < 0 || !/^\d+$/.test(v['prompt-seed'])) throw new UsageError(`--prompt-seed must be an integer >= 0 (got "${v['prompt-seed']}")`);
+    out.promptSeed = n;
+  }
+  if (v['box-jitter-mm'] !== undefined) {
+    const x = Number(v['box-jitter-mm']);
+    if (v['box-jitter-mm'].trim() === '' || !Number.isFinite(x) || x < 0) throw new UsageError(`--box-jitter-mm must be a number of mm >= 0 (got "${v['box-jitter-mm']}")`);
+    out.boxJitterMm = x;
+  }
+  if ((out.promptSeed !== undefined || out.boxJitterMm !== undefined) && !out.prompt) out.prompt = { kind: 'center' };
   return out;
 }

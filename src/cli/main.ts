@@ -6,6 +6,7 @@ import { demoCommand } from './commands/demo';
 import { evaluateCommand } from './commands/evaluate';
 import { gapCommand } from './commands/gap';
 import { gateCommand } from './commands/gate';
+import { mergeCommand } from './commands/merge';
 import { metricsCommand } from './commands/metrics';
 import { phantomCommand } from './commands/phantom';
 import { predictCommand } from './commands/predict';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   gap: gapCommand,
   compare: compareCommand,
   gate: gateCommand,
+  merge: mergeCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

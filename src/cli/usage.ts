@@ -6,9 +6,12 @@ export const USAGE = `umd-lens: evaluate 3D segmentation checkpoints on paired P
 Usage:
   umd-lens evaluate <model.onnx> --data <dir> [--out <runDir>] [--runs <dir>] [--subjects a,b] [inference options]
                    [--protocol umd|cvpr25] [--tau <mm>|<organ>=<mm>,...] [--metric-threads N]
-                   [--probabilities all|<organ>,...] [--max-volume-mb N] [--json]
+                   [--probabilities all|<organ>,...] [--max-volume-mb N] [--shard i/N] [--resume] [--json]
+                   [--prompt center|random|box|clicks:N] [--prompt-seed N] [--box-jitter-mm X]
+  umd-lens merge <shardRunDir>... --out <runDir> [--json]
   umd-lens predict <model.onnx> <image.nii.gz> --out <labels.nii.gz> [--modality CT|PET|MRI] [inference options]
-                  [--probabilities <dir>]
+                  [--probabilities <dir>] [--labels <labels.nii.gz> --prompt center|random|box|clicks:N
+                  --prompt-seed N --box-jitter-mm X]   (--labels and --prompt: promptable models)
   umd-lens metrics <gt.nii.gz> <pred.nii.gz> [--labels 1,2,...] [--protocol umd|cvpr25] [--tau <mm>|<id>=<mm>,...]
                   [--threads N] [--json]
   umd-lens phantom --out <dir> [--subjects N] [--seed S]
@@ -27,6 +30,17 @@ Inference options: --device cpu|cuda (cuda needs onnxruntime-node's CUDA binarie
   <runDir>/prob/<case>/<organ>.nii.gz, predict one per class of the card into <dir>.
   --max-volume-mb N: largest scan read (voxels x max(4, bytes per voxel), default 2048); a bigger one, or a header
   declaring one, is a case error before it is decompressed.
+
+Sharding: --shard i/N (1 <= i <= N) evaluates the subjects dealt to shard i (sorted names, round-robin; all scans
+  of a subject together); merge checks the N shard runs belong together and writes the unsharded run's files.
+  --resume (with --out <runDir>) continues an interrupted run: finished cases are kept, the rest run.
+
+Promptable models (card kind "promptable"): each organ is prompted on its own from its ground truth: --prompt
+  center (interior point farthest from the boundary, the default), random (seeded interior point), box (bounding
+  box, faces jittered by up to --box-jitter-mm), clicks:N (center click, then up to N-1 refinement clicks at the
+  centre of the largest error region; Dice/NSD per click and their AUC in cases.jsonl). --prompt-seed seeds random
+  and the jitter (default 0). --prompt on a semantic model is an error. predict needs --labels for a promptable
+  model (prompts from each label's voxels) and writes the masks (label ids) plus <out>.prompts.json.
 
 Metrics: dice, iou, nsd (surface Dice at tau mm), hd95, hd, assd (mm), volumes (mL), tp/fp/fn, with DeepMind
 surface-distance semantics. Protocols: umd = tau 1 mm (default), cvpr25 = tau 2 mm; --tau overrides per organ.

@@ -2,6 +2,7 @@
  * "UMD Lens: Evaluate on UMD": runs a checkpoint on the dataset in the engine process, with a cancellable
  * progress notification; generates the UMD-mini dataset first when no dataset is configured.
  */
+import { cardPathFor } from '../core/model/loadCard';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -74,6 +75,8 @@ export class Evaluator {
     if (!fs.existsSync(modelPath)) throw new Error(`model not found: ${modelPath}`);
     const root = runsRoot(this.deps.context);
     const name = path.basename(modelPath);
+    const prompt = await promptSettings(modelPath);
+    if (prompt === null) return undefined;
     this.deps.log.info(`evaluate ${modelPath} (runs root ${root})`);
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `UMD Lens: evaluating ${name}`, cancellable: true },
@@ -95,7 +98,7 @@ export class Evaluator {
         try {
           const done = await runEngine({
             enginePath: this.enginePath,
-            request: { type: 'evaluate', modelPath, datasetRoot: dataset, runsRoot: root, ...metricSettings(), ...inferenceSettings() },
+            request: { type: 'evaluate', modelPath, datasetRoot: dataset, runsRoot: root, ...metricSettings(), ...inferenceSettings(), ...prompt },
             signal: ac.signal,
             onOutput: (l, s) => (s === 'stderr' ? this.deps.log.warn(`engine: ${l}`) : this.deps.log.info(`engine: ${l}`)),
             onEvent: (e) => {
@@ -127,6 +130,34 @@ export class Evaluator {
       },
     );
   }
+}
+
+/**
+ * Prompt for a promptable model (card kind "promptable" in <name>.umd.json): umdLens.inference.prompt, or a quick
+ * pick when it is "ask"; {} for any other model; null when the pick is dismissed.
+ */
+async function promptSettings(modelPath: string): Promise<{ prompt?: string; promptSeed?: number; boxJitterMm?: number } | null> {
+  let kind: unknown;
+  try {
+    kind = (JSON.parse(fs.readFileSync(cardPathFor(modelPath), 'utf8')) as { kind?: unknown }).kind;
+  } catch {
+    return {}; // no readable card beside it: the engine reports the card problem
+  }
+  if (kind !== 'promptable') return {};
+  const cfg = vscode.workspace.getConfiguration('umdLens', vscode.Uri.file(modelPath));
+  let prompt = cfg.get<string>('inference.prompt') ?? 'ask';
+  if (prompt === 'ask') {
+    const items = [
+      { label: 'center', description: 'interior point farthest from the organ boundary' },
+      { label: 'random', description: 'seeded random interior point' },
+      { label: 'box', description: 'bounding box (jitter: umdLens.inference.boxJitterMm)' },
+      { label: 'clicks:5', description: 'center click + 4 refinement clicks (CVPR 2025 style), Dice/NSD AUC' },
+    ];
+    const pick = await vscode.window.showQuickPick(items, { title: `UMD Lens: prompt for ${path.basename(modelPath)}`, placeHolder: 'Promptable model: which prompt made from the ground truth?' });
+    if (!pick) return null;
+    prompt = pick.label;
+  }
+  return { prompt, promptSeed: cfg.get<number>('inference.promptSeed') ?? 0, boxJitterMm: cfg.get<number>('inference.boxJitterMm') ?? 0 };
 }
 
 /** Model for the command: the clicked resource, or a quick pick of the workspace's .onnx files. */

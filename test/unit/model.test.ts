@@ -87,7 +87,8 @@ test('card errors name the file and the key path', () => {
   bad({ outputs: { logits: 3 } }, /outputs\.logits must be a non-empty string/);
   bad({ spatialOrder: 'xyz' }, /spatialOrder must be "kji" or "ijk" \(got "xyz"\)/);
   bad({ spacing: [1, -1, 1] }, /spacing must be \[a,b,c\] positive numbers/);
-  bad({ kind: 'promptable' }, /kind must be "semantic"/);
+  bad({ kind: 'promptable' }, /prompt must be an object naming how prompts are fed/);
+  bad({ kind: 'interactive' }, /kind must be "semantic" or "promptable"/);
   bad({ normalization: { ct: { method: 'robust' } } }, /normalization\.ct\.method must be one of "none", "minmax", "zscore", "clip-zscore"/);
   bad({ normalization: { ct: { method: 'clip-zscore', lower: -1000 } } }, /normalization\.ct: clip-zscore needs lower and upper/);
   bad({ normalization: { ct: { method: 'zscore', mean: 1, std: 0 } } }, /normalization\.ct\.std must be > 0/);

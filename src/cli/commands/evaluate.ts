@@ -2,10 +2,11 @@ import * as path from 'node:path';
 import { evaluateRun, type EvaluateEvent, type EvaluateResult } from '../../core/evaluate/evaluateRun';
 import type { GapMetric, RunSummary } from '../../core/analysis/summary';
 import { isProtocolName, parseToleranceArg, PROTOCOL_NAMES, type ProtocolName } from '../../core/metrics/protocol';
-import { inferenceArgs, INFERENCE_OPTIONS, parse, positiveInt } from '../args';
+import { inferenceArgs, INFERENCE_OPTIONS, parse, positiveInt, promptArgs, PROMPT_OPTIONS } from '../args';
 import { formatDuration } from '../../core/evaluate/eta';
 import { fmt, formatTable } from '../table';
 import { UsageError } from '../usage';
+import { parseShard, type ShardSpec } from '../../core/runstore/shard';
 
 export function progressPrinter(json: boolean): (e: EvaluateEvent) => void {
   return (e) => {
@@ -69,15 +70,19 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     ...INFERENCE_OPTIONS, json: { type: 'boolean', default: false },
     protocol: { type: 'string' }, tau: { type: 'string' }, 'metric-threads': { type: 'string' },
     probabilities: { type: 'string' }, 'max-volume-mb': { type: 'string' },
+    shard: { type: 'string' }, resume: { type: 'boolean', default: false }, ...PROMPT_OPTIONS,
   });
   if (positionals.length !== 1) throw new UsageError('evaluate needs exactly one <model.onnx>');
   if (!values.data) throw new UsageError('evaluate needs --data <dataset dir>');
   const json = values.json ?? false;
+  if (values.resume && !values.out) throw new UsageError('--resume needs --out <runDir> (the run to continue)');
   const result = await evaluateRun({
+    shard: shardArg(values.shard), resume: values.resume,
     modelPath: positionals[0], datasetRoot: values.data,
     runDir: values.out, runsRoot: values.runs ? path.resolve(values.runs) : undefined,
     subjects: values.subjects?.split(',').map((s) => s.trim()).filter(Boolean),
     ...inferenceArgs(values),
+    ...promptArgs(values),
     protocol: protocolArg(values.protocol),
     toleranceOverrides: [['cli', tauArg(values.tau)]],
     metricThreads: positiveInt('metric-threads', values['metric-threads']),
@@ -86,6 +91,16 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     onEvent: progressPrinter(json),
   });
   return reportRun(result, json);
+}
+
+/** --shard i/N, 1-based (see core/runstore/shard.ts). */
+export function shardArg(v: string | undefined): ShardSpec | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return parseShard(v);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 export function protocolArg(v: string | undefined): ProtocolName | undefined {

@@ -4,13 +4,14 @@ import { loadModel, predictClasses } from '../../core/model/predict';
 import { allowedBatchSize } from '../../core/model/session';
 import { readImage } from '../../core/nifti/read';
 import { writeNifti } from '../../core/nifti/write';
-import { inferenceArgs, INFERENCE_OPTIONS, parse } from '../args';
+import { inferenceArgs, INFERENCE_OPTIONS, parse, promptArgs, PROMPT_OPTIONS } from '../args';
+import { predictPrompted } from './predictPrompted';
 import { formatDuration } from '../../core/evaluate/eta';
 import { UsageError } from '../usage';
 
 /** Writes the model's own class ids (the argmax, not remapped) on the image's grid, as nnU-Net's predict does. */
 export async function predictCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { out: { type: 'string' }, modality: { type: 'string' }, probabilities: { type: 'string' }, ...INFERENCE_OPTIONS });
+  const { values, positionals } = parse(argv, { out: { type: 'string' }, modality: { type: 'string' }, probabilities: { type: 'string' }, ...INFERENCE_OPTIONS, ...PROMPT_OPTIONS, labels: { type: 'string' } });
   if (positionals.length !== 2) throw new UsageError('predict needs <model.onnx> <image.nii.gz>');
   if (!values.out) throw new UsageError('predict needs --out <labels.nii.gz>');
   const modality = values.modality?.toUpperCase();
@@ -20,6 +21,15 @@ export async function predictCommand(argv: string[]): Promise<number> {
   try {
     process.stderr.write(`card: ${model.cardSource} (${model.cardFiles.join(', ')})\n`);
     for (const w of model.warnings) process.stderr.write(`warn: ${w}\n`);
+    const pa = promptArgs(values);
+    if (model.card.kind === 'promptable') {
+      if (!values.labels) throw new UsageError('predict with a promptable model needs --labels <labels.nii.gz>: the prompts are made from each label\'s voxels');
+      await predictPrompted(model, path.resolve(positionals[1]), path.resolve(values.labels), (modality as Modality | undefined) ?? null, path.resolve(values.out),
+        { spec: pa.prompt ?? { kind: 'center' }, seed: pa.promptSeed ?? 0, boxJitterMm: pa.boxJitterMm ?? 0 });
+      process.stderr.write(`wrote ${values.out} and ${values.out}.prompts.json\n`);
+      return 0;
+    }
+    if (pa.prompt || values.labels) throw new UsageError(`--prompt and --labels are for promptable models; ${positionals[0]} is a semantic model (card kind "${model.card.kind}")`);
     const image = readImage(path.resolve(positionals[1]));
     const batch = allowedBatchSize(model.session, model.card.inputs.image, inf.batchSize ?? 1);
     if (batch.note) process.stderr.write(`warn: ${batch.note}\n`);

@@ -3,6 +3,7 @@
  * host's thread; it receives one EngineRequest over IPC, streams EngineEvents back, and exits.
  * A {type:'cancel'} message aborts between (and within) cases; finished cases are already on disk.
  */
+import { parsePromptArg } from '../prompts/promptSpec';
 import { compareRuns } from '../analysis/compare';
 import { evaluateRun } from '../evaluate/evaluateRun';
 import { readRun } from '../runstore/runStore';
@@ -41,6 +42,7 @@ async function handle(req: EngineRequest): Promise<void> {
     subjects: req.subjects, signal: abort.signal,
     device: req.device, threads: req.threads, overlap: req.overlap, batchSize: req.batchSize, tta: req.tta,
     probabilities: req.probabilities, maxVolumeMB: req.maxVolumeMB,
+    prompt: req.prompt ? parsePromptArg(req.prompt) : undefined, promptSeed: req.promptSeed, boxJitterMm: req.boxJitterMm,
     protocol: req.protocol, toleranceOverrides: [['settings', req.toleranceMm]],
     onEvent: (e) => void send(e),
   });

@@ -30,6 +30,10 @@ export interface EvaluateRequest {
   probabilities?: string[] | 'all';
   /** Largest volume read, in MiB (EvaluateOptions.maxVolumeMB; umdLens.limits.maxVolumeMB). */
   maxVolumeMB?: number;
+  /** Promptable models: --prompt text (center|random|box|clicks:N), seed, box jitter (EvaluateOptions.prompt...). */
+  prompt?: string;
+  promptSeed?: number;
+  boxJitterMm?: number;
 }
 
 export interface PhantomRequest {

@@ -17,6 +17,8 @@ import { maxVolumeBytes } from '../nifti/limits';
 import type { LabelVolume } from '../nifti/volume';
 import { writeNifti } from '../nifti/write';
 import { caseMetrics } from '../metrics/caseMetrics';
+import type { PromptSpec } from '../prompts/promptSpec';
+import { promptableCase } from './promptableCase';
 import { makeProtocol, toleranceFor, type MetricProtocol, type ProtocolName, type ToleranceOverrides, type ToleranceSource } from '../metrics/protocol';
 import { SurfacePool } from '../metrics/surfacePool';
 import { loadModel, predictClasses, type LoadedModel } from '../model/predict';
@@ -26,6 +28,8 @@ import { Eta } from './eta';
 import { summarize, type RunSummary } from '../analysis/summary';
 import { newRunDir, RunWriter } from '../runstore/runStore';
 import { insideRunDir } from '../runstore/confine';
+import { shardSubjects, caseKey, writeCasesCanonical, type ShardSpec } from '../runstore/shard';
+import { prepareResume, type ResumeState } from '../runstore/resume';
 import type { CaseRecord, RunManifest } from '../runstore/schema';
 import { RUN_FORMAT_VERSION } from '../runstore/schema';
 import { applyMapping, mapModelClasses } from './labelMapping';
@@ -57,6 +61,20 @@ export interface EvaluateOptions {
   metricThreads?: number;
   /** Largest volume read, in MiB (NIfTI ReadLimits.maxVolumeMB; default 2048): a bigger one is a case error. */
   maxVolumeMB?: number;
+  /** Evaluate only this shard's subjects (runstore/shard.ts); recorded in run.json, merged by `umd-lens merge`. */
+  shard?: ShardSpec;
+  /**
+   * Continue the run in `runDir` (runstore/resume.ts): refuses when model, card, protocol, dataset or shard differ,
+   * keeps every finished case as written, runs the rest; cases.jsonl ends in canonical order either way.
+   */
+  resume?: boolean;
+  /**
+   * Promptable models (card kind "promptable"): the prompt made from each organ's ground truth (default center),
+   * its seed (random point, box jitter; default 0) and box jitter in mm (default 0). Refused for a semantic model.
+   */
+  prompt?: PromptSpec;
+  promptSeed?: number;
+  boxJitterMm?: number;
   signal?: AbortSignal;
   onEvent?: (e: EvaluateEvent) => void;
 }
@@ -146,6 +164,10 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
   if (opts.overlap !== undefined && !(opts.overlap >= 0 && opts.overlap < 1)) throw new Error(`overlap must be in [0, 1) (got ${opts.overlap})`);
   maxVolumeBytes({ maxVolumeMB: opts.maxVolumeMB }); // a bad limit fails the run up front, not every case
   const model: LoadedModel = await loadModel(modelPath, { threads: opts.threads, device: opts.device });
+  if (opts.prompt && model.card.kind !== 'promptable') {
+    await model.close();
+    throw new Error(`--prompt ${opts.prompt.kind}: ${modelPath} is a semantic model (card kind "${model.card.kind}"); prompts are for kind "promptable"`);
+  }
   let pool: SurfacePool | undefined;
   try {
     emit({ type: 'log', level: 'info', message: `model card: ${model.cardSource} (${model.cardFiles.join(', ')})` });
@@ -168,7 +190,10 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
     for (const p of probabilityOrgans.filter((q) => q.classes.length === 0)) {
       emit({ type: 'log', level: 'warn', message: `no model class maps to ${p.organ}: no probability map for it` });
     }
-    const subjectFilter = opts.subjects ? new Set(opts.subjects) : undefined;
+    const askedSubjects = opts.subjects ? new Set(opts.subjects) : undefined;
+    const subjectFilter = opts.shard
+      ? shardSubjects([...dataset.cases, ...dataset.problems].map((c) => c.subject).filter((s) => !askedSubjects || askedSubjects.has(s)), opts.shard)
+      : askedSubjects;
     const cases = dataset.cases.filter((c) => !subjectFilter || subjectFilter.has(c.subject));
     const problems = dataset.problems.filter((p) => !subjectFilter || subjectFilter.has(p.subject));
     const protocol: MetricProtocol = makeProtocol(opts.protocol ?? 'umd', [['card', model.card.nsdToleranceMm], ...(opts.toleranceOverrides ?? [])]);
@@ -189,13 +214,24 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
       },
       versions: versions(),
       startedAt: new Date().toISOString(),
+      ...(opts.shard ? { shard: { index: opts.shard.index, count: opts.shard.count } } : {}),
     };
+    let resume: ResumeState | undefined;
+    if (opts.resume) {
+      if (!opts.runDir) throw new Error('resume needs the run directory to continue (--out <runDir>)');
+      resume = prepareResume(runDir, manifest, dataset.organs.byId.size);
+      const previous = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')) as RunManifest;
+      const todo = [...cases, ...problems].filter((c) => !resume!.finished.has(caseKey(c))).length;
+      manifest.startedAt = previous.startedAt;
+      manifest.resumed = [...(previous.resumed ?? []), { at: new Date().toISOString(), casesKept: resume.finished.size, casesRun: todo, tornBytes: resume.tornBytes }];
+      emit({ type: 'log', level: 'info', message: `resuming ${runDir}: ${resume.finished.size} finished case(s) kept, ${todo} to run${resume.tornBytes ? `, torn last line (${resume.tornBytes} bytes) dropped` : ''}` });
+    }
     const writer = new RunWriter(runDir, manifest);
     const total = cases.length + problems.length;
     emit({ type: 'started', runDir, total });
-    const records: CaseRecord[] = [];
-    let errors = 0;
-    let done = 0;
+    const records: CaseRecord[] = [...(resume?.kept ?? [])];
+    let errors = resume?.kept.filter((r) => r.status === 'error' && r.organ === null).length ?? 0;
+    let done = resume?.finished.size ?? 0;
     const organIds = [...dataset.organs.byId.keys()];
     const organRequests = organIds.map((id) => ({ id, organ: dataset.organs.byId.get(id)! }));
     pool = new SurfacePool(opts.metricThreads);
@@ -210,6 +246,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
     };
 
     for (const p of problems) {
+      if (resume?.finished.has(p.id)) continue;
       const rec = errorRecord(p, p.file, p.file, `${p.file}: ${p.message}`);
       writer.appendCase([rec]);
       records.push(rec);
@@ -218,8 +255,9 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
 
     let labelsCache: { file: string; vol: LabelVolume } | undefined;
     let cancelled = false;
-    const eta = new Eta(cases.length);
+    const eta = new Eta(cases.filter((c) => !resume?.finished.has(c.id)).length);
     for (const c of cases) {
+      if (resume?.finished.has(c.id)) continue;
       if (opts.signal?.aborted) { cancelled = true; break; }
       const message = `${c.study} ${c.subject} ${c.modality}`;
       emit({ type: 'progress', done, total, message, etaSeconds: eta.secondsLeft(0) });
@@ -242,6 +280,24 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
           throw new CaseError(c.image, `${c.image}: image and labels (${c.labels}) do not overlap in world space; check their affines`);
         }
         const probFiles = new Map(probabilityOrgans.filter((p) => p.classes.length).map((p) => [p.id, path.join('prob', c.id, `${p.organ.replace(/[^A-Za-z0-9._-]+/g, '_')}.nii.gz`)]));
+        if (model.card.kind === 'promptable') {
+          const pc = await promptableCase(model, image, c.modality, labels, c.subject, organRequests, protocol,
+            { spec: opts.prompt ?? { kind: 'center' }, seed: opts.promptSeed ?? 0, boxJitterMm: opts.boxJitterMm ?? 0 }, pool);
+          const predRel = path.join('pred', `${c.id}.nii.gz`);
+          writeNifti(insideRunDir(runDir, predRel), { dims: labels.dims, affine: labels.affine, data: pc.labelMap }, `umd-lens prompted ${modelName}`);
+          recs = pc.organs.map(({ id, scores: s, ...p }) => ({
+            subject: c.subject, study: c.study, modality: c.modality, organ: dataset.organs.byId.get(id)!, labelId: id,
+            dice: s.dice, volume_gt_ml: s.volume_gt_ml, volume_pred_ml: s.volume_pred_ml, status: s.status,
+            iou: s.iou, nsd: s.nsd, hd95: s.hd95, hd: s.hd, assd: s.assd, volume_error_ml: s.volume_error_ml,
+            tp: s.tp, fp: s.fp, fn: s.fn, tau_mm: s.tau_mm, spacing_mm: spacingMm(labels.affine),
+            image: path.relative(dataset.root, c.image), pred: predRel, ...p,
+          }));
+          writer.appendCase(recs);
+          records.push(...recs);
+          done++;
+          eta.caseDone();
+          continue;
+        }
         const classes = await predictClasses(model, image, c.modality, {
           signal: opts.signal, onProgress, overlap: opts.overlap, batchSize: batch.batchSize, tta: opts.tta,
           probabilities: probabilityOrgans.filter((p) => probFiles.has(p.id)).map((p) => ({ classes: p.classes, file: insideRunDir(runDir, probFiles.get(p.id)!) })),
@@ -277,10 +333,17 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
     }
     emit({ type: 'progress', done, total, message: cancelled ? 'cancelled' : 'done' });
     const finished = writer.finish({ cases: done, errors });
+    // a resumed run appended after its kept cases, and its problems came first: one canonical order for every run
+    writeCasesCanonical(path.join(runDir, 'cases.jsonl'), records);
     const organOrder = [...dataset.organs.byId.values()];
     return { runDir, manifest: finished, records, summary: summarize(records, organOrder), cancelled };
   } finally {
     await pool?.close();
     await model.close();
   }
+}
+
+/** Continues the interrupted run in `opts.runDir` (see EvaluateOptions.resume and runstore/resume.ts). */
+export function resumeRun(opts: EvaluateOptions & { runDir: string }): Promise<EvaluateResult> {
+  return evaluateRun({ ...opts, resume: true });
 }

@@ -43,8 +43,16 @@ export type PadSpec = { divisibleBy: [number, number, number] } | { size: [numbe
 export type ModalityKey = 'ct' | 'mri' | 'pet' | '*';
 
 export interface ModelCard {
-  /** Only "semantic" for now (promptable models arrive later). */
-  kind: 'semantic';
+  /**
+   * "semantic": one forward pass labels every class. "promptable": one organ at a time from a prompt made from
+   * the ground truth (points, box or clicks), on a crop of `cropSize` voxels at `spacing` around the prompt;
+   * `prompt` says how the prompt is fed and `labels` must hold the foreground class (its logit vs background).
+   */
+  kind: 'semantic' | 'promptable';
+  /** kind "promptable" only (required there): how prompts reach the network. See promptableCard.ts. */
+  prompt?: PromptInputs;
+  /** kind "promptable" only (required there): crop size in voxels, in the tensor's spatial order. */
+  cropSize?: [number, number, number];
   inputs: { image: string };
   outputs: { logits: string };
   /** Patch size in voxels, in the tensor's spatial order; null feeds the whole volume. */
@@ -77,6 +85,24 @@ export interface ModelCard {
   /** Free text shown to users. */
   name?: string;
   description?: string;
+}
+
+/**
+ * How a promptable model receives its prompt; give tensor inputs (SAM-Med3D / SegVol style) or dense channels
+ * (never both). Coordinates fed to tensors are voxel indices of the crop, in the tensor's spatial order
+ * (`spatialOrder`), as float32.
+ * - points: [B, N, 3] click coordinates, with pointLabels: [B, N] (1 positive, 0 negative, float32);
+ * - box: [B, 6] = (min along the three spatial axes, then max), inclusive voxel corners;
+ * - channels: prompt channels concatenated to the image channels (after them, in this order): "positive" and
+ *   "negative" are 0/1 balls of radiusMm around each click of that label, "box" is the 0/1 box.
+ */
+export interface PromptInputs {
+  points?: string;
+  pointLabels?: string;
+  box?: string;
+  channels?: Array<'positive' | 'negative' | 'box'>;
+  /** Radius (mm) of a click's ball in a dense channel; default 5. */
+  radiusMm?: number;
 }
 
 /** A score the model's authors report for one organ (Dice and NSD in [0, 1]) and where it is reported. */

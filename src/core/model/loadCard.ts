@@ -14,6 +14,7 @@ import { CardError, isObject, show, warnUnknownKeys } from './cardJson';
 import { checkOrganMap, checkReported } from './cardOrganKeys';
 import { checkNormalization } from './cardNormalization';
 import { isAxisCodes } from './orientation';
+import { checkPromptable } from './promptableCard';
 
 export { CardError } from './cardJson';
 
@@ -50,7 +51,7 @@ export function loadCard(onnxPath: string): LoadedCard {
 }
 
 /** `training` and `heldOut` are free-form provenance (how the checkpoint was made, what it scored): kept, not read. */
-const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'orientation', 'spacing', 'pad', 'normalization', 'labels', 'overlap', 'name', 'description', 'training', 'heldOut', 'nsdToleranceMm', 'organMap', 'reported'];
+const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'orientation', 'spacing', 'pad', 'normalization', 'labels', 'overlap', 'name', 'description', 'training', 'heldOut', 'nsdToleranceMm', 'organMap', 'reported', 'prompt', 'cropSize'];
 const MODALITY_KEYS: readonly ModalityKey[] = ['ct', 'mri', 'pet', '*'];
 /**
  * Checks a parsed card against the ModelCard schema. Throws CardError listing every problem; returns the
@@ -63,7 +64,11 @@ export function validateCard(raw: unknown, file: string, name = path.basename(fi
   if (!isObject(raw)) throw new CardError(file, ['the card must be a JSON object']);
   warnUnknown(raw, TOP_KEYS, '');
 
-  if (raw.kind !== 'semantic') errors.push(`kind must be "semantic" (got ${show(raw.kind)})`);
+  if (raw.kind !== 'semantic' && raw.kind !== 'promptable') errors.push(`kind must be "semantic" or "promptable" (got ${show(raw.kind)})`);
+  const promptable = raw.kind === 'promptable' ? checkPromptable(raw, errors, warnings, name) : undefined;
+  if (raw.kind === 'semantic') {
+    for (const k of ['prompt', 'cropSize']) if (raw[k] !== undefined) warnings.push(`${name}: ${k} is ignored for a semantic model (kind "promptable" reads it)`);
+  }
 
   const names = (key: 'inputs' | 'outputs', field: string): string => {
     const v = raw[key];
@@ -163,7 +168,7 @@ export function validateCard(raw: unknown, file: string, name = path.basename(fi
 
   if (errors.length) throw new CardError(file, errors);
   const card: ModelCard = {
-    kind: 'semantic',
+    kind: promptable ? 'promptable' : 'semantic',
     inputs: { image },
     outputs: { logits },
     patchSize,
@@ -172,6 +177,10 @@ export function validateCard(raw: unknown, file: string, name = path.basename(fi
     normalization,
     labels,
   };
+  if (promptable) {
+    card.prompt = promptable.prompt;
+    card.cropSize = promptable.cropSize;
+  }
   if (typeof orientation === 'string') card.orientation = orientation;
   if (pad) card.pad = pad;
   if (overlap !== undefined) card.overlap = overlap;

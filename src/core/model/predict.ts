@@ -109,6 +109,9 @@ function probabilityGrid(work: ImageVolume, kji: boolean): { dims: [number, numb
 /** Model class ids (argmax, not remapped) on the IMAGE's grid. */
 export async function predictClasses(model: LoadedModel, image: ImageVolume, modality: Modality | null, opts: PredictOptions = {}): Promise<LabelVolume> {
   const { card, session } = model;
+  if (card.kind === 'promptable') {
+    throw new ModelError(model.path, 'a promptable model (card kind "promptable") segments one organ from a prompt made from ground truth: use `umd-lens evaluate --prompt center|random|box|clicks:N`; predict without labels cannot prompt it');
+  }
   // windowed: each window is normalized as it is cut, never a normalized copy of the whole volume
   const prep = toModelInput(image, card, normalizationFor(card, modality), { deferNormalization: card.patchSize !== null });
   const { work } = prep;

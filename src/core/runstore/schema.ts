@@ -7,6 +7,7 @@
 import type { Modality, Study } from '../dataset/organs';
 import type { CardSource, ModelCard } from '../model/card';
 import type { MetricProtocol } from '../metrics/protocol';
+import type { PromptRecord } from '../prompts/promptRecord';
 
 /** 2: surface metrics (nsd, hd95, hd, assd) and the full metric protocol. Runs of format 1 still read (those fields absent). */
 export const RUN_FORMAT_VERSION = 2;
@@ -34,6 +35,12 @@ export interface RunManifest {
   startedAt: string;
   finishedAt?: string;
   counts?: { cases: number; errors: number };
+  /** This run evaluated shard `index` of `count` (1-based; subjects dealt round-robin, see runstore/shard.ts). */
+  shard?: { index: number; count: number };
+  /** Each resume of this run: when, and how many finished cases it kept (not recomputed) and ran. */
+  resumed?: Array<{ at: string; casesKept: number; casesRun: number; tornBytes: number }>;
+  /** A run made by `umd-lens merge` from these shard runs. */
+  merged?: { shards: Array<{ index: number; count: number; dir: string; startedAt: string; finishedAt?: string }> };
 }
 
 /** Status of one organ in one case. Scores are null where undefined (both masks empty) or on error. */
@@ -65,6 +72,18 @@ export interface CaseRecord {
   spacing_mm?: [number, number, number];
   /** This organ's softmax probability map (relative to the run directory), when the run was asked for it. */
   probabilities?: string;
+  /**
+   * Promptable models only (each organ prompted on its own, so organs' masks may overlap; overlap_voxels counts
+   * this organ's predicted voxels also predicted for another organ of the case). The prompt made from the ground
+   * truth, with every point and box corner as a voxel index of the labels' grid and in world mm.
+   */
+  prompt?: PromptRecord;
+  /** clicks:N only: Dice and NSD after each click (entry 0 after the first click). */
+  clicks?: Array<{ dice: number; nsd: number | null }>;
+  /** Trapezoid area under Dice / NSD over click index 1..N divided by N - 1 (prompts/clicks.ts clickAuc). */
+  dice_auc?: number;
+  nsd_auc?: number | null;
+  overlap_voxels?: number;
   /** Image the case was run on, and the prediction written (relative to the run directory). */
   image: string;
   pred?: string;

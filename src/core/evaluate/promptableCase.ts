@@ -1,0 +1,91 @@
+/**
+ * One case with a promptable model: every organ present in the ground truth is prompted on its own (prompt made
+ * from that organ's ground truth), and scored from its own binary mask against its own ground truth, so organs
+ * never compete for a voxel; masks may overlap, and overlap_voxels records by how much.
+ */
+import type { Grid } from '../geometry/affine';
+import { caseMetrics, type OrganMetrics } from '../metrics/caseMetrics';
+import type { MetricProtocol } from '../metrics/protocol';
+import type { SurfacePool } from '../metrics/surfacePool';
+import type { Modality } from '../dataset/organs';
+import type { LoadedModel } from '../model/predict';
+import { predictPromptedOrgan } from '../model/promptablePredict';
+import type { ImageVolume } from '../nifti/volume';
+import { boxPrompt } from '../prompts/boxPrompt';
+import { centerPoint } from '../prompts/centerPoint';
+import { runClicks } from '../prompts/clicks';
+import type { PromptRecord } from '../prompts/promptRecord';
+import type { PromptSpec } from '../prompts/promptSpec';
+import { randomPoint } from '../prompts/randomPoint';
+
+export interface PromptOptions {
+  spec: PromptSpec;
+  seed: number;
+  boxJitterMm: number;
+}
+
+export interface PromptedOrgan {
+  id: number;
+  scores: OrganMetrics;
+  prompt?: PromptRecord;
+  clicks?: Array<{ dice: number; nsd: number | null }>;
+  dice_auc?: number;
+  nsd_auc?: number | null;
+  overlap_voxels: number;
+}
+
+/**
+ * Scores every requested organ of one case. Organs absent from the ground truth get no prompt and an empty
+ * prediction (status from caseMetrics: "absent"). Returns the per-organ results and a label map of the
+ * predictions for pred/ (where masks overlap, the organ prompted later wins: only the picture, not the scores).
+ */
+export async function promptableCase(
+  model: LoadedModel, image: ImageVolume, modality: Modality, labels: Grid & { data: ArrayLike<number> }, subject: string,
+  organs: ReadonlyArray<{ id: number; organ: string }>, protocol: MetricProtocol, opts: PromptOptions, pool?: SurfacePool,
+): Promise<{ organs: PromptedOrgan[]; labelMap: Uint8Array }> {
+  const n = labels.data.length;
+  const labelMap = new Uint8Array(n);
+  const count = new Uint8Array(n);
+  const masks = new Map<number, Uint8Array>();
+  const results: PromptedOrgan[] = [];
+  const score = async (gt: Uint8Array, pred: Uint8Array, organ: string) => (await caseMetrics(labels, gt, pred, [{ id: 1, organ }], protocol, pool)).get(1)!;
+  const run = (pts: PromptRecord['points'], box?: PromptRecord['box']) => predictPromptedOrgan(model.session, model.card, model.path, image, modality, { points: pts ?? [], box }, labels);
+  for (const { id, organ } of organs) {
+    const gt = new Uint8Array(n);
+    for (let v = 0; v < n; v++) if (labels.data[v] === id) gt[v] = 1;
+    const { spec, seed } = opts;
+    let pred: Uint8Array = new Uint8Array(n);
+    const out: Partial<PromptedOrgan> = {};
+    const first = spec.kind === 'random' ? randomPoint(gt, labels, organ, seed, subject) : centerPoint(gt, labels, organ);
+    if (first) {
+      if (spec.kind === 'box') {
+        const box = boxPrompt(gt, labels, organ, opts.boxJitterMm, seed, subject)!;
+        out.prompt = { kind: 'box', seed, box, jitter_mm: opts.boxJitterMm };
+        pred = await run([], box);
+      } else if (spec.kind === 'clicks') {
+        const r = await runClicks(gt, labels, organ, first, spec.n, (pts) => run([...pts]), async (m) => {
+          const s = await score(gt, m, organ);
+          return { dice: s.dice ?? 0, nsd: s.nsd };
+        });
+        pred = r.prediction;
+        out.prompt = { kind: 'clicks', seed, points: r.clicks.map((c) => c.click) };
+        out.clicks = r.clicks.map((c) => ({ dice: c.dice, nsd: c.nsd }));
+        out.dice_auc = r.diceAuc;
+        out.nsd_auc = r.nsdAuc;
+      } else {
+        out.prompt = { kind: spec.kind, seed, points: [first] };
+        pred = await run([first]);
+      }
+    }
+    masks.set(id, pred);
+    for (let v = 0; v < n; v++) if (pred[v]) { count[v]++; labelMap[v] = id; }
+    results.push({ id, scores: await score(gt, pred, organ), overlap_voxels: 0, ...out });
+  }
+  for (const r of results) {
+    const m = masks.get(r.id)!;
+    let o = 0;
+    for (let v = 0; v < n; v++) if (m[v] && count[v] > 1) o++;
+    r.overlap_voxels = o;
+  }
+  return { organs: results, labelMap };
+}
