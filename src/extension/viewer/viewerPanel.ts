@@ -9,6 +9,7 @@ import type { CaseRecord } from '../../core/runstore/schema';
 import { caseFiles, fmtDice, readRunInfo, runOrgans } from '../runs/runReader';
 import { newNonce, renderViewerHtml } from './html';
 import type { LoadCaseMessage, RenderedMessage, ViewerToHostMessage } from './messages';
+import { validateViewerMessage } from './validateMessage';
 
 export class CaseViewerPanel implements vscode.Disposable {
   static readonly viewType = 'umdLens.caseViewer';
@@ -74,7 +75,11 @@ export class CaseViewerPanel implements vscode.Disposable {
       styleUri: wv.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'viewer.css')).toString(),
     });
     this.disposables.push(
-      wv.onDidReceiveMessage((m: ViewerToHostMessage) => this.onMessage(m)),
+      wv.onDidReceiveMessage((raw: unknown) => {
+        const m = validateViewerMessage(raw);
+        if (m) this.onMessage(m);
+        else this.log?.warn(`viewer: ignored a malformed message: ${JSON.stringify(raw)?.slice(0, 200)}`);
+      }),
       panel.onDidDispose(() => this.dispose()),
       this.renderedEmitter, this.errorEmitter,
     );
