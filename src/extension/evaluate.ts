@@ -68,7 +68,11 @@ export class Evaluator {
   }
 
   /** Evaluates `modelPath`; resolves with the run directory (undefined when cancelled). */
-  async evaluate(modelPath: string, datasetPath?: string): Promise<string | undefined> {
+  /**
+   * Evaluates `modelPath`; with `resumeDir`, continues that interrupted run instead (its finished cases are kept,
+   * the rest run; the engine refuses when the model, card, protocol or dataset differ).
+   */
+  async evaluate(modelPath: string, datasetPath?: string, resumeDir?: string): Promise<string | undefined> {
     if (!vscode.workspace.isTrusted) {
       throw new Error('UMD Lens runs models only in trusted workspaces.');
     }
@@ -98,7 +102,10 @@ export class Evaluator {
         try {
           const done = await runEngine({
             enginePath: this.enginePath,
-            request: { type: 'evaluate', modelPath, datasetRoot: dataset, runsRoot: root, ...metricSettings(), ...inferenceSettings(), ...prompt },
+            request: {
+              type: 'evaluate', modelPath, datasetRoot: dataset, runsRoot: root, ...metricSettings(), ...inferenceSettings(), ...prompt,
+              ...(resumeDir ? { runDir: resumeDir, resume: true } : {}),
+            },
             signal: ac.signal,
             onOutput: (l, s) => (s === 'stderr' ? this.deps.log.warn(`engine: ${l}`) : this.deps.log.info(`engine: ${l}`)),
             onEvent: (e) => {

@@ -12,6 +12,7 @@ import { BaselineStore } from './regressions/baseline';
 import { RegressionsTreeProvider } from './regressions/regressionsTree';
 import { OPEN_CASE_COMMAND, RunsTreeProvider, type RunsNode } from './runs/runsTree';
 import type { Comparison } from '../core/analysis/compare';
+import { readRun } from '../core/runstore/runStore';
 import { CaseViewerPanel } from './viewer/viewerPanel';
 
 export interface UmdLensApi {
@@ -99,6 +100,24 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
       log.info(`baseline: ${dir}`);
       regressionsProvider.show(undefined);
       await compareWithBaseline();
+    }),
+    vscode.commands.registerCommand('umdLens.resumeRun', async (node?: RunsNode | string) => {
+      const dir = typeof node === 'string' ? node : node?.kind === 'run' ? node.run.dir : undefined;
+      if (!dir) return undefined;
+      if (!vscode.workspace.isTrusted) {
+        void vscode.window.showWarningMessage('UMD Lens evaluates models only in trusted workspaces.');
+        return undefined;
+      }
+      try {
+        const { manifest } = readRun(dir);
+        log.info(`resume ${dir} (${manifest.model.path} on ${manifest.dataset.root})`);
+        return await evaluator.evaluate(manifest.model.path, manifest.dataset.root, dir);
+      } catch (e) {
+        if (e instanceof vscode.CancellationError) return undefined;
+        log.error(`resume failed: ${(e as Error).message}`);
+        void vscode.window.showErrorMessage(`UMD Lens: cannot resume ${path.basename(dir)}: ${(e as Error).message}`, 'Show Log').then((a) => a && log.show());
+        return undefined;
+      }
     }),
     vscode.commands.registerCommand('umdLens.clearBaseline', async () => {
       await baseline.set(undefined);

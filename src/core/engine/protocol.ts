@@ -28,6 +28,8 @@ export interface EvaluateRequest {
   tta?: boolean;
   /** Organs whose probability maps are written per case, or 'all' (EvaluateOptions.probabilities). */
   probabilities?: string[] | 'all';
+  /** Continue the interrupted run in `runDir` (EvaluateOptions.resume): finished cases are kept, not recomputed. */
+  resume?: boolean;
   /** Largest volume read, in MiB (EvaluateOptions.maxVolumeMB; umdLens.limits.maxVolumeMB). */
   maxVolumeMB?: number;
   /** Promptable models: --prompt text (center|random|box|clicks:N), seed, box jitter (EvaluateOptions.prompt...). */

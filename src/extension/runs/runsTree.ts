@@ -82,7 +82,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         const isBaseline = this.baseline() === node.run.dir;
         if (isBaseline) item.description = `baseline · ${item.description}`;
         item.iconPath = new vscode.ThemeIcon(isBaseline ? 'pinned' : m.finishedAt ? 'beaker' : 'loading~spin');
-        item.contextValue = isBaseline ? 'umdLens.run.baseline' : 'umdLens.run';
+        item.contextValue = isBaseline ? 'umdLens.run.baseline' : m.finishedAt ? 'umdLens.run' : 'umdLens.run.unfinished';
         item.id = `run:${node.run.dir}`;
         item.resourceUri = vscode.Uri.file(node.run.dir);
         return item;

@@ -24,7 +24,7 @@ suite('UMD Lens in a real extension host', () => {
 
   test('activates lean and registers its commands', async () => {
     const cmds = await vscode.commands.getCommands(true);
-    for (const c of ['umdLens.evaluate', 'umdLens.refreshRuns', 'umdLens.openCase', 'umdLens.setBaseline', 'umdLens.compareWithBaseline', 'umdLens.clearBaseline']) assert.ok(cmds.includes(c), `${c} missing`);
+    for (const c of ['umdLens.evaluate', 'umdLens.refreshRuns', 'umdLens.openCase', 'umdLens.setBaseline', 'umdLens.compareWithBaseline', 'umdLens.clearBaseline', 'umdLens.resumeRun']) assert.ok(cmds.includes(c), `${c} missing`);
     assert.ok(vscode.workspace.isTrusted, 'test workspace is trusted');
     assert.ok(model && fs.existsSync(model), `test model missing: ${model}`);
     // the extension bundle must not pull in onnxruntime-node or the engine
@@ -152,6 +152,33 @@ suite('UMD Lens in a real extension host', () => {
     assert.deepStrictEqual(view.getChildren(), []);
     fs.rmSync(base, { recursive: true, force: true });
     fs.rmSync(next, { recursive: true, force: true });
+  });
+
+  test('Resume Run: an interrupted run (first case kept, torn line) finishes in the engine identical to the uninterrupted one', async function () {
+    this.timeout(600000);
+    assert.ok(runDir, 'needs the evaluation');
+    const lines = fs.readFileSync(path.join(runDir, 'cases.jsonl'), 'utf8').trim().split('\n');
+    const first = JSON.parse(lines[0]) as CaseRecord;
+    const firstCase = lines.filter((l) => { const r = JSON.parse(l) as CaseRecord; return r.subject === first.subject && r.study === first.study && r.modality === first.modality; });
+    // as a killed run leaves it: the first case's records, half a line of the next, no finishedAt
+    const partial = path.join(api.runsRoot(), `${path.basename(runDir)}-partial`);
+    fs.cpSync(runDir, partial, { recursive: true });
+    fs.writeFileSync(path.join(partial, 'cases.jsonl'), firstCase.join('\n') + '\n' + lines[firstCase.length].slice(0, 40));
+    const manifest = JSON.parse(fs.readFileSync(path.join(partial, 'run.json'), 'utf8'));
+    delete manifest.finishedAt;
+    delete manifest.counts;
+    fs.writeFileSync(path.join(partial, 'run.json'), JSON.stringify(manifest, null, 2));
+    api.runsProvider.refresh();
+    const node = api.runsProvider.getChildren().find((n) => n.kind === 'run' && n.run.dir === partial)!;
+    assert.strictEqual(api.runsProvider.getTreeItem(node).contextValue, 'umdLens.run.unfinished', 'offered for resuming');
+
+    const done = await vscode.commands.executeCommand<string | undefined>('umdLens.resumeRun', node);
+    assert.strictEqual(done, partial);
+    assert.strictEqual(fs.readFileSync(path.join(partial, 'cases.jsonl'), 'utf8'), fs.readFileSync(path.join(runDir, 'cases.jsonl'), 'utf8'), 'same records as the uninterrupted run');
+    const resumed = JSON.parse(fs.readFileSync(path.join(partial, 'run.json'), 'utf8'));
+    assert.ok(resumed.finishedAt);
+    assert.strictEqual(resumed.resumed?.[0]?.casesKept, 1, JSON.stringify(resumed.resumed));
+    fs.rmSync(partial, { recursive: true, force: true });
   });
 
   test('opening a case shows the NiiVue viewer, which reports the volumes drawn', async function () {
