@@ -19,7 +19,12 @@ export interface EngineRunOptions {
 
 export type EngineDone = Extract<EngineEvent, { type: 'done' }> & { cancelled?: boolean };
 
-export class EngineError extends Error {}
+export class EngineError extends Error {
+  /** The run directory the engine had started, when it died mid-run: it holds the finished cases. */
+  constructor(message: string, readonly runDir?: string) {
+    super(message);
+  }
+}
 
 export function runEngine(o: EngineRunOptions): Promise<EngineDone> {
   if (!fs.existsSync(o.enginePath)) {
@@ -48,9 +53,14 @@ export function runEngine(o: EngineRunOptions): Promise<EngineDone> {
     };
     child.stdout?.on('data', lines('stdout'));
     child.stderr?.on('data', lines('stderr'));
+    // what was running, for the message if the process dies: the finished cases are on disk already
+    let runDir: string | undefined;
+    let running: string | undefined;
     child.on('message', (e: EngineEvent) => {
       if (e.type === 'done') done = e as EngineDone;
       if (e.type === 'failed') failed = e.message;
+      if (e.type === 'started') runDir = e.runDir;
+      if (e.type === 'progress' || e.type === 'window-progress') running = e.message;
       o.onEvent?.(e);
     });
     const onAbort = () => {
@@ -67,7 +77,11 @@ export function runEngine(o: EngineRunOptions): Promise<EngineDone> {
       if (done) resolve({ ...done, cancelled: done.cancelled || cancelled });
       else if (failed) reject(new EngineError(failed));
       else if (cancelled) resolve({ type: 'done', cancelled: true });
-      else reject(new EngineError(`engine exited unexpectedly (${sig ?? `code ${code}`})`));
+      else {
+        const where = running && running !== 'done' ? ` while evaluating ${running}` : '';
+        const kept = runDir ? `; the finished cases are kept in ${runDir} (Resume Run continues it)` : '';
+        reject(new EngineError(`engine exited unexpectedly (${sig ?? `code ${code}`})${where}${kept}`, runDir));
+      }
     });
     child.send(o.request);
   });

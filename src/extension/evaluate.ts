@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { EngineEvent } from '../core/engine/protocol';
 import { formatDuration } from '../core/evaluate/eta';
 import { metricSettings, configuredDataset, inferenceSettings, miniDatasetDir, runsRoot } from './config';
-import { runEngine } from './engineClient';
+import { EngineError, runEngine } from './engineClient';
 
 export interface EvaluateDeps {
   context: vscode.ExtensionContext;
@@ -131,6 +131,10 @@ export class Evaluator {
             return undefined;
           }
           return runDir;
+        } catch (e) {
+          // the engine died: its partial run (every finished case) shows in the tree, ready to resume
+          if (e instanceof EngineError && e.runDir) this.deps.onRunFinished(e.runDir);
+          throw e;
         } finally {
           sub.dispose();
         }

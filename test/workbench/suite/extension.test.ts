@@ -181,6 +181,39 @@ suite('UMD Lens in a real extension host', () => {
     fs.rmSync(partial, { recursive: true, force: true });
   });
 
+  test('the engine process killed mid-run: the extension reports the running case, keeps the finished ones, still works', async function () {
+    this.timeout(300000);
+    const before = new Set(fs.readdirSync(api.runsRoot()));
+    const running = api.evaluate(model).then(() => undefined, (e: Error) => e);
+    // wait until the new run has a finished case on disk, then kill its engine (Linux: found by its command line)
+    let newRun: string | undefined;
+    const t0 = Date.now();
+    for (;;) {
+      newRun = fs.readdirSync(api.runsRoot()).map((d) => path.join(api.runsRoot(), d)).find((d) => !before.has(path.basename(d)) && fs.existsSync(path.join(d, 'cases.jsonl')) && fs.readFileSync(path.join(d, 'cases.jsonl'), 'utf8').trim().length > 0);
+      if (newRun || Date.now() - t0 > 120000) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(newRun, 'a new run with a finished case');
+    const engines = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(path.join('dist', 'engine.js')); } catch { return false; }
+    });
+    assert.strictEqual(engines.length, 1, `one engine process: ${engines.join(', ')}`);
+    process.kill(Number(engines[0]), 'SIGKILL');
+    const err = await running;
+    assert.ok(err instanceof Error, 'the evaluation reports the crash');
+    assert.match(err.message, /engine exited unexpectedly \(SIGKILL\) while evaluating PET(CT|MRI) sub-\d+ (CT|MRI|PET)/);
+    assert.ok(err.message.includes(newRun), `names the kept run: ${err.message}`);
+    const kept = fs.readFileSync(path.join(newRun, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as CaseRecord);
+    assert.ok(kept.length >= 13, `${kept.length} records kept`);
+    assert.ok(!JSON.parse(fs.readFileSync(path.join(newRun, 'run.json'), 'utf8')).finishedAt);
+    // the extension still works: the partial run is listed, ready to resume
+    api.runsProvider.refresh();
+    const node = api.runsProvider.getChildren().find((n) => n.kind === 'run' && n.run.dir === newRun);
+    assert.ok(node, 'partial run listed');
+    assert.strictEqual(api.runsProvider.getTreeItem(node).contextValue, 'umdLens.run.unfinished');
+    fs.rmSync(newRun, { recursive: true, force: true });
+  });
+
   test('opening a case shows the NiiVue viewer, which reports the volumes drawn', async function () {
     this.timeout(180000);
     const records: CaseRecord[] = fs.readFileSync(path.join(runDir, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
