@@ -60,6 +60,8 @@ process.on('message', (msg: EngineRequest | CancelMessage) => {
   handle(msg).then(
     () => process.exit(0),
     async (e: Error) => {
+      // the user sees the message (it names the file and the problem); the log keeps the stack
+      if (e.stack) await send({ type: 'log', level: 'error', message: e.stack });
       await send({ type: 'failed', message: e.message });
       process.exit(1);
     },

@@ -13,6 +13,9 @@ export type RunsNode =
   | { kind: 'modality'; run: RunInfo; stats: ModalityStats }
   | { kind: 'organ'; run: RunInfo; modality: ModalityStats; stats: OrganStats }
   | { kind: 'case'; run: RunInfo; record: CaseRecord }
+  /** The cases that failed as a whole (unreadable file, missing scan, model error), each with its message. */
+  | { kind: 'failures'; run: RunInfo; records: CaseRecord[] }
+  | { kind: 'failure'; run: RunInfo; record: CaseRecord }
   | { kind: 'error'; dir: string; message: string };
 
 export const OPEN_CASE_COMMAND = 'umdLens.openCase';
@@ -62,7 +65,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       return this.runs().map((r) => ('error' in r ? { kind: 'error', dir: r.dir, message: r.error } : { kind: 'run', run: r }));
     }
     switch (node.kind) {
-      case 'run': return modalityStats(node.run).map((stats) => ({ kind: 'modality', run: node.run, stats }));
+      case 'run': {
+        const failed = node.run.records.filter((r) => r.status === 'error' && r.organ === null);
+        const mods: RunsNode[] = modalityStats(node.run).map((stats) => ({ kind: 'modality', run: node.run, stats }));
+        return failed.length ? [{ kind: 'failures', run: node.run, records: failed }, ...mods] : mods;
+      }
+      case 'failures': return node.records.map((record) => ({ kind: 'failure', run: node.run, record }));
       case 'modality': return node.stats.organs.map((stats) => ({ kind: 'organ', run: node.run, modality: node.stats, stats }));
       case 'organ': return node.stats.cases.map((record) => ({ kind: 'case', run: node.run, record }));
       default: return [];
@@ -116,6 +124,24 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         item.contextValue = 'umdLens.case';
         item.id = `case:${node.run.dir}:${r.study}:${r.subject}:${r.modality}:${r.organ}`;
         item.command = { command: OPEN_CASE_COMMAND, title: 'Open Failure Case', arguments: [node.run.dir, r] };
+        return item;
+      }
+      case 'failures': {
+        const item = new vscode.TreeItem('Failed cases', C.Collapsed);
+        item.description = `${node.records.length}`;
+        item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+        item.id = `failures:${node.run.dir}`;
+        return item;
+      }
+      case 'failure': {
+        const r = node.record;
+        const item = new vscode.TreeItem(`${r.subject} · ${r.study} ${r.modality}`, C.None);
+        // the message names the file and the problem; the stack, if any, stays in the log
+        item.description = r.error ?? 'error';
+        item.tooltip = r.error;
+        item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+        item.contextValue = 'umdLens.failure';
+        item.id = `failure:${node.run.dir}:${r.study}:${r.subject}:${r.modality}`;
         return item;
       }
       case 'error': {

@@ -83,6 +83,29 @@ suite('UMD Lens in a real extension host', () => {
     await vscode.commands.executeCommand('umdLens.runs.focus');
   });
 
+  test('Runs tree: failed cases are error items with the message naming the file', async () => {
+    assert.ok(runDir, 'needs the evaluation');
+    // a run whose PET/MRI PET of one subject could not be read, as the engine records it
+    const failed = path.join(api.runsRoot(), `${path.basename(runDir)}-failed`);
+    fs.cpSync(runDir, failed, { recursive: true });
+    const message = `${path.join('/data', 'PETMRI', 'sub-001', 'PET.nii.gz')}: truncated: header declares 1000352 bytes, file has 4096`;
+    const error: CaseRecord = { subject: 'sub-001', study: 'PETMRI', modality: 'PET', organ: null, labelId: null, dice: null, volume_gt_ml: null, volume_pred_ml: null, status: 'error', image: 'PETMRI/sub-001/PET.nii.gz', error: message };
+    fs.appendFileSync(path.join(failed, 'cases.jsonl'), JSON.stringify(error) + '\n');
+    api.runsProvider.refresh();
+    const p = api.runsProvider;
+    const run = p.getChildren().find((n) => n.kind === 'run' && n.run.dir === failed)!;
+    const [first] = p.getChildren(run);
+    assert.strictEqual(first.kind, 'failures');
+    assert.strictEqual(p.getTreeItem(first).label, 'Failed cases');
+    assert.strictEqual(p.getTreeItem(first).description, '1');
+    const [item] = p.getChildren(first).map((n) => p.getTreeItem(n));
+    assert.strictEqual(item.label, 'sub-001 · PETMRI PET');
+    assert.strictEqual(item.description, message);
+    assert.strictEqual((item.iconPath as vscode.ThemeIcon).id, 'error');
+    assert.ok(!String(item.description).includes('    at '), 'no stack trace');
+    fs.rmSync(failed, { recursive: true, force: true });
+  });
+
   test('Regressions: a baseline run, a run compared with it in the engine, regressions first with interval and colour', async function () {
     this.timeout(300000);
     assert.ok(runDir, 'needs the evaluation');
