@@ -3,6 +3,8 @@
 // "N passed, N failed" for all of them. Suites:
 //   unit       node:test on real NIfTI files and real onnxruntime-node sessions (out/test/unit)
 //   webview    the NiiVue viewer bundle in real headless Chromium (test/webview/run.mjs)
+//   report     the HTML report in real headless Chromium, network blocked (test/webview/report.mjs; uses the
+//              demo runs the unit suite caches, so it runs after it)
 //   workbench  the extension in a real VS Code workbench: code-server + Chromium (test/workbench/run.mjs)
 // Set UMD_TEST_SUITES=unit,webview to run a subset.
 import { spawnSync } from 'node:child_process';
@@ -17,7 +19,7 @@ const t0 = Date.now();
 const log = (m) => console.log(`[test ${((Date.now() - t0) / 1000).toFixed(0)}s] ${m}`);
 const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { stdio: 'inherit', ...opts }).status ?? 1;
 
-const suites = (process.env.UMD_TEST_SUITES ?? 'unit,webview,workbench').split(',').map((s) => s.trim());
+const suites = (process.env.UMD_TEST_SUITES ?? 'unit,webview,report,workbench').split(',').map((s) => s.trim());
 
 // 1. Dependencies: npm ci when node_modules is absent or older than the lockfile.
 const stamp = path.join(ROOT, 'node_modules', '.package-lock.json');
@@ -26,7 +28,7 @@ if (!fs.existsSync(stamp) || fs.statSync(stamp).mtimeMs < fs.statSync(path.join(
   if (run('npm', ['ci', '--no-audit', '--no-fund'])) process.exit(1);
 }
 // 2. Browser and workbench host (apt chromium, Node 24, code-server): idempotent, fast when present.
-if (suites.includes('webview') || suites.includes('workbench')) {
+if (suites.includes('webview') || suites.includes('report') || suites.includes('workbench')) {
   log('setting up the test host');
   if (run('bash', ['scripts/setup-test-host.sh'])) process.exit(1);
 }
@@ -62,12 +64,13 @@ if (suites.includes('unit')) {
   add('unit', r);
 }
 
-for (const name of ['webview', 'workbench']) {
+const SCRIPTS = { webview: 'test/webview/run.mjs', report: 'test/webview/report.mjs', workbench: 'test/workbench/run.mjs' };
+for (const name of ['webview', 'report', 'workbench']) {
   if (!suites.includes(name)) continue;
   log(`${name} tests`);
   const out = path.join(RESULTS, `${name}.json`);
   fs.rmSync(out, { force: true });
-  const code = run('node', [`test/${name}/run.mjs`]);
+  const code = run('node', [SCRIPTS[name]]);
   const r = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, 'utf8')) : { passed: 0, failed: 1 };
   if (code !== 0 && r.failed === 0) r.failed = 1;
   add(name, r);

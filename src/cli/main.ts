@@ -10,6 +10,7 @@ import { mergeCommand } from './commands/merge';
 import { metricsCommand } from './commands/metrics';
 import { phantomCommand } from './commands/phantom';
 import { predictCommand } from './commands/predict';
+import { reportCommand } from './commands/report';
 import { USAGE, UsageError } from './usage';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   compare: compareCommand,
   gate: gateCommand,
   merge: mergeCommand,
+  report: reportCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -19,6 +19,7 @@ Usage:
   umd-lens gap <runDir> [--metric dice|nsd] [--seed S] [--resamples N] [--threshold T] [--json]
   umd-lens compare <runDir> <baselineRunDir> [--metric dice|nsd] [--min-effect E] [--alpha A] [--seed S]
                   [--resamples N] [--json]
+  umd-lens report <runDir> [--format json|csv|md|html] [--baseline <runDir>] [--out FILE]
   umd-lens gate <runDir> --gates <umd.gates.json> [--baseline <runDir>] [--json]
 
 Inference options: --device cpu|cuda (cuda needs onnxruntime-node's CUDA binaries: npm install with
