@@ -44,6 +44,9 @@ if (!fs.existsSync(path.join(real, 'README.md'))) {
 }
 
 fs.mkdirSync(RESULTS, { recursive: true });
+// figures the unit tests write for the reliability summary (test/helpers/reliability.ts)
+const RELIABILITY = path.join(RESULTS, 'reliability');
+fs.rmSync(RELIABILITY, { recursive: true, force: true });
 const totals = { passed: 0, failed: 0 };
 const add = (name, r) => {
   log(`${name}: ${r.passed} passed, ${r.failed} failed`);
@@ -75,6 +78,26 @@ for (const name of ['webview', 'report', 'workbench']) {
   if (code !== 0 && r.failed === 0) r.failed = 1;
   add(name, r);
 }
+
+/** Issue 7's figures: bad inputs tried and reported, crashes, results lost, resume checks; absent ones say so. */
+function reliabilitySummary() {
+  const read = (name) => {
+    try { return JSON.parse(fs.readFileSync(path.join(RELIABILITY, `${name}.json`), 'utf8')); } catch { return undefined; }
+  };
+  const b = read('bad-input');
+  const r = read('resume');
+  const lines = ['', '==================== reliability summary ===================='];
+  if (b) {
+    lines.push(`bad inputs tried: ${b.corpusTried} files (${b.corpusKinds} kinds x CT, PET) + ${b.modelTried} models/cards; errors reported correctly (file + problem, no stack): ${b.corpusCorrect + b.modelCorrect} of ${b.corpusTried + b.modelTried}`);
+    lines.push(`NIfTI fuzz: ${b.fuzzReads} reads, ${b.fuzzNamedErrors} named errors, ${b.fuzzValues} values; crashes: ${b.corpusWrong + b.fuzzCrashes}`);
+    lines.push(`results lost: ${b.goodLost} of ${b.goodExpected} good organ records (must be 0)`);
+  } else lines.push('bad-input figures missing (test/unit/badInput.test.ts did not finish)');
+  if (r) lines.push(`resume checks passed: ${r.killedRuns} run killed (SIGKILL) and resumed, identical to the uninterrupted run (${r.checks}); ${r.casesKeptNotRecomputed} finished case(s) kept, not recomputed; ${r.refusals} refusals`);
+  else lines.push('resume checks: NOT passed (test/unit/resume.test.ts failed or did not run)');
+  lines.push('=============================================================');
+  console.log(lines.join('\n'));
+}
+if (suites.includes('unit')) reliabilitySummary();
 
 log('done');
 console.log(`${totals.passed} passed, ${totals.failed} failed`);

@@ -20,6 +20,7 @@ import type { CaseRecord } from '../../src/core/runstore/schema';
 import { repoRoot } from '../helpers/realData';
 import { runNiftiFuzz } from './niftiFuzzRun';
 import { baseCard } from '../helpers/cards';
+import { recordReliability } from '../helpers/reliability';
 
 const MODEL = path.join(repoRoot(), 'models', 'umd-mini-ct-only.onnx');
 const tally = { modelInputs: 0, modelCorrect: 0, corpusFiles: 0, corpusErrorsCorrect: 0, corpusCrashes: 0, goodExpected: 0, goodLost: 0, fuzzTried: 0, fuzzNamed: 0, fuzzValues: 0, fuzzCrashes: 0 };
@@ -218,18 +219,11 @@ test('fuzz counts for the summary', () => {
 });
 
 after(() => {
-  const resumeFile = path.join(repoRoot(), 'test', 'unit', 'resume.test.ts');
-  const resume = fs.existsSync(resumeFile)
-    ? `${(fs.readFileSync(resumeFile, 'utf8').match(/^test\(/gm) ?? []).length} resume test(s) in resume.test.ts (pass/fail in its own output)`
-    : 'see resume.test.ts';
-  console.log([
-    '',
-    '==================== reliability summary ====================',
-    `bad-input corpus: ${tally.corpusFiles} bad cases tried (${tally.corpusFiles / 2} kinds x CT, PET), ${tally.corpusErrorsCorrect} errors reported correctly (file + problem, no stack), ${tally.corpusCrashes} wrong or crashed`,
-    `model-side: ${tally.modelInputs} bad models/cards tried, ${tally.modelCorrect} reported correctly (tensor names, rank, card types, class count)`,
-    `NIfTI fuzz (seed 7): ${tally.fuzzTried} reads, ${tally.fuzzNamed} named errors, ${tally.fuzzValues} values, ${tally.fuzzCrashes} crashes`,
-    `results lost: ${tally.goodLost} of ${tally.goodExpected} good organ records (must be 0)`,
-    `resume: ${resume}`,
-    '=============================================================',
-  ].join('\n'));
+  // scripts/test.mjs prints these with the resume figures in the reliability summary at the end of `npm test`
+  recordReliability('bad-input', {
+    corpusTried: tally.corpusFiles, corpusKinds: tally.corpusFiles / 2, corpusCorrect: tally.corpusErrorsCorrect, corpusWrong: tally.corpusCrashes,
+    modelTried: tally.modelInputs, modelCorrect: tally.modelCorrect,
+    fuzzReads: tally.fuzzTried, fuzzNamedErrors: tally.fuzzNamed, fuzzValues: tally.fuzzValues, fuzzCrashes: tally.fuzzCrashes,
+    goodExpected: tally.goodExpected, goodLost: tally.goodLost,
+  });
 });

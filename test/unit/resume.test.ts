@@ -13,6 +13,7 @@ import { readRun } from '../../src/core/runstore/runStore';
 import { summarize } from '../../src/core/analysis/summary';
 import type { RunManifest } from '../../src/core/runstore/schema';
 import { repoRoot } from '../helpers/realData';
+import { recordReliability } from '../helpers/reliability';
 
 const ROOT = repoRoot();
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -81,4 +82,9 @@ test('evaluate killed mid-run, then --resume == an uninterrupted run; finished c
     assert.ok(fs.readFileSync(path.join(run, 'pred', f)).equals(fs.readFileSync(path.join(whole, 'pred', f))), f);
   }
   assert.deepEqual(fs.readdirSync(path.join(run, 'pred')).filter((f) => f.endsWith('.tmp')), []);
+  // reached only when every check above held: the figures of the reliability summary
+  recordReliability('resume', {
+    killedRuns: 1, resumedIdentical: 1, casesKeptNotRecomputed: finishedBefore, refusals: 2,
+    checks: 'records, summary, counts, kept predictions untouched, no temporary files',
+  });
 });
