@@ -13,20 +13,14 @@ import { readRun } from '../../src/core/runstore/runStore';
 import { summarize } from '../../src/core/analysis/summary';
 import type { RunManifest } from '../../src/core/runstore/schema';
 import { repoRoot } from '../helpers/realData';
+import { CLI, runCli } from '../helpers/cli';
 import { recordReliability } from '../helpers/reliability';
 
 const ROOT = repoRoot();
-const CLI = path.join(ROOT, 'dist', 'cli.js');
+
 const MODEL = path.join(ROOT, 'models', 'umd-mini-ct-only.onnx');
 
-function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stderr }));
-  });
-}
+const cli = runCli;
 
 const caseLines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 

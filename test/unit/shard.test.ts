@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,19 +12,13 @@ import { readRun } from '../../src/core/runstore/runStore';
 import { parseShard, shardSubjects } from '../../src/core/runstore/shard';
 import { summarize } from '../../src/core/analysis/summary';
 import { repoRoot } from '../helpers/realData';
+import { CLI, runCli } from '../helpers/cli';
 
 const ROOT = repoRoot();
-const CLI = path.join(ROOT, 'dist', 'cli.js');
+
 const MODEL = path.join(ROOT, 'models', 'umd-mini-ct-only.onnx');
 
-function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stderr }));
-  });
-}
+const cli = runCli;
 
 test('parseShard: 1-based i/N, clear errors otherwise', () => {
   assert.deepEqual(parseShard('2/3'), { index: 2, count: 3 });

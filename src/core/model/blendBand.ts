@@ -135,12 +135,7 @@ function wasmBand(geom: BandGeometry, weights: Float32Array): BlendBand | null {
     },
     finishLogits(x, out) {
       counts(x);
-      const r = (x % ring) * plane;
-      for (let c = 0; c < channels; c++) {
-        const base = c * ring * plane + r;
-        for (let v = 0; v < plane; v++) out[c * plane + v] = acc[base + v] / count[v];
-        acc.fill(0, base, base + plane);
-      }
+      divideSlab(acc, count, channels, ring, plane, x, out);
     },
     finishClasses(x, out) {
       counts(x);
@@ -148,6 +143,16 @@ function wasmBand(geom: BandGeometry, weights: Float32Array): BlendBand | null {
       out.set(classes);
     },
   };
+}
+
+/** Slab x's blended logits [channels, plane] = acc / count, as float32 (MONAI divides by its count map); the slot is reset. */
+function divideSlab(acc: Float32Array, count: Float32Array, channels: number, ring: number, plane: number, x: number, out: Float32Array): void {
+  const r = (x % ring) * plane;
+  for (let c = 0; c < channels; c++) {
+    const base = c * ring * plane + r;
+    for (let v = 0; v < plane; v++) out[c * plane + v] = acc[base + v] / count[v];
+    acc.fill(0, base, base + plane);
+  }
 }
 
 function jsBand(geom: BandGeometry, weights: Float32Array): BlendBand {
@@ -171,12 +176,7 @@ function jsBand(geom: BandGeometry, weights: Float32Array): BlendBand {
   };
   const divided = (x: number, out: Float32Array): void => {
     counts(x);
-    const r = (x % ring) * plane;
-    for (let c = 0; c < channels; c++) {
-      const base = c * ring * plane + r;
-      for (let v = 0; v < plane; v++) out[c * plane + v] = acc[base + v] / count[v];
-      acc.fill(0, base, base + plane);
-    }
+    divideSlab(acc, count, channels, ring, plane, x, out);
   };
   let scratch: Float32Array | undefined;
   return {
