@@ -292,33 +292,29 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
             tp: s.tp, fp: s.fp, fn: s.fn, tau_mm: s.tau_mm, spacing_mm: spacingMm(labels.affine),
             image: path.relative(dataset.root, c.image), pred: predRel, ...p,
           }));
-          writer.appendCase(recs);
-          records.push(...recs);
-          done++;
-          eta.caseDone();
-          continue;
+        } else {
+          const classes = await predictClasses(model, image, c.modality, {
+            signal: opts.signal, onProgress, overlap: opts.overlap, batchSize: batch.batchSize, tta: opts.tta,
+            probabilities: probabilityOrgans.filter((p) => probFiles.has(p.id)).map((p) => ({ classes: p.classes, file: insideRunDir(runDir, probFiles.get(p.id)!) })),
+          });
+          const mapped: LabelVolume = { dims: classes.dims, affine: classes.affine, data: applyMapping(classes.data, mapping.lut) };
+          const pred = sameGrid(mapped, labels) ? mapped : resampleNearest(mapped, labels);
+          const scores = await caseMetrics(labels, labels.data, pred.data, organRequests, protocol, pool);
+          const spacing = spacingMm(labels.affine);
+          const predRel = path.join('pred', `${c.id}.nii.gz`);
+          writeNifti(insideRunDir(runDir, predRel), pred, `umd-lens prediction ${modelName}`);
+          recs = organIds.map((id) => {
+            const s = scores.get(id)!;
+            return {
+              subject: c.subject, study: c.study, modality: c.modality, organ: dataset.organs.byId.get(id)!, labelId: id,
+              dice: s.dice, volume_gt_ml: s.volume_gt_ml, volume_pred_ml: s.volume_pred_ml, status: s.status,
+              iou: s.iou, nsd: s.nsd, hd95: s.hd95, hd: s.hd, assd: s.assd, volume_error_ml: s.volume_error_ml,
+              tp: s.tp, fp: s.fp, fn: s.fn, tau_mm: s.tau_mm, spacing_mm: spacing,
+              image: path.relative(dataset.root, c.image), pred: predRel,
+              ...(probFiles.has(id) ? { probabilities: probFiles.get(id) } : {}),
+            };
+          });
         }
-        const classes = await predictClasses(model, image, c.modality, {
-          signal: opts.signal, onProgress, overlap: opts.overlap, batchSize: batch.batchSize, tta: opts.tta,
-          probabilities: probabilityOrgans.filter((p) => probFiles.has(p.id)).map((p) => ({ classes: p.classes, file: insideRunDir(runDir, probFiles.get(p.id)!) })),
-        });
-        const mapped: LabelVolume = { dims: classes.dims, affine: classes.affine, data: applyMapping(classes.data, mapping.lut) };
-        const pred = sameGrid(mapped, labels) ? mapped : resampleNearest(mapped, labels);
-        const scores = await caseMetrics(labels, labels.data, pred.data, organRequests, protocol, pool);
-        const spacing = spacingMm(labels.affine);
-        const predRel = path.join('pred', `${c.id}.nii.gz`);
-        writeNifti(insideRunDir(runDir, predRel), pred, `umd-lens prediction ${modelName}`);
-        recs = organIds.map((id) => {
-          const s = scores.get(id)!;
-          return {
-            subject: c.subject, study: c.study, modality: c.modality, organ: dataset.organs.byId.get(id)!, labelId: id,
-            dice: s.dice, volume_gt_ml: s.volume_gt_ml, volume_pred_ml: s.volume_pred_ml, status: s.status,
-            iou: s.iou, nsd: s.nsd, hd95: s.hd95, hd: s.hd, assd: s.assd, volume_error_ml: s.volume_error_ml,
-            tp: s.tp, fp: s.fp, fn: s.fn, tau_mm: s.tau_mm, spacing_mm: spacing,
-            image: path.relative(dataset.root, c.image), pred: predRel,
-            ...(probFiles.has(id) ? { probabilities: probFiles.get(id) } : {}),
-          };
-        });
       } catch (e) {
         if (opts.signal?.aborted) { cancelled = true; break; }
         const err = e as Error & { file?: string };
