@@ -15,6 +15,12 @@ export interface EngineRunOptions {
   /** Cancellation: sends {type:'cancel'}, then kills the process after `graceMs`. */
   signal?: AbortSignal;
   graceMs?: number;
+  /**
+   * After its final event ('done' or 'failed') the engine should exit by itself; past this delay it is killed.
+   * Node can deadlock while shutting down (a concurrent compile job waits for a GC the exiting main thread never
+   * runs: nodejs/node#54918), and a finished result must not wait on that.
+   */
+  exitGraceMs?: number;
 }
 
 export type EngineDone = Extract<EngineEvent, { type: 'done' }> & { cancelled?: boolean };
@@ -56,9 +62,16 @@ export function runEngine(o: EngineRunOptions): Promise<EngineDone> {
     // what was running, for the message if the process dies: the finished cases are on disk already
     let runDir: string | undefined;
     let running: string | undefined;
+    let exitTimer: NodeJS.Timeout | undefined;
+    const expectExit = () => {
+      exitTimer ??= setTimeout(() => {
+        o.onOutput?.(`the engine finished but did not exit within ${o.exitGraceMs ?? 5000} ms: stopped`, 'stderr');
+        child.kill('SIGKILL');
+      }, o.exitGraceMs ?? 5000);
+    };
     child.on('message', (e: EngineEvent) => {
-      if (e.type === 'done') done = e as EngineDone;
-      if (e.type === 'failed') failed = e.message;
+      if (e.type === 'done') { done = e as EngineDone; expectExit(); }
+      if (e.type === 'failed') { failed = e.message; expectExit(); }
       if (e.type === 'started') runDir = e.runDir;
       if (e.type === 'progress' || e.type === 'window-progress') running = e.message;
       o.onEvent?.(e);
@@ -73,6 +86,7 @@ export function runEngine(o: EngineRunOptions): Promise<EngineDone> {
     child.on('error', (e) => reject(new EngineError(`engine process error: ${e.message}`)));
     child.on('exit', (code, sig) => {
       if (killTimer) clearTimeout(killTimer);
+      if (exitTimer) clearTimeout(exitTimer);
       o.signal?.removeEventListener('abort', onAbort);
       if (done) resolve({ ...done, cancelled: done.cancelled || cancelled });
       else if (failed) reject(new EngineError(failed));

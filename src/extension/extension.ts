@@ -9,11 +9,15 @@ import { runsRoot } from './config';
 import { Evaluator, pickModel } from './evaluate';
 import { runEngine } from './engineClient';
 import { BaselineStore } from './regressions/baseline';
-import { RegressionsTreeProvider } from './regressions/regressionsTree';
+import { RegressionsTreeProvider, registerRegressionsViewCommands } from './regressions/regressionsTree';
 import { OPEN_CASE_COMMAND, RunsTreeProvider, type RunsNode } from './runs/runsTree';
 import type { Comparison } from '../core/analysis/compare';
 import { readRun } from '../core/runstore/runStore';
 import { CaseViewerPanel } from './viewer/viewerPanel';
+import { GapTreeProvider } from './gap/gapTree';
+import { FailuresTreeProvider } from './failures/failuresTree';
+import { registerRunCommands } from './runs/runCommands';
+import type { RunInfo } from './runs/runReader';
 
 export interface UmdLensApi {
   /** Evaluates a checkpoint; resolves with the run directory (undefined when cancelled). */
@@ -26,6 +30,10 @@ export interface UmdLensApi {
   baseline: BaselineStore;
   /** Compares a run (default: the newest other run) with the baseline and shows it in the Regressions view. */
   compareWithBaseline(runDir?: string): Promise<Comparison | undefined>;
+  gapProvider: GapTreeProvider;
+  failuresProvider: FailuresTreeProvider;
+  /** Shows one run (default: the newest finished run) in the Modality Gap and Failure Cases views. */
+  showAnalysis(runDir?: string): Promise<void>;
 }
 
 export function activate(context: vscode.ExtensionContext): UmdLensApi {
@@ -67,11 +75,40 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
       return undefined;
     }
   };
+  const runInfo = (dir: string): RunInfo | undefined => runsProvider.runs().find((r): r is RunInfo => !('error' in r) && r.dir === dir);
+  const gapProvider = new GapTreeProvider((dir, k) => runInfo(dir)?.records.find((r) =>
+    r.subject === k.subject && r.study === k.study && r.modality === k.modality && r.organ === k.organ));
+  const failuresProvider = new FailuresTreeProvider(() => vscode.workspace.getConfiguration('umdLens').get<number>('failureCases.perOrganAndScan') ?? 3);
+  /** The gap's bootstrap runs in the engine process; the failure cases are a sort of the records already read. */
+  const showAnalysis = async (runDir?: string): Promise<void> => {
+    const dir = runDir ?? runsProvider.runs().find((r): r is RunInfo => !('error' in r) && !!r.manifest.finishedAt)?.dir;
+    const run = dir ? runInfo(dir) : undefined;
+    failuresProvider.show(run);
+    if (!dir || !run) {
+      gapProvider.show(undefined);
+      return;
+    }
+    gapProvider.show(undefined, { label: `computing the modality gap of ${path.basename(dir)}…`, icon: 'loading~spin' });
+    try {
+      const done = await runEngine({
+        enginePath: path.join(context.extensionPath, 'dist', 'engine.js'),
+        request: { type: 'gap', runDir: dir },
+        onOutput: (l) => log.info(`engine: ${l}`),
+      });
+      if (!done.gap) throw new Error('the engine returned no modality gap');
+      gapProvider.show(done.gap.length ? { runDir: dir, rows: done.gap } : undefined,
+        done.gap.length ? undefined : { label: `${path.basename(dir)} has no subject scored on two scans`, icon: 'info' });
+    } catch (e) {
+      log.error(`modality gap failed: ${(e as Error).message}`);
+      gapProvider.show(undefined, { label: `modality gap failed: ${(e as Error).message}`, icon: 'error' });
+    }
+  };
   const evaluator = new Evaluator({
     context, log,
     onRunFinished: (runDir) => {
       runsProvider.refresh();
       if (baseline.get()) void compareWithBaseline(runDir);
+      void showAnalysis(runDir);
     },
   });
   const openCase = (runDir: string, record: CaseRecord) => CaseViewerPanel.show(context.extensionUri, runDir, record, log);
@@ -91,6 +128,19 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
     log, runsProvider, regressionsProvider, { dispose: () => { clearTimeout(timer); watcher.dispose(); } },
     vscode.window.createTreeView('umdLens.runs', { treeDataProvider: runsProvider, showCollapseAll: true }),
     vscode.window.createTreeView('umdLens.regressions', { treeDataProvider: regressionsProvider }),
+    gapProvider, failuresProvider,
+    ...[
+      vscode.window.createTreeView('umdLens.gap', { treeDataProvider: gapProvider, showCollapseAll: true }),
+      vscode.window.createTreeView('umdLens.failures', { treeDataProvider: failuresProvider, showCollapseAll: true }),
+    ].map((view) => {
+      // filled when first shown, not at activation
+      view.onDidChangeVisibility((e) => { if (e.visible && !gapProvider.current() && !failuresProvider.current()) void showAnalysis(); });
+      return view;
+    }),
+    vscode.commands.registerCommand('umdLens.showAnalysis', (node?: RunsNode | string) =>
+      showAnalysis(typeof node === 'string' ? node : node?.kind === 'run' ? node.run.dir : undefined)),
+    ...registerRegressionsViewCommands(regressionsProvider),
+    ...registerRunCommands({ runsProvider, regressionsProvider, baseline, log, runsRoot: () => runsRoot(context), onBaselineCleared: () => syncBaselineContext() }),
     vscode.commands.registerCommand('umdLens.setBaseline', async (node?: RunsNode | string) => {
       const dir = typeof node === 'string' ? node : node?.kind === 'run' ? node.run.dir : undefined;
       if (!dir) return;
@@ -178,6 +228,9 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
     regressionsProvider,
     baseline,
     compareWithBaseline,
+    gapProvider,
+    failuresProvider,
+    showAnalysis,
   };
 }
 

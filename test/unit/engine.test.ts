@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EngineEvent, EngineRequest } from '../../src/core/engine/protocol';
+import { modalityGap } from '../../src/core/analysis/gap';
 import { readRun } from '../../src/core/runstore/runStore';
 import { repoRoot } from '../helpers/realData';
 
@@ -57,6 +58,14 @@ test('engine process: phantom, then evaluate streams progress and ends with the 
   assert.equal(cutDone.cancelled, true);
   const kept = readRun(cutDone.runDir!).cases;
   assert.ok(kept.length >= 13 && kept.length < 4 * 13, `kept ${kept.length} records`);
+
+  // the modality gap of the full run, as the Modality Gap view asks for it: equal to the analysis run in-process;
+  // the engine ends by itself (exit code 0, no process.exit: see finish() in src/core/engine/main.ts)
+  const gap = await runEngine({ type: 'gap', runDir: done.runDir!, options: { resamples: 2000 } });
+  assert.equal(gap.code, 0);
+  const gapDone = gap.events.at(-1) as Extract<EngineEvent, { type: 'done' }>;
+  assert.deepEqual(gapDone.gap, modalityGap(readRun(done.runDir!), { resamples: 2000 }));
+  assert.ok(gapDone.gap!.some((r) => r.pair === 'CT-PET' && r.organ === 'liver' && r.n === 1));
 
   const bad = await runEngine({ type: 'evaluate', modelPath: path.join(data, 'nope.onnx'), datasetRoot: data, runsRoot });
   assert.equal(bad.code, 1);

@@ -15,6 +15,7 @@ import { pixelStats } from '../webview/lib/pixels.mjs';
 const RESULTS = path.join(ROOT, 'test-results');
 const SUITE = path.join(ROOT, 'out/test/workbench/suite/index.js');
 const DEMO_MODEL = path.join(ROOT, 'models/umd-mini-ct-only.onnx');
+const PROMPTABLE_MODEL = path.join(ROOT, 'models/umd-mini-promptable.onnx');
 const t0 = Date.now();
 const log = (...a) => console.log(`[workbench ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 fs.mkdirSync(RESULTS, { recursive: true });
@@ -48,6 +49,7 @@ try {
     fs.symlinkSync(DEMO_MODEL, model);
     const card = DEMO_MODEL.replace(/\.onnx$/, '.umd.json');
     if (fs.existsSync(card)) fs.symlinkSync(card, path.join(models, path.basename(card)));
+    for (const f of [PROMPTABLE_MODEL, PROMPTABLE_MODEL.replace(/\.onnx$/, '.umd.json')]) fs.symlinkSync(f, path.join(models, path.basename(f)));
   } else {
     model = writeTinyModel(models);
     log(`demo model ${path.relative(ROOT, DEMO_MODEL)} not found: using the generated wiring model`);
@@ -120,19 +122,39 @@ try {
       await item.waitFor({ timeout: 15000 });
       await page.screenshot({ path: path.join(RESULTS, 'workbench-context-menu.png') });
       await item.click();
-      // the engine writes a new run; the completion message lands in the notification center
-      const deadline = Date.now() + 600000;
+      // the engine writes a new run: wait on disk for it to finish (progress logged, so a slow CI shows where it is)
+      const deadline = Date.now() + 900000;
       let newRun;
-      while (!newRun && Date.now() < deadline) {
+      let finished = false;
+      let lastLog = Date.now();
+      const runFile = (f) => path.join(runsRoot, newRun, f);
+      while (!finished && Date.now() < deadline) {
         const dirs = fs.existsSync(runsRoot) ? fs.readdirSync(runsRoot) : [];
-        if (dirs.length > before) newRun = dirs.sort().reverse()[0];
-        else await page.waitForTimeout(500);
+        if (!newRun && dirs.length > before) newRun = dirs.sort().reverse()[0];
+        try { finished = !!newRun && !!JSON.parse(fs.readFileSync(runFile('run.json'), 'utf8')).finishedAt; } catch { /* being written */ }
+        if (Date.now() - lastLog > 30000) {
+          lastLog = Date.now();
+          const lines = newRun && fs.existsSync(runFile('cases.jsonl')) ? fs.readFileSync(runFile('cases.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0;
+          log(`  waiting: ${newRun ? `${newRun}, ${lines} records` : 'no run directory yet'}`);
+        }
+        if (!finished) await page.waitForTimeout(500);
       }
       if (!newRun) throw new Error('no run directory appeared');
-      await page.screenshot({ path: path.join(RESULTS, 'workbench-progress.png') });
-      await page.locator('[id="status.notifications"]').click();
-      const note = page.locator('.notifications-center').getByText(`UMD Lens: ${modelFile} evaluated.`).first();
-      await note.waitFor({ timeout: Math.max(1000, deadline - Date.now()) });
+      if (!finished) throw new Error(`run ${newRun} did not finish`);
+      // the completion message: a toast, or in the notification center once toasts are hidden
+      const text = `UMD Lens: ${modelFile} evaluated.`;
+      const note = page.locator('.notifications-toasts, .notifications-center').getByText(text).first();
+      try {
+        await note.waitFor({ timeout: 20000 });
+      } catch {
+        if (!(await page.locator('.notifications-center.visible').count())) await page.locator('[id="status.notifications"]').click();
+        try {
+          await note.waitFor({ timeout: 20000 });
+        } catch {
+          const shown = await page.locator('.notification-list-item-message').allInnerTexts();
+          throw new Error(`no "${text}" notification; notifications: ${JSON.stringify(shown)}`);
+        }
+      }
       const manifest = JSON.parse(fs.readFileSync(path.join(runsRoot, newRun, 'run.json'), 'utf8'));
       if (!manifest.finishedAt) throw new Error('run not finished');
       await page.screenshot({ path: path.join(RESULTS, 'workbench-evaluated.png') });
@@ -180,6 +202,77 @@ try {
       if (stats.green + stats.yellow < 100) throw new Error(`ground-truth overlay not drawn: ${JSON.stringify(stats)}`);
       if (stats.red + stats.yellow < 100) throw new Error(`prediction overlay not drawn: ${JSON.stringify(stats)}`);
     }],
+    ['Runs view: "Delete Run" from a run\'s context menu asks first, then removes only that run', async (page) => {
+      // a copy of the newest run under another model name, so that its row is unambiguous
+      const newest = fs.readdirSync(runsRoot).sort().reverse()[0];
+      const copy = path.join(runsRoot, `${newest}-to-delete`);
+      fs.cpSync(path.join(runsRoot, newest), copy, { recursive: true });
+      const manifest = JSON.parse(fs.readFileSync(path.join(copy, 'run.json'), 'utf8'));
+      manifest.model.name = 'copy-to-delete';
+      fs.writeFileSync(path.join(copy, 'run.json'), JSON.stringify(manifest, null, 2));
+      const others = fs.readdirSync(runsRoot).filter((d) => d !== path.basename(copy)).sort();
+      await openWorkbench(page);
+      const side = await openContainer(page);
+      const row = side.locator('.monaco-list-row[aria-level="1"]', { hasText: 'copy-to-delete' }).first();
+      await row.waitFor({ timeout: 30000 });
+      await row.click({ button: 'right' });
+      await page.locator('.monaco-menu .action-item', { hasText: 'Delete Run' }).first().click();
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ timeout: 15000 });
+      const text = await dialog.innerText();
+      if (!text.includes(path.basename(copy))) throw new Error(`the confirmation does not name the run: ${text}`);
+      await page.screenshot({ path: path.join(RESULTS, 'workbench-delete-run.png') });
+      await dialog.locator('.monaco-button', { hasText: /^Delete$/ }).first().click();
+      const t0 = Date.now();
+      while (fs.existsSync(copy) && Date.now() - t0 < 15000) await page.waitForTimeout(200);
+      if (fs.existsSync(copy)) throw new Error('the run was not deleted');
+      await row.waitFor({ state: 'detached', timeout: 15000 });
+      const left = fs.readdirSync(runsRoot).sort();
+      if (JSON.stringify(left) !== JSON.stringify(others)) throw new Error(`other runs changed: ${left.join(', ')}`);
+    }],
+    ['promptable model: "Evaluate on UMD" asks for the prompt in a quick pick, the run records it; Cancel keeps the finished cases', async (page) => {
+      const name = path.basename(PROMPTABLE_MODEL);
+      await openWorkbench(page);
+      const explorer = page.locator('.explorer-folders-view');
+      await explorer.waitFor({ timeout: 60000 });
+      const before = new Set(fs.existsSync(runsRoot) ? fs.readdirSync(runsRoot) : []);
+      await expand(explorer.locator('.monaco-list-row', { hasText: /^models$/ }).first());
+      const file = explorer.locator('.monaco-list-row', { hasText: name }).first();
+      await file.waitFor({ timeout: 30000 });
+      await file.click({ button: 'right' });
+      await page.locator('.monaco-menu .action-item', { hasText: 'Evaluate on UMD' }).first().click();
+      const pick = page.locator('.quick-input-widget');
+      await pick.locator('.quick-input-list .monaco-list-row', { hasText: 'clicks:5' }).first().waitFor({ timeout: 30000 });
+      const offered = (await pick.locator('.quick-input-list .monaco-list-row .label-name').allInnerTexts()).map((t) => t.trim());
+      if (JSON.stringify(offered) !== JSON.stringify(['center', 'random', 'box', 'clicks:5'])) throw new Error(`prompts offered: ${JSON.stringify(offered)}`);
+      await page.screenshot({ path: path.join(RESULTS, 'workbench-prompt-pick.png') });
+      await pick.locator('.quick-input-list .monaco-list-row', { hasText: /^box/ }).first().click();
+      // the run starts with the chosen prompt: wait for its first finished case
+      let run;
+      let recs = [];
+      const t0 = Date.now();
+      while (Date.now() - t0 < 600000) {
+        run ??= (fs.existsSync(runsRoot) ? fs.readdirSync(runsRoot) : []).find((d) => !before.has(d) && d.includes('promptable'));
+        const f = run && path.join(runsRoot, run, 'cases.jsonl');
+        recs = f && fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+        if (recs.length) break;
+        await page.waitForTimeout(500);
+      }
+      if (!recs.length) throw new Error('no finished case of the promptable run');
+      const prompted = recs.filter((r) => r.prompt);
+      if (!prompted.length || prompted.some((r) => r.prompt.kind !== 'box')) throw new Error(`prompts recorded: ${JSON.stringify(recs.map((r) => r.prompt?.kind))}`);
+      // Cancel in the progress notification
+      const progress = page.locator('.notification-list-item', { hasText: `evaluating ${name}` }).first();
+      await progress.hover();
+      await progress.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+      const warn = page.locator('.notifications-toasts, .notifications-center').getByText(`evaluation of ${name} cancelled; finished cases were kept.`).first();
+      await warn.waitFor({ timeout: 120000 });
+      const kept = fs.readFileSync(path.join(runsRoot, run, 'cases.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+      if (kept < recs.length) throw new Error(`finished cases lost: ${kept} < ${recs.length}`);
+      log(`  prompt "box" recorded on ${prompted.length} organ records; cancelled with ${kept} records kept`);
+      await page.screenshot({ path: path.join(RESULTS, 'workbench-prompt-cancelled.png') });
+      fs.rmSync(path.join(runsRoot, run), { recursive: true, force: true });
+    }],
   ];
   log('phase 2: UI tests');
   for (const [name, fn] of uiTests) {
@@ -193,6 +286,79 @@ try {
       await page.screenshot({ path: path.join(RESULTS, `workbench-failure-${passed + failed}.png`) }).catch(() => {});
     }
     await ctx.close();
+  }
+
+  // ---- Phase 3: Restricted Mode --------------------------------------------------------------
+  // A second code-server that enforces Workspace Trust; its workspace is untrusted. It holds a copy of the newest
+  // run (whose dataset still lies in the first server's storage), the checkpoint, and workspace settings that try
+  // to move the runs directory. The suite (test/workbench/restricted) checks viewing works and nothing runs.
+  log('phase 3: Restricted Mode (untrusted workspace)');
+  const newest = fs.existsSync(runsRoot) ? fs.readdirSync(runsRoot).sort().reverse()[0] : undefined;
+  if (!newest) { failed++; console.log('  ✘ Restricted Mode: no run from the phases before to view'); }
+  else {
+    const restricted = await startCodeServer({ logFile: path.join(RESULTS, 'workbench-restricted-code-server.log'), log, workspaceTrust: true });
+    try {
+      const rws = restricted.dirs.ws;
+      fs.cpSync(path.join(runsRoot, newest), path.join(rws, '.umd/runs', newest), { recursive: true });
+      fs.mkdirSync(path.join(rws, 'models'));
+      const rmodel = path.join(rws, 'models', modelFile);
+      fs.copyFileSync(model, rmodel);
+      fs.mkdirSync(path.join(rws, '.vscode'));
+      fs.writeFileSync(path.join(rws, '.vscode/settings.json'), JSON.stringify({ 'umdLens.runsDirectory': path.join(restricted.dirs.ud, 'elsewhere') }));
+      const resultFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'umd-ext-tests-')), 'result.json');
+      const rLog = fs.createWriteStream(path.join(RESULTS, 'workbench-restricted-tests.log'));
+      let echo = false;
+      const code = await runExtensionTests({
+        browser, server: restricted, folder: rws,
+        extensionDevelopmentPaths: [ROOT],
+        extensionTestsPath: path.join(ROOT, 'out/test/workbench/restricted/index.js'),
+        extensionEnv: { EXT_TESTS_RESULT_FILE: resultFile, UMD_TEST_MODEL: rmodel },
+        timeoutMs: 300000,
+        screenshot: path.join(RESULTS, 'workbench-restricted.png'),
+        onLog: (type, line) => {
+          rLog.write(`[${type}] ${line}\n`);
+          if (line.includes('[ext-tests] begin')) echo = true;
+          if (echo && !/open-vsx\.org|AccountPolicyGate/.test(line)) console.log(`  | ${line}`);
+          if (line.includes('[ext-tests] end')) echo = false;
+        },
+      });
+      rLog.end();
+      const r = fs.existsSync(resultFile) ? JSON.parse(fs.readFileSync(resultFile, 'utf8')) : null;
+      fs.rmSync(path.dirname(resultFile), { recursive: true, force: true });
+      log(`phase 3: exit code ${code}${r ? `, mocha passes=${r.passes} failures=${r.failures}` : ''}`);
+      if (r) { passed += r.passes; failed += r.failures; }
+      if (code !== 0 && !(r && r.failures > 0)) { failed += 1; console.log(`  ✘ Restricted Mode test runner (exit ${code})`); }
+
+      // the UI: the Restricted Mode indicator, and "Evaluate on UMD" disabled in the explorer's context menu
+      const name = 'Restricted Mode UI: the indicator shows and "Evaluate on UMD" is disabled on the .onnx';
+      const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      const page = await ctx.newPage();
+      try {
+        await page.goto(restricted.workbenchUrl({ folder: rws, payload: [['extensionDevelopmentPath', restricted.remote(ROOT)]] }));
+        await page.waitForFunction(() => !!window.driver, null, { timeout: 90000 });
+        await page.evaluate(() => window.driver.whenWorkbenchRestored());
+        await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 30000 });
+        const explorer = page.locator('.explorer-folders-view');
+        await explorer.waitFor({ timeout: 60000 });
+        await expand(explorer.locator('.monaco-list-row', { hasText: /^models$/ }).first());
+        const file = explorer.locator('.monaco-list-row', { hasText: modelFile }).first();
+        await file.waitFor({ timeout: 30000 });
+        await file.click({ button: 'right' });
+        const item = page.locator('.monaco-menu .action-item', { hasText: 'Evaluate on UMD' }).first();
+        await item.waitFor({ timeout: 15000 });
+        await page.screenshot({ path: path.join(RESULTS, 'workbench-restricted-menu.png') });
+        const disabled = await item.evaluate((el) => el.classList.contains('disabled') || !!el.querySelector('.disabled') || el.getAttribute('aria-disabled') === 'true');
+        if (!disabled) throw new Error('"Evaluate on UMD" is enabled in Restricted Mode');
+        await page.keyboard.press('Escape');
+        passed++; console.log(`  ✔ ${name}`);
+      } catch (e) {
+        failed++; console.log(`  ✘ ${name}\n    ${String(e.message).split('\n')[0]}`);
+        await page.screenshot({ path: path.join(RESULTS, `workbench-failure-restricted.png`) }).catch(() => {});
+      }
+      await ctx.close();
+    } finally {
+      await restricted.stop();
+    }
   }
 } catch (e) {
   failed++;

@@ -5,6 +5,7 @@
  */
 import { parsePromptArg } from '../prompts/promptSpec';
 import { compareRuns } from '../analysis/compare';
+import { modalityGap } from '../analysis/gap';
 import { evaluateRun } from '../evaluate/evaluateRun';
 import { readRun } from '../runstore/runStore';
 import { generatePhantom } from '../phantom';
@@ -37,6 +38,10 @@ async function handle(req: EngineRequest): Promise<void> {
     await send({ type: 'done', runDir: req.runDir, comparison });
     return;
   }
+  if (req.type === 'gap') {
+    await send({ type: 'done', runDir: req.runDir, gap: modalityGap(readRun(req.runDir), req.options) });
+    return;
+  }
   const result = await evaluateRun({
     modelPath: req.modelPath, datasetRoot: req.datasetRoot, runDir: req.runDir, runsRoot: req.runsRoot,
     subjects: req.subjects, signal: abort.signal,
@@ -49,6 +54,18 @@ async function handle(req: EngineRequest): Promise<void> {
   await send({ type: 'done', runDir: result.runDir, summary: result.summary, cancelled: result.cancelled });
 }
 
+/**
+ * Ends the process the natural way: the IPC channel closes and the event loop drains. process.exit() skips the
+ * isolate's teardown and can deadlock with a concurrent compile job waiting for a GC (nodejs/node#54918, seen
+ * here on Node 24 after a finished run); the extension also stops an engine that lingers after its last event.
+ */
+function finish(code: number): void {
+  process.exitCode = code;
+  if (process.connected) process.disconnect();
+  // a handle still open (it should not be) must not keep a finished engine alive
+  setTimeout(() => process.exit(code), 10000).unref();
+}
+
 let started = false;
 process.on('message', (msg: EngineRequest | CancelMessage) => {
   if (msg.type === 'cancel') {
@@ -58,12 +75,12 @@ process.on('message', (msg: EngineRequest | CancelMessage) => {
   if (started) return;
   started = true;
   handle(msg).then(
-    () => process.exit(0),
+    () => finish(0),
     async (e: Error) => {
       // the user sees the message (it names the file and the problem); the log keeps the stack
       if (e.stack) await send({ type: 'log', level: 'error', message: e.stack });
       await send({ type: 'failed', message: e.message });
-      process.exit(1);
+      finish(1);
     },
   );
 });

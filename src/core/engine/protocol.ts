@@ -3,6 +3,7 @@
  * child_process.fork). The host sends one EngineRequest; the engine streams EngineEvents and exits.
  */
 import type { CompareOptions, Comparison } from '../analysis/compare';
+import type { GapOptions, GapRow } from '../analysis/gap';
 import type { RunSummary } from '../analysis/summary';
 import type { ProtocolName, ToleranceOverrides } from '../metrics/protocol';
 import type { Device } from '../model/session';
@@ -53,7 +54,14 @@ export interface CompareRequest {
   options?: CompareOptions;
 }
 
-export type EngineRequest = EvaluateRequest | PhantomRequest | CompareRequest;
+/** The modality gap of one run (analysis/gap.ts): 10,000 bootstrap resamples per cell, off the host's thread. */
+export interface GapRequest {
+  type: 'gap';
+  runDir: string;
+  options?: GapOptions;
+}
+
+export type EngineRequest = EvaluateRequest | PhantomRequest | CompareRequest | GapRequest;
 
 export type EngineEvent =
   | { type: 'started'; runDir?: string; total: number }
@@ -61,7 +69,7 @@ export type EngineEvent =
   | { type: 'window-progress'; done: number; total: number; windowsDone: number; windowsTotal: number; etaSeconds?: number; message: string }
   | { type: 'case-error'; caseId: string; file?: string; message: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  | { type: 'done'; runDir?: string; summary?: RunSummary; cancelled?: boolean; comparison?: Comparison }
+  | { type: 'done'; runDir?: string; summary?: RunSummary; cancelled?: boolean; comparison?: Comparison; gap?: GapRow[] }
   | { type: 'failed'; message: string };
 
 export type CancelMessage = { type: 'cancel' };

@@ -22,6 +22,20 @@ export interface RegressionsState {
 }
 
 const CLASS_ORDER: Record<ChangeClass, number> = { regression: 0, improvement: 1, unchanged: 2 };
+
+/** Which cells the view lists, and in which order (the view's filter and sort buttons). */
+export type RegressionsFilter = 'all' | 'changed' | 'regressions';
+export type RegressionsSort = 'class' | 'organ' | 'p';
+const SORTS: Record<RegressionsSort, (a: CompareCell, b: CompareCell) => number> = {
+  class: (a, b) => byClass(a, b),
+  organ: (a, b) => a.organ.localeCompare(b.organ),
+  p: (a, b) => a.p - b.p || byClass(a, b),
+};
+const FILTERS: Record<RegressionsFilter, (c: CompareCell) => boolean> = {
+  all: () => true,
+  changed: (c) => c.class !== 'unchanged',
+  regressions: (c) => c.class === 'regression',
+};
 const MODALITY_ORDER: Modality[] = ['PET', 'CT', 'MRI'];
 
 /** Regressions first (largest drop first), then improvements (largest gain first), then the unchanged. */
@@ -38,6 +52,19 @@ export class RegressionsTreeProvider implements vscode.TreeDataProvider<Regressi
   readonly onDidChangeTreeData = this.changed.event;
   private state: RegressionsState | undefined;
   private message: RegressionsNode | undefined;
+  private filter: RegressionsFilter = 'all';
+  private sort: RegressionsSort = 'class';
+
+  /** Narrows or reorders the cells listed; the header keeps the counts of every cell. */
+  view(opts: { filter?: RegressionsFilter; sort?: RegressionsSort }): void {
+    this.filter = opts.filter ?? this.filter;
+    this.sort = opts.sort ?? this.sort;
+    this.changed.fire(undefined);
+  }
+
+  viewOptions(): { filter: RegressionsFilter; sort: RegressionsSort } {
+    return { filter: this.filter, sort: this.sort };
+  }
 
   dispose(): void {
     this.changed.dispose();
@@ -54,9 +81,9 @@ export class RegressionsTreeProvider implements vscode.TreeDataProvider<Regressi
   }
 
   /** Dice cells only in the tree (NSD in each tooltip), as the Runs view leads with Dice. */
-  private cells(modality?: Modality): CompareCell[] {
-    const all = (this.state?.comparison.cells ?? []).filter((c) => c.metric === 'dice');
-    return (modality ? all.filter((c) => c.modality === modality) : all).sort(byClass);
+  private cells(modality?: Modality, filtered = true): CompareCell[] {
+    const all = (this.state?.comparison.cells ?? []).filter((c) => c.metric === 'dice' && (!filtered || FILTERS[this.filter](c)));
+    return (modality ? all.filter((c) => c.modality === modality) : all).sort(SORTS[this.sort]);
   }
 
   getChildren(node?: RegressionsNode): RegressionsNode[] {
@@ -64,19 +91,21 @@ export class RegressionsTreeProvider implements vscode.TreeDataProvider<Regressi
       if (this.message) return [this.message];
       if (!this.state) return []; // the view's welcome content explains what to do
       const { runDir, baselineDir, comparison } = this.state;
+      const every = this.cells(undefined, false);
       const cells = this.cells();
-      const count = (k: ChangeClass) => cells.filter((c) => c.class === k).length;
+      const count = (k: ChangeClass) => every.filter((c) => c.class === k).length;
+      const shown = this.filter === 'all' ? '' : ` · showing ${this.filter === 'changed' ? 'changed' : 'regressions'} only`;
       const header: RegressionsNode = {
         kind: 'header',
         label: `${path.basename(runDir)} vs ${path.basename(baselineDir)}`,
-        description: `${count('regression')} regressed · ${count('improvement')} improved · ${count('unchanged')} unchanged`,
+        description: `${count('regression')} regressed · ${count('improvement')} improved · ${count('unchanged')} unchanged${shown}`,
         tooltip: `run: ${runDir}\nbaseline: ${baselineDir}\nregression/improvement: |mean Dice difference| >= ${comparison.options.minEffect} and Wilcoxon p < ${comparison.options.alpha}` +
           (comparison.onlyInRun.length || comparison.onlyInBaseline.length ? `\n${comparison.onlyInRun.length} case(s) only in the run, ${comparison.onlyInBaseline.length} only in the baseline` : ''),
       };
       const modalities = MODALITY_ORDER.filter((m) => cells.some((c) => c.modality === m));
       // the modality holding the worst regression first
       modalities.sort((a, b) => {
-        const worst = (m: Modality) => this.cells(m)[0];
+        const worst = (m: Modality) => this.cells(m).sort(byClass)[0];
         return byClass(worst(a), worst(b));
       });
       return [header, ...modalities.map((modality): RegressionsNode => ({ kind: 'modality', modality, cells: this.cells(modality) }))];
@@ -98,6 +127,7 @@ export class RegressionsTreeProvider implements vscode.TreeDataProvider<Regressi
       case 'message': {
         const item = new vscode.TreeItem(node.label, C.None);
         item.iconPath = new vscode.ThemeIcon(node.icon);
+        item.id = 'message'; // one stable node while its text changes (comparing… -> failed)
         return item;
       }
       case 'modality': {
@@ -133,4 +163,29 @@ export class RegressionsTreeProvider implements vscode.TreeDataProvider<Regressi
       }
     }
   }
+}
+
+/** The view's filter and sort buttons: quick picks that narrow or reorder the listed cells. */
+export function registerRegressionsViewCommands(provider: RegressionsTreeProvider): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand('umdLens.filterRegressions', async (choice?: RegressionsFilter) => {
+      const items: Array<vscode.QuickPickItem & { value: RegressionsFilter }> = [
+        { label: 'All organs', description: 'regressions, improvements and the unchanged', value: 'all' },
+        { label: 'Changed only', description: 'regressions and improvements', value: 'changed' },
+        { label: 'Regressions only', value: 'regressions' },
+      ];
+      const current = provider.viewOptions().filter;
+      const value = choice ?? (await vscode.window.showQuickPick(items.map((i) => ({ ...i, picked: i.value === current })), { title: 'UMD Lens: show in Regressions' }))?.value;
+      if (value && value in FILTERS) provider.view({ filter: value });
+    }),
+    vscode.commands.registerCommand('umdLens.sortRegressions', async (choice?: RegressionsSort) => {
+      const items: Array<vscode.QuickPickItem & { value: RegressionsSort }> = [
+        { label: 'By class and effect', description: 'largest drop first, then largest gain', value: 'class' },
+        { label: 'By p value', description: 'most significant first', value: 'p' },
+        { label: 'By organ name', value: 'organ' },
+      ];
+      const value = choice ?? (await vscode.window.showQuickPick(items, { title: 'UMD Lens: sort Regressions' }))?.value;
+      if (value && value in SORTS) provider.view({ sort: value });
+    }),
+  ];
 }

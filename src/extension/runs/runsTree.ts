@@ -84,9 +84,15 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         const m = node.run.manifest;
         const item = new vscode.TreeItem(m.model?.name ?? path.basename(node.run.dir), C.Collapsed);
         const date = new Date(m.startedAt);
-        item.description = `${isNaN(+date) ? m.startedAt : date.toLocaleString()}${m.finishedAt ? '' : ' (running or interrupted)'}`;
+        // headline: mean Dice over organs per scan, so runs compare at a glance
+        const headline = modalityStats(node.run).map((s) => `${s.modality} ${fmtDice(s.meanDice)}`).join(' · ');
+        const protocol = m.protocol ? `${m.protocol.name}${m.protocol.custom ? ' (custom)' : ''}` : undefined;
+        item.description = [`${isNaN(+date) ? m.startedAt : date.toLocaleString()}${m.finishedAt ? '' : ' (running or interrupted)'}`, protocol, headline && `Dice ${headline}`]
+          .filter(Boolean).join(' · ');
         item.tooltip = new vscode.MarkdownString(
-          `**${m.model?.name}**\n\n- model: \`${m.model?.path}\`\n- dataset: \`${m.dataset?.root}\`\n- run: \`${node.run.dir}\`\n- cases: ${m.counts?.cases ?? '?'}, errors: ${m.counts?.errors ?? '?'}`);
+          `**${m.model?.name}**\n\n- model: \`${m.model?.path}\`\n- dataset: \`${m.dataset?.root}\`\n- run: \`${node.run.dir}\`\n- cases: ${m.counts?.cases ?? '?'}, errors: ${m.counts?.errors ?? '?'}` +
+          (m.protocol ? `\n- protocol: ${protocol}, NSD tolerance ${m.protocol.toleranceMm.default} mm${Object.keys(m.protocol.toleranceMm.organs).length ? ' (some organs differ)' : ''}` : '') +
+          (headline ? `\n- mean Dice over organs: ${headline}` : ''));
         const isBaseline = this.baseline() === node.run.dir;
         if (isBaseline) item.description = `baseline · ${item.description}`;
         item.iconPath = new vscode.ThemeIcon(isBaseline ? 'pinned' : m.finishedAt ? 'beaker' : 'loading~spin');

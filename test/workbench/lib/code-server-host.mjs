@@ -19,8 +19,11 @@ export function checkPrerequisites() {
   }
 }
 
-/** Starts code-server with isolated state; resolves once it listens. */
-export async function startCodeServer({ logFile, env = process.env, log = () => {} } = {}) {
+/**
+ * Starts code-server with isolated state; resolves once it listens. With `workspaceTrust`, Workspace Trust is
+ * enforced (no --disable-workspace-trust) and folders open in Restricted Mode without the startup prompt.
+ */
+export async function startCodeServer({ logFile, env = process.env, log = () => {}, workspaceTrust = false } = {}) {
   checkPrerequisites();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-lens-wb-'));
   const dirs = Object.fromEntries(['ud', 'exts', 'ws', 'xdg-config', 'xdg-data'].map((d) => [d, path.join(tmp, d)]));
@@ -36,12 +39,13 @@ export async function startCodeServer({ logFile, env = process.env, log = () => 
     'workbench.enableExperiments': false,
     'workbench.tips.enabled': false,
     'chat.disableAIFeatures': true,
+    ...(workspaceTrust ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' } : {}),
   }, null, 2));
 
   const out = logFile ? fs.createWriteStream(logFile) : null;
   const child = spawn(NODE24, [CS_ENTRY,
     '--bind-addr', '127.0.0.1:0', '--auth', 'none',
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+    '--disable-telemetry', '--disable-update-check', ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override', '--disable-proxy', '--ignore-last-opened',
     '--user-data-dir', dirs.ud, '--extensions-dir', dirs.exts,
     // makes the built workbench honour extensionDevelopmentPath/extensionTestsPath in the URL payload

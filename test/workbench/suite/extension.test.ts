@@ -170,6 +170,21 @@ suite('UMD Lens in a real extension host', () => {
     assert.match((spleen.tooltip as vscode.MarkdownString).value, /\| Dice \| 0\.\d{3} \| 0\.200 \|/);
     await vscode.commands.executeCommand('umdLens.regressions.focus');
 
+    // the view's filter and sort buttons (their quick picks take the choice as an argument)
+    const listed = () => view.getChildren().filter((m) => m.kind === 'modality').flatMap((m) => view.getChildren(m))
+      .map((c) => (c.kind === 'cell' ? `${c.cell.organ} ${c.cell.modality}` : '?'));
+    await vscode.commands.executeCommand('umdLens.filterRegressions', 'regressions');
+    assert.deepStrictEqual(listed(), ['liver CT']);
+    assert.match(String(view.getTreeItem(view.getChildren()[0]).description), /^1 regressed · 1 improved · \d+ unchanged · showing regressions only$/);
+    await vscode.commands.executeCommand('umdLens.filterRegressions', 'changed');
+    assert.deepStrictEqual(listed().sort(), ['liver CT', 'spleen PET']);
+    await vscode.commands.executeCommand('umdLens.filterRegressions', 'all');
+    await vscode.commands.executeCommand('umdLens.sortRegressions', 'organ');
+    const ctOrgans = view.getChildren(view.getChildren().find((m) => m.kind === 'modality' && m.modality === 'CT')).map((c) => (c.kind === 'cell' ? c.cell.organ : ''));
+    assert.deepStrictEqual(ctOrgans, [...ctOrgans].sort((a, b) => a.localeCompare(b)));
+    assert.ok(ctOrgans.length >= 13);
+    await vscode.commands.executeCommand('umdLens.sortRegressions', 'class');
+
     await vscode.commands.executeCommand('umdLens.clearBaseline');
     assert.strictEqual(api.baseline.get(), undefined);
     assert.deepStrictEqual(view.getChildren(), []);
@@ -218,7 +233,8 @@ suite('UMD Lens in a real extension host', () => {
     }
     assert.ok(newRun, 'a new run with a finished case');
     const engines = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-      try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(path.join('dist', 'engine.js')); } catch { return false; }
+      // this extension's engine only: other checkouts on the machine may run theirs
+      try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(path.join(vscode.extensions.getExtension(EXT_ID)!.extensionPath, 'dist', 'engine.js')); } catch { return false; }
     });
     assert.strictEqual(engines.length, 1, `one engine process: ${engines.join(', ')}`);
     process.kill(Number(engines[0]), 'SIGKILL');

@@ -1,0 +1,139 @@
+/**
+ * The "Modality Gap" view: for one run, each organ's paired gap between the scans of the same subjects
+ * (analysis/gap.ts, computed in the engine process: 10,000 bootstrap resamples per cell). Organ -> pair
+ * (CT vs PET, MRI vs PET, CT vs MRI) with the mean difference, its 95% interval and Holm-adjusted p -> the
+ * subjects that drop most. Organs with the largest gap to PET come first.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { GapPair, GapRow, GapSubject } from '../../core/analysis/gap';
+import { GAP_PAIRS } from '../../core/analysis/gap';
+import type { CaseRecord } from '../../core/runstore/schema';
+import { OPEN_CASE_COMMAND } from '../runs/runsTree';
+
+export type GapNode =
+  | { kind: 'header'; runDir: string }
+  | { kind: 'organ'; organ: string; rows: GapRow[] }
+  | { kind: 'pair'; row: GapRow }
+  | { kind: 'subject'; row: GapRow; subject: GapSubject }
+  | { kind: 'message'; label: string; icon: string };
+
+export interface GapState {
+  runDir: string;
+  rows: GapRow[];
+}
+
+/** The subjects listed under each pair: the largest drops. */
+export const SUBJECTS_SHOWN = 5;
+
+const PAIR_LABEL: Record<GapPair, string> = { 'CT-PET': 'CT vs PET', 'MRI-PET': 'MRI vs PET', 'CT-MRI': 'CT vs MRI' };
+const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
+const sides = (pair: GapPair) => pair.split('-') as [string, string];
+
+/** Largest Dice gap of an organ to a PET scan (CT-PET or MRI-PET), for the order of the organs. */
+export function worstPetGap(rows: GapRow[]): number {
+  const gaps = rows.filter((r) => r.metric === 'dice' && r.pair !== 'CT-MRI').map((r) => r.mean_diff);
+  return gaps.length ? Math.max(...gaps) : -Infinity;
+}
+
+export class GapTreeProvider implements vscode.TreeDataProvider<GapNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<GapNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private state: GapState | undefined;
+  private message: GapNode | undefined;
+
+  constructor(
+    /** The case record of one side of a pair, for opening it in the viewer. */
+    private readonly recordFor: (runDir: string, key: Pick<CaseRecord, 'subject' | 'study' | 'modality' | 'organ'>) => CaseRecord | undefined,
+  ) {}
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  show(state: GapState | undefined, message?: { label: string; icon: string }): void {
+    this.state = state;
+    this.message = message ? { kind: 'message', ...message } : undefined;
+    this.changed.fire(undefined);
+  }
+
+  current(): GapState | undefined {
+    return this.state;
+  }
+
+  getChildren(node?: GapNode): GapNode[] {
+    if (!node) {
+      if (this.message) return [this.message];
+      if (!this.state) return [];
+      const byOrgan = new Map<string, GapRow[]>();
+      for (const r of this.state.rows) byOrgan.set(r.organ, [...(byOrgan.get(r.organ) ?? []), r]);
+      const organs = [...byOrgan.entries()].map(([organ, rows]): GapNode => ({ kind: 'organ', organ, rows }))
+        .sort((a, b) => worstPetGap((b as { rows: GapRow[] }).rows) - worstPetGap((a as { rows: GapRow[] }).rows));
+      return [{ kind: 'header', runDir: this.state.runDir }, ...organs];
+    }
+    if (node.kind === 'organ') {
+      return GAP_PAIRS.map((p) => node.rows.find((r) => r.metric === 'dice' && r.pair === p.pair))
+        .filter((r): r is GapRow => !!r).map((row): GapNode => ({ kind: 'pair', row }));
+    }
+    if (node.kind === 'pair') return node.row.subjects.slice(0, SUBJECTS_SHOWN).map((subject): GapNode => ({ kind: 'subject', row: node.row, subject }));
+    return [];
+  }
+
+  getTreeItem(node: GapNode): vscode.TreeItem {
+    const C = vscode.TreeItemCollapsibleState;
+    switch (node.kind) {
+      case 'header': {
+        const item = new vscode.TreeItem(path.basename(node.runDir), C.None);
+        item.description = 'Dice, same subjects, paired';
+        item.tooltip = `run: ${node.runDir}\nmean difference a − b over the subjects with both scans scored (positive: the second scan is worse), 95% percentile bootstrap interval (10,000 resamples, seed 0), two-sided Wilcoxon signed-rank p, Holm-adjusted across organs`;
+        item.iconPath = new vscode.ThemeIcon('graph');
+        return item;
+      }
+      case 'message': {
+        const item = new vscode.TreeItem(node.label, C.None);
+        item.iconPath = new vscode.ThemeIcon(node.icon);
+        item.id = 'message';
+        return item;
+      }
+      case 'organ': {
+        const item = new vscode.TreeItem(node.organ, C.Collapsed);
+        item.description = GAP_PAIRS.map((p) => node.rows.find((r) => r.metric === 'dice' && r.pair === p.pair))
+          .filter((r): r is GapRow => !!r).map((r) => `${r.pair} ${signed(r.mean_diff)}`).join(' · ');
+        const gap = worstPetGap(node.rows);
+        item.iconPath = gap > 0.1 ? new vscode.ThemeIcon('arrow-down', new vscode.ThemeColor('charts.red')) : new vscode.ThemeIcon('symbol-misc');
+        item.id = `gaporgan:${node.organ}`;
+        return item;
+      }
+      case 'pair': {
+        const r = node.row;
+        const [a, b] = sides(r.pair);
+        const item = new vscode.TreeItem(PAIR_LABEL[r.pair], r.subjects.length ? C.Collapsed : C.None);
+        item.description = `${a} ${r.mean_a.toFixed(3)} → ${b} ${r.mean_b.toFixed(3)} · Δ ${signed(r.mean_diff)} [${signed(r.ci_low)}, ${signed(r.ci_high)}] · p(Holm) ${r.p_holm < 0.001 ? '<0.001' : r.p_holm.toFixed(3)} (n=${r.n})`;
+        const nsd = this.state?.rows.find((x) => x.metric === 'nsd' && x.organ === r.organ && x.pair === r.pair);
+        const line = (x: GapRow, m: string) =>
+          `| ${m} | ${x.mean_a.toFixed(3)} | ${x.mean_b.toFixed(3)} | ${signed(x.mean_diff)} (${signed(x.ci_low)} to ${signed(x.ci_high)}) | ${x.p.toPrecision(3)} | ${x.p_holm.toPrecision(3)} | ${Math.round(100 * x.drop_share)}% | ${x.n} |\n`;
+        item.tooltip = new vscode.MarkdownString(
+          `**${r.organ}: ${a} vs ${b}**\n\n| | ${a} | ${b} | ${a} − ${b} (95% CI) | p | p (Holm) | drop > ${r.drop_threshold} | n |\n|---|---|---|---|---|---|---|---|\n` +
+          line(r, 'Dice') + (nsd ? line(nsd, 'NSD') : ''));
+        item.iconPath = r.ci_low > 0 ? new vscode.ThemeIcon('arrow-down', new vscode.ThemeColor('charts.red')) : new vscode.ThemeIcon('dash');
+        item.id = `gappair:${r.organ}:${r.pair}`;
+        return item;
+      }
+      case 'subject': {
+        const { row, subject: s } = node;
+        const [a, b] = sides(row.pair);
+        const item = new vscode.TreeItem(s.subject, C.None);
+        item.description = `${a} ${s.a.toFixed(3)} → ${b} ${s.b.toFixed(3)} (${signed(-s.diff)})`;
+        item.iconPath = new vscode.ThemeIcon(s.diff > row.drop_threshold ? 'warning' : 'circle-outline');
+        const pair = GAP_PAIRS.find((p) => p.pair === row.pair)!;
+        const runDir = this.state?.runDir;
+        const record = runDir ? this.recordFor(runDir, { subject: s.subject, study: pair.b[0], modality: pair.b[1], organ: row.organ }) : undefined;
+        if (runDir && record) item.command = { command: OPEN_CASE_COMMAND, title: 'Open Failure Case', arguments: [runDir, record] };
+        item.tooltip = `${s.subject}, ${row.organ}: Dice ${s.a.toFixed(3)} on ${a}, ${s.b.toFixed(3)} on ${b}; click to open the ${b} scan`;
+        item.contextValue = 'umdLens.gapSubject';
+        item.id = `gapsubj:${row.organ}:${row.pair}:${s.subject}`;
+        return item;
+      }
+    }
+  }
+}
