@@ -17,7 +17,7 @@ import { CaseViewerPanel } from './viewer/viewerPanel';
 import { GapTreeProvider } from './gap/gapTree';
 import { FailuresTreeProvider } from './failures/failuresTree';
 import { registerRunCommands } from './runs/runCommands';
-import type { RunInfo } from './runs/runReader';
+import { protocolLabel, type RunInfo } from './runs/runReader';
 
 export interface UmdLensApi {
   /** Evaluates a checkpoint; resolves with the run directory (undefined when cancelled). */
@@ -64,7 +64,8 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
         onOutput: (l) => log.info(`engine: ${l}`),
       });
       if (!done.comparison) throw new Error('the engine returned no comparison');
-      regressionsProvider.show({ runDir: run, baselineDir: base, comparison: done.comparison });
+      const protocolOf = (dir: string) => { const m = runInfo(dir)?.manifest; return m && protocolLabel(m); };
+      regressionsProvider.show({ runDir: run, baselineDir: base, comparison: done.comparison, protocols: { run: protocolOf(run), baseline: protocolOf(base) } });
       const regressed = done.comparison.cells.filter((c) => c.metric === 'dice' && c.class === 'regression');
       log.info(`compared ${run} with baseline ${base}: ${regressed.length} regression(s)${regressed.length ? `: ${regressed.map((c) => `${c.organ} ${c.modality}`).join(', ')}` : ''}`);
       return done.comparison;

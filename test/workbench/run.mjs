@@ -58,8 +58,10 @@ try {
   log(`workspace ${ws}, model models/${modelFile}`);
 
   // ---- Phase 1 ------------------------------------------------------------------------------
-  const skipPhase1 = process.env.UMD_WB_PHASE === '2'; // debugging aid: UI tests only
-  if (!skipPhase1) {
+  // debugging aids: UMD_WB_PHASES=2,3 runs only those phases; UMD_WB_ONLY=<text> only the UI tests whose name has it
+  const phases = (process.env.UMD_WB_PHASES ?? '1,2,3').split(',').map((p) => p.trim());
+  const only = process.env.UMD_WB_ONLY;
+  if (phases.includes('1')) {
   log('phase 1: extension-host tests');
   const resultFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'umd-ext-tests-')), 'result.json');
   const wbLog = fs.createWriteStream(path.join(RESULTS, 'workbench-exthost-tests.log'));
@@ -100,6 +102,11 @@ try {
     await tab.click();
     const tree = page.locator('.part.sidebar .monaco-list');
     await tree.first().waitFor({ timeout: 30000 });
+    // the Runs view gets the height: the container's other views collapsed (rows out of view are not in the DOM)
+    for (const name of ['Regressions', 'Modality Gap', 'Failure Cases']) {
+      const header = page.locator('.part.sidebar .pane-header', { hasText: name }).first();
+      if (await header.count() && (await header.getAttribute('aria-expanded')) === 'true') await header.click();
+    }
     return page.locator('.part.sidebar');
   };
   const expand = async (r) => {
@@ -250,32 +257,54 @@ try {
       // the run starts with the chosen prompt: wait for its first finished case
       let run;
       let recs = [];
-      const t0 = Date.now();
-      while (Date.now() - t0 < 600000) {
-        run ??= (fs.existsSync(runsRoot) ? fs.readdirSync(runsRoot) : []).find((d) => !before.has(d) && d.includes('promptable'));
-        const f = run && path.join(runsRoot, run, 'cases.jsonl');
-        recs = f && fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
-        if (recs.length) break;
-        await page.waitForTimeout(500);
+      try {
+        const t0 = Date.now();
+        while (Date.now() - t0 < 600000) {
+          run ??= (fs.existsSync(runsRoot) ? fs.readdirSync(runsRoot) : []).find((d) => !before.has(d) && d.includes('promptable'));
+          const f = run && path.join(runsRoot, run, 'cases.jsonl');
+          recs = f && fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+          if (recs.length) break;
+          await page.waitForTimeout(500);
+        }
+        if (!recs.length) throw new Error('no finished case of the promptable run');
+        const prompted = recs.filter((r) => r.prompt);
+        if (!prompted.length || prompted.some((r) => r.prompt.kind !== 'box')) throw new Error(`prompts recorded: ${JSON.stringify(recs.map((r) => r.prompt?.kind))}`);
+        // Cancel in the progress notification: its toast, or in the notification center once the toast is hidden
+        const progress = page.locator('.notifications-toasts .notification-list-item, .notifications-center .notification-list-item', { hasText: `evaluating ${name}` }).first();
+        if (!(await progress.isVisible())) {
+          if (!(await page.locator('.notifications-center.visible').count())) await page.locator('[id="status.notifications"]').click();
+          await progress.waitFor({ timeout: 15000 });
+        }
+        await progress.hover();
+        const cancel = progress.locator('.monaco-button', { hasText: 'Cancel' }).first();
+        log(`  cancelling: ${JSON.stringify((await progress.innerText()).replace(/\s+/g, ' '))}`);
+        await cancel.click();
+        // the outcome is read in the notification center (a toast may be hidden before it is seen)
+        const warn = page.locator('.notifications-center').getByText(`evaluation of ${name} cancelled; finished cases were kept.`).first();
+        try {
+          const t1 = Date.now();
+          while (!(await warn.isVisible()) && Date.now() - t1 < 60000) {
+            if (!(await page.locator('.notifications-center.visible').count())) await page.locator('[id="status.notifications"]').click();
+            await page.waitForTimeout(1000);
+          }
+          await warn.waitFor({ timeout: 1000 });
+        } catch {
+          const shown = await page.locator('.notification-list-item-message').allInnerTexts();
+          const lines = fs.readFileSync(path.join(runsRoot, run, 'cases.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+          throw new Error(`no "cancelled" notification; ${lines} records; notifications: ${JSON.stringify(shown)}`);
+        }
+        const kept = fs.readFileSync(path.join(runsRoot, run, 'cases.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+        if (kept < recs.length) throw new Error(`finished cases lost: ${kept} < ${recs.length}`);
+        log(`  prompt "box" recorded on ${prompted.length} organ records; cancelled with ${kept} records kept`);
+        await page.screenshot({ path: path.join(RESULTS, 'workbench-prompt-cancelled.png') });
+      } finally {
+        if (run) fs.rmSync(path.join(runsRoot, run), { recursive: true, force: true });
       }
-      if (!recs.length) throw new Error('no finished case of the promptable run');
-      const prompted = recs.filter((r) => r.prompt);
-      if (!prompted.length || prompted.some((r) => r.prompt.kind !== 'box')) throw new Error(`prompts recorded: ${JSON.stringify(recs.map((r) => r.prompt?.kind))}`);
-      // Cancel in the progress notification
-      const progress = page.locator('.notification-list-item', { hasText: `evaluating ${name}` }).first();
-      await progress.hover();
-      await progress.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
-      const warn = page.locator('.notifications-toasts, .notifications-center').getByText(`evaluation of ${name} cancelled; finished cases were kept.`).first();
-      await warn.waitFor({ timeout: 120000 });
-      const kept = fs.readFileSync(path.join(runsRoot, run, 'cases.jsonl'), 'utf8').split('\n').filter(Boolean).length;
-      if (kept < recs.length) throw new Error(`finished cases lost: ${kept} < ${recs.length}`);
-      log(`  prompt "box" recorded on ${prompted.length} organ records; cancelled with ${kept} records kept`);
-      await page.screenshot({ path: path.join(RESULTS, 'workbench-prompt-cancelled.png') });
-      fs.rmSync(path.join(runsRoot, run), { recursive: true, force: true });
     }],
   ];
-  log('phase 2: UI tests');
-  for (const [name, fn] of uiTests) {
+  if (phases.includes('2')) log('phase 2: UI tests');
+  for (const [name, fn] of phases.includes('2') ? uiTests : []) {
+    if (only && !name.includes(only)) continue;
     const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const page = await ctx.newPage();
     try {
@@ -292,9 +321,12 @@ try {
   // A second code-server that enforces Workspace Trust; its workspace is untrusted. It holds a copy of the newest
   // run (whose dataset still lies in the first server's storage), the checkpoint, and workspace settings that try
   // to move the runs directory. The suite (test/workbench/restricted) checks viewing works and nothing runs.
-  log('phase 3: Restricted Mode (untrusted workspace)');
-  const newest = fs.existsSync(runsRoot) ? fs.readdirSync(runsRoot).sort().reverse()[0] : undefined;
-  if (!newest) { failed++; console.log('  ✘ Restricted Mode: no run from the phases before to view'); }
+  if (phases.includes('3')) log('phase 3: Restricted Mode (untrusted workspace)');
+  // the newest finished run (a cancelled or failed UI test may have left an unfinished one)
+  const newest = (fs.existsSync(runsRoot) ? fs.readdirSync(runsRoot).sort().reverse() : []).find((d) => {
+    try { return !!JSON.parse(fs.readFileSync(path.join(runsRoot, d, 'run.json'), 'utf8')).finishedAt; } catch { return false; }
+  });
+  if (!phases.includes('3')) { /* skipped */ } else if (!newest) { failed++; console.log('  ✘ Restricted Mode: no run from the phases before to view'); }
   else {
     const restricted = await startCodeServer({ logFile: path.join(RESULTS, 'workbench-restricted-code-server.log'), log, workspaceTrust: true });
     try {

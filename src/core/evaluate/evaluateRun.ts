@@ -282,7 +282,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
         const probFiles = new Map(probabilityOrgans.filter((p) => p.classes.length).map((p) => [p.id, path.join('prob', c.id, `${p.organ.replace(/[^A-Za-z0-9._-]+/g, '_')}.nii.gz`)]));
         if (model.card.kind === 'promptable') {
           const pc = await promptableCase(model, image, c.modality, labels, c.subject, organRequests, protocol,
-            { spec: opts.prompt ?? { kind: 'center' }, seed: opts.promptSeed ?? 0, boxJitterMm: opts.boxJitterMm ?? 0 }, pool);
+            { spec: opts.prompt ?? { kind: 'center' }, seed: opts.promptSeed ?? 0, boxJitterMm: opts.boxJitterMm ?? 0, signal: opts.signal }, pool);
           const predRel = path.join('pred', `${c.id}.nii.gz`);
           writeNifti(insideRunDir(runDir, predRel), { dims: labels.dims, affine: labels.affine, data: pc.labelMap }, `umd-lens prompted ${modelName}`);
           recs = pc.organs.map(({ id, scores: s, ...p }) => ({

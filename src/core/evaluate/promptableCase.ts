@@ -22,6 +22,8 @@ export interface PromptOptions {
   spec: PromptSpec;
   seed: number;
   boxJitterMm: number;
+  /** Cancel: checked before each organ's prompt and each click, so a cancel waits for one model run at most. */
+  signal?: AbortSignal;
 }
 
 export interface PromptedOrgan {
@@ -51,6 +53,7 @@ export async function promptableCase(
   const score = async (gt: Uint8Array, pred: Uint8Array, organ: string) => (await caseMetrics(labels, gt, pred, [{ id: 1, organ }], protocol, pool)).get(1)!;
   const run = (pts: PromptRecord['points'], box?: PromptRecord['box']) => predictPromptedOrgan(model.session, model.card, model.path, image, modality, { points: pts ?? [], box }, labels);
   for (const { id, organ } of organs) {
+    opts.signal?.throwIfAborted();
     const gt = new Uint8Array(n);
     for (let v = 0; v < n; v++) if (labels.data[v] === id) gt[v] = 1;
     const { spec, seed } = opts;
@@ -63,7 +66,7 @@ export async function promptableCase(
         out.prompt = { kind: 'box', seed, box, jitter_mm: opts.boxJitterMm };
         pred = await run([], box);
       } else if (spec.kind === 'clicks') {
-        const r = await runClicks(gt, labels, organ, first, spec.n, (pts) => run([...pts]), async (m) => {
+        const r = await runClicks(gt, labels, organ, first, spec.n, (pts) => { opts.signal?.throwIfAborted(); return run([...pts]); }, async (m) => {
           const s = await score(gt, m, organ);
           return { dice: s.dice ?? 0, nsd: s.nsd };
         });

@@ -19,6 +19,8 @@ export interface RegressionsState {
   runDir: string;
   baselineDir: string;
   comparison: Comparison;
+  /** Each run's metric protocol (runs/runReader.ts protocolLabel), for the tooltips: NSD at different tolerances does not compare. */
+  protocols?: { run?: string; baseline?: string };
 }
 
 const CLASS_ORDER: Record<ChangeClass, number> = { regression: 0, improvement: 1, unchanged: 2 };
@@ -86,6 +88,12 @@ export class RegressionsTreeProvider implements vscode.TreeDataProvider<Regressi
     return (modality ? all.filter((c) => c.modality === modality) : all).sort(SORTS[this.sort]);
   }
 
+  private protocolLine(): string {
+    const p = this.state?.protocols;
+    if (!p?.run && !p?.baseline) return 'protocol: not recorded';
+    return p.run === p.baseline ? `protocol: ${p.run}` : `protocols differ (NSD not comparable): run ${p.run ?? '?'}, baseline ${p.baseline ?? '?'}`;
+  }
+
   getChildren(node?: RegressionsNode): RegressionsNode[] {
     if (!node) {
       if (this.message) return [this.message];
@@ -99,7 +107,7 @@ export class RegressionsTreeProvider implements vscode.TreeDataProvider<Regressi
         kind: 'header',
         label: `${path.basename(runDir)} vs ${path.basename(baselineDir)}`,
         description: `${count('regression')} regressed · ${count('improvement')} improved · ${count('unchanged')} unchanged${shown}`,
-        tooltip: `run: ${runDir}\nbaseline: ${baselineDir}\nregression/improvement: |mean Dice difference| >= ${comparison.options.minEffect} and Wilcoxon p < ${comparison.options.alpha}` +
+        tooltip: `run: ${runDir}\nbaseline: ${baselineDir}\n${this.protocolLine()}\nregression/improvement: |mean Dice difference| >= ${comparison.options.minEffect} and Wilcoxon p < ${comparison.options.alpha}` +
           (comparison.onlyInRun.length || comparison.onlyInBaseline.length ? `\n${comparison.onlyInRun.length} case(s) only in the run, ${comparison.onlyInBaseline.length} only in the baseline` : ''),
       };
       const modalities = MODALITY_ORDER.filter((m) => cells.some((c) => c.modality === m));
@@ -150,7 +158,7 @@ export class RegressionsTreeProvider implements vscode.TreeDataProvider<Regressi
           `| Dice | ${c.mean_run.toFixed(3)} | ${c.mean_baseline.toFixed(3)} | ${signed(c.mean_diff)} (${signed(c.ci_low)} to ${signed(c.ci_high)}) | ${c.p.toPrecision(3)} | ${c.n} |\n` +
           (nsd ? `| NSD | ${nsd.mean_run.toFixed(3)} | ${nsd.mean_baseline.toFixed(3)} | ${signed(nsd.mean_diff)} (${signed(nsd.ci_low)} to ${signed(nsd.ci_high)}) | ${nsd.p.toPrecision(3)} | ${nsd.n} |\n` : '') +
           `\nPaired by subject and study; 95% percentile bootstrap interval of the mean difference, two-sided Wilcoxon signed-rank p` +
-          (c.skipped ? `; ${c.skipped} matched case(s) without a score on one side` : '') + '.');
+          (c.skipped ? `; ${c.skipped} matched case(s) without a score on one side` : '') + `.\n\n${this.protocolLine()}.`);
         item.tooltip = md;
         item.iconPath = c.class === 'regression'
           ? new vscode.ThemeIcon('arrow-down', new vscode.ThemeColor('charts.red'))

@@ -87,6 +87,13 @@ export function modalityStats(run: RunInfo): ModalityStats[] {
   return out;
 }
 
+/** "umd, NSD at 1 mm" (with "custom" and "some organs differ" where the run overrode tolerances). */
+export function protocolLabel(m: Pick<RunManifest, 'protocol'>): string | undefined {
+  const p = m.protocol;
+  if (!p) return undefined;
+  return `${p.name}${p.custom ? ' (custom)' : ''}, NSD at ${p.toleranceMm.default} mm${Object.keys(p.toleranceMm.organs ?? {}).length ? ' (some organs differ)' : ''}`;
+}
+
 export function fmtDice(d: number | null | undefined): string {
   return d === null || d === undefined ? '—' : d.toFixed(3);
 }

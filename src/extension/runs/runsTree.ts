@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CaseRecord } from '../../core/runstore/schema';
-import { fmtDice, listRunDirs, modalityStats, readRunInfo, type ModalityStats, type OrganStats, type RunInfo } from './runReader';
+import { fmtDice, protocolLabel, listRunDirs, modalityStats, readRunInfo, type ModalityStats, type OrganStats, type RunInfo } from './runReader';
 
 export type RunsNode =
   | { kind: 'run'; run: RunInfo }
@@ -91,7 +91,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
           .filter(Boolean).join(' · ');
         item.tooltip = new vscode.MarkdownString(
           `**${m.model?.name}**\n\n- model: \`${m.model?.path}\`\n- dataset: \`${m.dataset?.root}\`\n- run: \`${node.run.dir}\`\n- cases: ${m.counts?.cases ?? '?'}, errors: ${m.counts?.errors ?? '?'}` +
-          (m.protocol ? `\n- protocol: ${protocol}, NSD tolerance ${m.protocol.toleranceMm.default} mm${Object.keys(m.protocol.toleranceMm.organs).length ? ' (some organs differ)' : ''}` : '') +
+          (m.protocol ? `\n- protocol: ${protocolLabel(m)}` : '') +
           (headline ? `\n- mean Dice over organs: ${headline}` : ''));
         const isBaseline = this.baseline() === node.run.dir;
         if (isBaseline) item.description = `baseline · ${item.description}`;

@@ -168,6 +168,7 @@ suite('UMD Lens in a real extension host', () => {
     assert.strictEqual(spleen.label, 'spleen');
     assert.strictEqual((spleen.iconPath as vscode.ThemeIcon).color?.id, 'charts.green');
     assert.match((spleen.tooltip as vscode.MarkdownString).value, /\| Dice \| 0\.\d{3} \| 0\.200 \|/);
+    assert.match((spleen.tooltip as vscode.MarkdownString).value, /protocol: umd, NSD at 1 mm\./);
     await vscode.commands.executeCommand('umdLens.regressions.focus');
 
     // the view's filter and sort buttons (their quick picks take the choice as an argument)
