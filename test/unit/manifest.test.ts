@@ -111,3 +111,15 @@ test('commands and menus: every menu entry and command link exists, icons are co
     if (kind === 'onView') assert.ok(views.has(arg), ev);
   }
 });
+
+test('activation loads one file: the extension bundle requires only vscode and Node built-ins (never onnxruntime or the engine)', () => {
+  const main = path.join(ROOT, pkg.main);
+  assert.equal(path.relative(ROOT, main), path.join('dist', 'extension.js'));
+  const src = fs.readFileSync(main, 'utf8');
+  const required = [...new Set([...src.matchAll(/\brequire\(\s*["'`]([^"'`]+)["'`]\s*\)/g)].map((m) => m[1]))].sort();
+  assert.ok(required.includes('vscode'), `requires: ${required.join(', ')}`);
+  const builtins = new Set(require('node:module').builtinModules as string[]);
+  const other = required.filter((r) => r !== 'vscode' && !builtins.has(r.replace(/^node:/, '')));
+  assert.deepEqual(other, [], 'the extension bundle loads modules besides vscode and Node built-ins');
+  assert.doesNotMatch(src, /onnxruntime|engine\/main/, 'the extension bundle mentions onnxruntime or the engine entry');
+});
