@@ -14,6 +14,7 @@ import { OPEN_CASE_COMMAND, RunsTreeProvider, type RunsNode } from './runs/runsT
 import type { Comparison } from '../core/analysis/compare';
 import { readRun } from '../core/runstore/runStore';
 import { CaseViewerPanel } from './viewer/viewerPanel';
+import { registerCopyDemoCheckpoint } from './demoCheckpoint';
 
 export interface UmdLensApi {
   /** Evaluates a checkpoint; resolves with the run directory (undefined when cancelled). */
@@ -169,6 +170,7 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => runsProvider.refresh()),
   );
+  context.subscriptions.push(registerCopyDemoCheckpoint(context.extensionUri));
   log.info(`UMD Lens activated (runs root ${runsRoot(context)})`);
   return {
     evaluate: (modelPath, datasetPath) => evaluator.evaluate(modelPath, datasetPath),

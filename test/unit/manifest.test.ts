@@ -42,7 +42,7 @@ test('walkthrough: five steps, media markdown exists, buttons and completion eve
     // relative images or links inside the media must travel with it
     for (const m of text.matchAll(/\]\((?!https?:|command:|#)([^)\s]+)\)/g)) assert.ok(fs.existsSync(path.join(path.dirname(md), m[1])), `${where}: ${m[1]} missing`);
     const links = commandLinks(s.description);
-    assert.equal(links.length, 1, `${where}: one button`);
+    assert.ok(links.length >= 1, `${where}: a button`);
     for (const l of links) assert.ok(realCommand(l.id), `${where}: button runs unknown command ${l.id}`);
     assert.ok(s.completionEvents?.length, `${where}: completion events`);
     for (const e of s.completionEvents as string[]) {

@@ -180,7 +180,7 @@ try {
       if (stats.green + stats.yellow < 100) throw new Error(`ground-truth overlay not drawn: ${JSON.stringify(stats)}`);
       if (stats.red + stats.yellow < 100) throw new Error(`prediction overlay not drawn: ${JSON.stringify(stats)}`);
     }],
-    ['walkthrough: Welcome: Open Walkthrough... -> "Get Started with UMD Lens" opens with its steps and their markdown media', async (page) => {
+    ['walkthrough: Welcome: Open Walkthrough... -> "Get Started with UMD Lens" opens with its steps and their markdown media; its first button copies a demo checkpoint', async (page) => {
       const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
       const walkthrough = manifest.contributes.walkthroughs[0];
       // below ~1000 px of editor width the page drops the media column; the secondary side bar takes 300 px
@@ -203,6 +203,18 @@ try {
       // the selected step's markdown (media/walkthrough/*.md) is rendered in a webview; selecting the second step swaps it
       const media = page.frameLocator('.getting-started-media iframe.webview.ready').frameLocator('#active-frame');
       await media.locator('h1', { hasText: expected[0] }).waitFor({ timeout: 30000 });
+      // step 1's button copies a demo checkpoint with its card into the workspace and ticks the step off
+      const demo = 'umd-mini-all-modalities.onnx';
+      await container.locator('.getting-started-step', { hasText: expected[0] }).getByText('Copy a Demo Checkpoint').click();
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: demo }).first().click();
+      for (const f of [demo, demo.replace(/\.onnx$/, '.umd.json')]) {
+        const copied = path.join(ws, 'models', f);
+        for (let i = 0; i < 60 && !fs.existsSync(copied); i++) await page.waitForTimeout(500);
+        if (!fs.existsSync(copied)) throw new Error(`${f} not copied into the workspace`);
+        if (!fs.readFileSync(copied).equals(fs.readFileSync(path.join(ROOT, 'models', f)))) throw new Error(`${f}: the copy differs from models/${f}`);
+      }
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: demo }).first().waitFor({ timeout: 15000 });
+      await container.locator(`[data-done-step-id$="#${walkthrough.steps[0].id}"][aria-checked="true"]`).waitFor({ timeout: 15000 });
       await container.locator('.getting-started-step', { hasText: expected[1] }).first().click();
       await media.locator('h1', { hasText: expected[1] }).waitFor({ timeout: 30000 });
       await container.locator('.getting-started-step', { hasText: expected[1] }).getByText('Set the Dataset Folder').waitFor({ timeout: 15000 });
