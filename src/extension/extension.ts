@@ -18,6 +18,7 @@ import { GapTreeProvider } from './gap/gapTree';
 import { FailuresTreeProvider } from './failures/failuresTree';
 import { registerRunCommands } from './runs/runCommands';
 import { protocolLabel, type RunInfo } from './runs/runReader';
+import { registerCopyDemoCheckpoint } from './demoCheckpoint';
 
 export interface UmdLensApi {
   /** Evaluates a checkpoint; resolves with the run directory (undefined when cancelled). */
@@ -220,6 +221,7 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => runsProvider.refresh()),
   );
+  context.subscriptions.push(registerCopyDemoCheckpoint(context.extensionUri));
   log.info(`UMD Lens activated (runs root ${runsRoot(context)})`);
   return {
     evaluate: (modelPath, datasetPath) => evaluator.evaluate(modelPath, datasetPath),

@@ -301,6 +301,47 @@ try {
         if (run) fs.rmSync(path.join(runsRoot, run), { recursive: true, force: true });
       }
     }],
+    ['walkthrough: Welcome: Open Walkthrough... -> "Get Started with UMD Lens" opens with its steps and their markdown media; its first button copies a demo checkpoint', async (page) => {
+      const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+      const walkthrough = manifest.contributes.walkthroughs[0];
+      // below ~1000 px of editor width the page drops the media column; the secondary side bar takes 300 px
+      await page.setViewportSize({ width: 1920, height: 1080 });
+      await openWorkbench(page);
+      // the palette's picker runs workbench.action.openWalkthrough with "umd-lens.umd-lens#<id>"
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ timeout: 15000 });
+      await input.fill('>Welcome: Open Walkthrough...');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Walkthrough...' }).first().click();
+      await input.fill(walkthrough.title);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: walkthrough.title }).first().click();
+      const container = page.locator('.gettingStartedContainer');
+      await container.waitFor({ timeout: 30000 });
+      const titles = await container.locator('.getting-started-step .step-title').allInnerTexts();
+      const visible = titles.map((t) => t.trim()).filter(Boolean);
+      const expected = walkthrough.steps.map((s) => s.title);
+      if (JSON.stringify(visible) !== JSON.stringify(expected)) throw new Error(`steps shown: ${JSON.stringify(visible)}, expected ${JSON.stringify(expected)}`);
+      // the selected step's markdown (media/walkthrough/*.md) is rendered in a webview; selecting the second step swaps it
+      const media = page.frameLocator('.getting-started-media iframe.webview.ready').frameLocator('#active-frame');
+      await media.locator('h1', { hasText: expected[0] }).waitFor({ timeout: 30000 });
+      // step 1's button copies a demo checkpoint with its card into the workspace and ticks the step off
+      const demo = 'umd-mini-all-modalities.onnx';
+      await container.locator('.getting-started-step', { hasText: expected[0] }).getByText('Copy a Demo Checkpoint').click();
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: demo }).first().click();
+      for (const f of [demo, demo.replace(/\.onnx$/, '.umd.json')]) {
+        const copied = path.join(ws, 'models', f);
+        for (let i = 0; i < 60 && !fs.existsSync(copied); i++) await page.waitForTimeout(500);
+        if (!fs.existsSync(copied)) throw new Error(`${f} not copied into the workspace`);
+        if (!fs.readFileSync(copied).equals(fs.readFileSync(path.join(ROOT, 'models', f)))) throw new Error(`${f}: the copy differs from models/${f}`);
+      }
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: demo }).first().waitFor({ timeout: 15000 });
+      await container.locator(`[data-done-step-id$="#${walkthrough.steps[0].id}"][aria-checked="true"]`).waitFor({ timeout: 15000 });
+      await container.locator('.getting-started-step', { hasText: expected[1] }).first().click();
+      await media.locator('h1', { hasText: expected[1] }).waitFor({ timeout: 30000 });
+      await container.locator('.getting-started-step', { hasText: expected[1] }).getByText('Set the Dataset Folder').waitFor({ timeout: 15000 });
+      await page.screenshot({ path: path.join(RESULTS, 'workbench-walkthrough.png') });
+      log(`  walkthrough steps: ${visible.join(' | ')}`);
+    }],
   ];
   if (phases.includes('2')) log('phase 2: UI tests');
   for (const [name, fn] of phases.includes('2') ? uiTests : []) {

@@ -233,9 +233,10 @@ suite('UMD Lens in a real extension host', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.ok(newRun, 'a new run with a finished case');
+    // this extension's engine only: other checkouts on the machine may run their own tests meanwhile
+    const engineJs = path.join(vscode.extensions.getExtension(EXT_ID)!.extensionPath, 'dist', 'engine.js');
     const engines = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-      // this extension's engine only: other checkouts on the machine may run theirs
-      try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(path.join(vscode.extensions.getExtension(EXT_ID)!.extensionPath, 'dist', 'engine.js')); } catch { return false; }
+      try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(engineJs); } catch { return false; }
     });
     assert.strictEqual(engines.length, 1, `one engine process: ${engines.join(', ')}`);
     process.kill(Number(engines[0]), 'SIGKILL');
