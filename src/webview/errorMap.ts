@@ -108,5 +108,5 @@ export function mmToVox(affine: Affine, mm: Vec3): Vec3 {
     const m = a.map((row, r) => row.map((v, k) => (k === c ? d[r] : v)));
     return (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])) / det;
   };
-  return [Math.round(solve(0)), Math.round(solve(1)), Math.round(solve(2))];
+  return [0, 1, 2].map((c) => Math.round(solve(c)) || 0) as Vec3; // || 0: no -0
 }
