@@ -63,6 +63,9 @@ let panes: Pane[] = [];
 let mainPane: Pane | undefined;
 let otherPane: Pane | undefined;
 let organId = 0;
+/** While a case loads, the crosshair to keep in the state is the restored one (or none), not the last case's. */
+let loaded = false;
+let pendingCrosshair: Vec3 | undefined;
 /** The controls' values: the elements may not have taken a value set before they rendered, this always has. */
 const look0 = { mode: 'error' as OverlayMode, showGt: true, showPred: true, opacity: 55, colormap: 'gray', view: 'multiplanar' as ViewKind };
 
@@ -72,7 +75,7 @@ function setStatus(text: string, error = false): void {
 }
 
 function ui(): UiState {
-  return { organId, ...look0, crosshairMm: mainPane?.crosshairMm() };
+  return { organId, ...look0, crosshairMm: loaded ? mainPane?.crosshairMm() : pendingCrosshair };
 }
 
 function look(): Look {
@@ -152,17 +155,19 @@ function describe(v: OrganVoxels, hasPred: boolean): string {
 function selectOrgan(id: number, notify: boolean, keepCrosshair = false): OrganVoxels {
   organId = id;
   let voxels: OrganVoxels = { gt: 0, pred: 0 };
+  let other = '';
   for (const p of [mainPane, otherPane]) {
     if (!p) continue;
     const v = p.selectOrgan(id);
     if (p === mainPane) voxels = v;
+    else if (isPaired(current?.paired)) other = ` | ${current.paired.modality}: ${describe(v, p.hasPrediction)}`;
     p.setLook(look());
   }
   if (!keepCrosshair) {
     const c = mainPane?.centroid();
     if (c && mainPane) { mainPane.moveToVoxel(c); link(mainPane); }
   }
-  setStatus(`${organName(id)}: ${describe(voxels, !!mainPane?.hasPrediction)}`);
+  setStatus(`${organName(id)}: ${describe(voxels, !!mainPane?.hasPrediction)}${other}`);
   if (notify && current) post({ type: 'organ', caseId: current.caseId, organId: id });
   saveState();
   return voxels;
@@ -185,6 +190,8 @@ function sameView(a: LoadCaseMessage, b: LoadCaseMessage): boolean {
 async function load(msg: LoadCaseMessage, restore?: UiState): Promise<void> {
   const seq = ++loadSeq;
   current = msg;
+  loaded = false;
+  pendingCrosshair = restore?.crosshairMm;
   if (restore) applyUi(restore);
   organId = restore?.organId ?? msg.organId;
   titleEl.textContent = msg.title;
@@ -207,6 +214,7 @@ async function load(msg: LoadCaseMessage, restore?: UiState): Promise<void> {
     if (otherPane && isPaired(paired)) jobs.push(otherPane.load(paired, look(), u.view));
     const counts = await Promise.all(jobs);
     if (seq !== loadSeq) return; // a newer case arrived meanwhile
+    loaded = true;
     const voxels = selectOrgan(organId, false, !!restore?.crosshairMm);
     if (restore?.crosshairMm) { mainPane.moveToMm(restore.crosshairMm); link(mainPane); }
     saveState();

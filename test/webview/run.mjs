@@ -330,6 +330,22 @@ const tests = [
     const asked = (await posted('paired')).at(-1);
     if (!asked || asked.paired !== false || asked.caseId !== 'PETCT_STS_002_CT_alone') throw new Error(`paired toggle posted ${JSON.stringify(asked)}`);
   }],
+  ['theme: the canvas background follows the VS Code theme variables (light, then high contrast)', async () => {
+    for (const [cls, bg, rgb] of [['vscode-light', '#f3f3f3', [243, 243, 243]], ['vscode-high-contrast', 'rgb(0, 0, 48)', [0, 0, 48]]]) {
+      // what VS Code does on a theme change: new variables on <html>, a new theme class on <body>
+      await page.evaluate(([c, b]) => {
+        document.documentElement.style.setProperty('--vscode-editor-background', b);
+        document.body.classList.remove('vscode-light', 'vscode-dark', 'vscode-high-contrast');
+        document.body.classList.add(c);
+      }, [cls, bg]);
+      await page.waitForFunction((v) => document.body.dataset.backColor === v, rgb.join(','), { timeout: 5000 });
+      await page.waitForTimeout(300);
+      const png = await page.locator('#gl').screenshot({ path: path.join(RESULTS, `webview-theme-${cls}.png`) });
+      const stats = await pixelStats(browser, png, { back: rgb });
+      if (stats.back < 0.05 * stats.width * stats.height) throw new Error(`${cls}: background ${rgb} not drawn: ${JSON.stringify(stats)}`);
+      if (stats.grey < 5000) throw new Error(`${cls}: image lost: ${JSON.stringify(stats)}`);
+    }
+  }],
   ['a missing volume is reported with an "error" message, not a hang', async () => {
     await page.evaluate((m) => window.postMessage(m, '*'), loadMsg({ caseId: 'broken', pred: { url: `${origin}/data/missing.nii.gz`, name: 'missing.nii.gz' } }));
     await page.waitForFunction(() => window.__posted.some((m) => m.type === 'error' || (m.type === 'rendered' && m.caseId === 'broken')), null, { timeout: 60000 });
