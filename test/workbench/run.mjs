@@ -186,6 +186,54 @@ try {
       if (overlay.green + overlay.yellow < 100) throw new Error(`ground-truth overlay not drawn: ${JSON.stringify(overlay)}`);
       if (overlay.red + overlay.yellow < 100) throw new Error(`prediction overlay not drawn: ${JSON.stringify(overlay)}`);
     }],
+    ['viewer state survives the tab being hidden and the window being reloaded (setState + panel serializer)', async (page) => {
+      await openWorkbench(page);
+      const side = await openContainer(page);
+      const newest = fs.readdirSync(runsRoot).sort().reverse()[0];
+      const recs = fs.readFileSync(path.join(runsRoot, newest, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const worst = recs.filter((x) => x.modality === 'CT' && typeof x.dice === 'number' && x.dice > 0).sort((a, b) => a.dice - b.dice)[0];
+      log(`  opening ${worst.organ} / ${worst.subject} ${worst.study} CT (Dice ${worst.dice.toFixed(3)})`);
+      await expand(side.locator('.monaco-list-row[aria-level="1"]').first());
+      await expand(side.locator('.monaco-list-row[aria-level="2"]', { hasText: /^\s*CT\s*mean Dice/ }).first());
+      const organRow = side.locator('.monaco-list-row[aria-level="3"]', { hasText: new RegExp(`^\\s*${worst.organ}\\s*Dice (\\d|—)`) }).first();
+      await organRow.scrollIntoViewIfNeeded();
+      await expand(organRow);
+      await side.locator('.monaco-list-row[aria-level="4"]', { hasText: `${worst.subject} · ${worst.study}` }).first().click();
+      // a hidden webview's iframe may linger: the visible one is the viewer
+      const frame = () => page.frameLocator('iframe.webview.ready:visible').frameLocator('#active-frame');
+      await frame().locator('#status').filter({ hasText: /ground truth \d+ voxels/ }).waitFor({ timeout: 120000 });
+      await frame().locator('#worst').click();
+      await frame().locator('#status').filter({ hasText: /worst axial slice/ }).waitFor({ timeout: 15000 });
+      await frame().locator('#colormap').evaluate((s) => { s.value = 'hot'; s.dispatchEvent(new Event('change')); });
+      const vox = await frame().locator('#gl').getAttribute('data-vox');
+      log(`  worst slice crosshair at voxel ${vox}`);
+      // a mark on the page: gone once the webview is re-created, so what comes back was restored from the state
+      await frame().locator('body').evaluate((b) => { b.dataset.testMark = 'before'; });
+      const restored = async (when) => {
+        await frame().locator('body:not([data-test-mark])').waitFor({ timeout: 60000 });
+        await frame().locator('#status').filter({ hasText: /ground truth \d+ voxels/ }).waitFor({ timeout: 120000 });
+        await page.waitForTimeout(500);
+        const got = await frame().locator('#gl').getAttribute('data-vox');
+        const cmap = await frame().locator('#colormap').evaluate((s) => s.value);
+        log(`  ${when}: crosshair ${got}, colormap ${cmap}`);
+        if (got !== vox) throw new Error(`${when}: crosshair at ${got}, was ${vox}`);
+        if (cmap !== 'hot') throw new Error(`${when}: colormap ${cmap}`);
+      };
+      // hidden: another editor in front (the webview is torn down without retainContextWhenHidden), then back
+      const tab = page.locator('.tabs-container .tab', { hasText: `${worst.subject}` }).first();
+      await tab.waitFor({ timeout: 15000 });
+      await page.keyboard.press('F1');
+      await page.locator('.quick-input-widget input').first().fill('>New Untitled Text File');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'New Untitled Text File' }).first().click();
+      await page.locator('.tabs-container .tab', { hasText: /Untitled/ }).first().waitFor({ timeout: 15000 });
+      await tab.click();
+      await restored('shown again');
+      await page.reload();
+      await page.waitForFunction(() => !!window.driver, null, { timeout: 90000 });
+      await page.evaluate(() => window.driver.whenWorkbenchRestored());
+      await restored('after reload');
+      await page.screenshot({ path: path.join(RESULTS, 'workbench-viewer-restored.png') });
+    }],
     ['paired view from the tree: case item -> "Open Paired View" -> CT | PET canvases with their overlays (pixel check)', async (page) => {
       await openWorkbench(page);
       const side = await openContainer(page);
