@@ -10,10 +10,10 @@ import { Evaluator, pickModel } from './evaluate';
 import { runEngine } from './engineClient';
 import { BaselineStore } from './regressions/baseline';
 import { RegressionsTreeProvider, registerRegressionsViewCommands } from './regressions/regressionsTree';
-import { OPEN_CASE_COMMAND, RunsTreeProvider, type RunsNode } from './runs/runsTree';
+import { OPEN_CASE_COMMAND, OPEN_PAIRED_CASE_COMMAND, RunsTreeProvider, type RunsNode } from './runs/runsTree';
 import type { Comparison } from '../core/analysis/compare';
 import { readRun } from '../core/runstore/runStore';
-import { CaseViewerPanel } from './viewer/viewerPanel';
+import { CaseViewerPanel, registerCaseViewerSerializer } from './viewer/viewerPanel';
 import { GapTreeProvider } from './gap/gapTree';
 import { FailuresTreeProvider } from './failures/failuresTree';
 import { registerRunCommands } from './runs/runCommands';
@@ -27,6 +27,8 @@ export interface UmdLensApi {
   runsRoot(): string;
   /** Opens the failure-case viewer on one case record. */
   openCase(runDir: string, record: CaseRecord): CaseViewerPanel;
+  /** Opens the case beside the same subject's other modality (CT | PET, MRI | PET), crosshairs linked. */
+  openPairedCase(runDir: string, record: CaseRecord): CaseViewerPanel;
   regressionsProvider: RegressionsTreeProvider;
   baseline: BaselineStore;
   /** Compares a run (default: the newest other run) with the baseline and shows it in the Regressions view. */
@@ -114,6 +116,7 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
     },
   });
   const openCase = (runDir: string, record: CaseRecord) => CaseViewerPanel.show(context.extensionUri, runDir, record, log);
+  const openPairedCase = (runDir: string, record: CaseRecord) => CaseViewerPanel.show(context.extensionUri, runDir, record, log, true);
 
   // refresh when runs appear or change under the runs root (debounced: cases.jsonl grows line by line)
   let timer: NodeJS.Timeout | undefined;
@@ -212,6 +215,19 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
         return undefined;
       }
     }),
+    // from a case item's context menu (a tree node) or programmatically (run directory, record)
+    vscode.commands.registerCommand(OPEN_PAIRED_CASE_COMMAND, (arg?: RunsNode | string, rec?: CaseRecord) => {
+      const target = typeof arg === 'string' && rec ? { runDir: arg, record: rec }
+        : arg && typeof arg === 'object' && arg.kind === 'case' ? { runDir: arg.run.dir, record: arg.record } : undefined;
+      if (!target) return undefined;
+      try {
+        return openPairedCase(target.runDir, target.record);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`UMD Lens: cannot open the paired view: ${(e as Error).message}`);
+        return undefined;
+      }
+    }),
+    registerCaseViewerSerializer(context.extensionUri, log),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('umdLens.runsDirectory')) {
         watcher.dispose();
@@ -228,6 +244,7 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
     runsProvider,
     runsRoot: () => runsRoot(context),
     openCase,
+    openPairedCase,
     regressionsProvider,
     baseline,
     compareWithBaseline,

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateViewerMessage } from '../../src/extension/viewer/validateMessage';
+import { validateSavedCase, validateViewerMessage } from '../../src/extension/viewer/validateMessage';
 
 test('viewer messages: the well-formed pass, with only their known fields', () => {
   assert.deepEqual(validateViewerMessage({ type: 'ready' }), { type: 'ready' });
@@ -13,6 +13,9 @@ test('viewer messages: the well-formed pass, with only their known fields', () =
   assert.deepEqual(validateViewerMessage({ type: 'organ', caseId: 'c', organId: 0 }), { type: 'organ', caseId: 'c', organId: 0 });
   assert.deepEqual(validateViewerMessage({ type: 'error', message: 'could not load' }), { type: 'error', message: 'could not load' });
   assert.deepEqual(validateViewerMessage({ type: 'error', caseId: 'c', message: 'm' }), { type: 'error', caseId: 'c', message: 'm' });
+  assert.deepEqual(validateViewerMessage({ ...rendered, panes: 2 }), { ...rendered, panes: 2 });
+  assert.deepEqual(validateViewerMessage({ type: 'paired', caseId: 'c', paired: true }), { type: 'paired', caseId: 'c', paired: true });
+  assert.deepEqual(validateViewerMessage({ type: 'paired', caseId: 'c', paired: false, x: 1 }), { type: 'paired', caseId: 'c', paired: false });
 });
 
 test('viewer messages: malformed ones are refused', () => {
@@ -25,6 +28,20 @@ test('viewer messages: malformed ones are refused', () => {
     { type: 'organ', caseId: 'c' }, { type: 'organ', caseId: 'c', organId: Infinity },
     { type: 'error' }, { type: 'error', message: { toString: 'evil' } }, { type: 'error', message: 'm', caseId: 3 },
     { type: 'error', message: 'y'.repeat(5000) },
+    { ...rendered, panes: 3 }, { ...rendered, panes: 0 }, { ...rendered, panes: '2' },
+    { type: 'paired', caseId: 'c' }, { type: 'paired', caseId: 'c', paired: 'yes' }, { type: 'paired', caseId: 9, paired: true },
   ];
   for (const m of bad) assert.equal(validateViewerMessage(m), undefined, JSON.stringify(m)?.slice(0, 80));
+});
+
+test('saved viewer state: the serializer takes only a well-formed case reference from it', () => {
+  const ref = { runDir: '/w/.umd/runs/r1', study: 'PETCT', subject: 'sub-001', modality: 'CT', organ: 'liver' };
+  assert.deepEqual(validateSavedCase({ v: 1, load: { type: 'load', ref }, ui: {} }), { ref, paired: false });
+  assert.deepEqual(validateSavedCase({ v: 1, load: { type: 'load', ref: { ...ref, organ: null, extra: 1 }, paired: { missing: 'x' } } }), { ref: { ...ref, organ: null }, paired: true });
+  const bad: unknown[] = [
+    undefined, null, 'state', {}, { load: null }, { load: { type: 'load' } }, { load: { ref: { ...ref, runDir: '' } } },
+    { load: { ref: { ...ref, runDir: 7 } } }, { load: { ref: { ...ref, subject: undefined } } }, { load: { ref: { ...ref, organ: 3 } } },
+    { load: { ref: { ...ref, study: 'x'.repeat(5000) } } }, { load: { ref: [ref] } },
+  ];
+  for (const s of bad) assert.equal(validateSavedCase(s), undefined, JSON.stringify(s)?.slice(0, 80));
 });

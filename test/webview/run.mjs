@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
-import { writeShiftedPrediction } from './lib/nifti-pred.mjs';
+import { readNiftiLabels, writeShiftedPrediction } from './lib/nifti-pred.mjs';
 import { pixelStats } from './lib/pixels.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -21,6 +21,9 @@ const SEG = path.join(REAL, 'ct-abdomen/example_seg_fast_force_split.nii.gz');
 const BUNDLE = path.join(ROOT, 'dist/webview/viewer.js');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const LIVER = 5; // TotalSegmentator "total" label of the liver in the real segmentation
+// the only real paired scans: CT and PET of one patient, each on its own grid with its own manual mask (label 1)
+const STS = path.join(REAL, 'sts-petctmr/STS_002');
+const GTV = 1;
 fs.mkdirSync(RESULTS, { recursive: true });
 for (const f of fs.readdirSync(RESULTS)) if (f.startsWith('webview')) fs.rmSync(path.join(RESULTS, f), { force: true });
 
@@ -43,8 +46,53 @@ const { renderViewerHtml, newNonce } = await import(`data:text/javascript;base64
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-webview-'));
 const PRED = path.join(tmp, 'pred_liver_shifted.nii.gz');
 const moved = writeShiftedPrediction(SEG, PRED, { organId: LIVER, shift: 8 });
+const STS_PRED = { CT: path.join(tmp, 'sts_ct_pred.nii.gz'), PET: path.join(tmp, 'sts_pet_pred.nii.gz') };
+writeShiftedPrediction(path.join(STS, 'CT_mask.nii.gz'), STS_PRED.CT, { organId: GTV, shift: 6 });
+writeShiftedPrediction(path.join(STS, 'PET_mask.nii.gz'), STS_PRED.PET, { organId: GTV, shift: 2 });
 
-const files = { '/data/ct.nii.gz': CT, '/data/labels.nii.gz': SEG, '/data/pred.nii.gz': PRED, '/dist/webview/viewer.js': BUNDLE, '/media/viewer.css': path.join(ROOT, 'media/viewer.css') };
+const files = {
+  '/data/ct.nii.gz': CT, '/data/labels.nii.gz': SEG, '/data/pred.nii.gz': PRED, '/dist/webview/viewer.js': BUNDLE, '/media/viewer.css': path.join(ROOT, 'media/viewer.css'),
+  '/sts/ct.nii.gz': path.join(STS, 'CT_image.nii.gz'), '/sts/ct_mask.nii.gz': path.join(STS, 'CT_mask.nii.gz'), '/sts/ct_pred.nii.gz': STS_PRED.CT,
+  '/sts/pet.nii.gz': path.join(STS, 'PET_image.nii.gz'), '/sts/pet_mask.nii.gz': path.join(STS, 'PET_mask.nii.gz'), '/sts/pet_pred.nii.gz': STS_PRED.PET,
+};
+
+// What the viewer must find, computed here from the NIfTI data: the liver's TP / FP / FN voxels, the axial (k, the
+// volume is RAS) slice with the most FP + FN and their centroid in it, the ground truth's centroid.
+function labelValues(file) {
+  const n = readNiftiLabels(file);
+  const count = n.dims[0] * n.dims[1] * n.dims[2];
+  const out = new Float64Array(count);
+  for (let idx = 0; idx < count; idx++) out[idx] = n.dv[n.get](n.voxOffset + idx * n.bytes, true);
+  return { dims: n.dims, values: out };
+}
+const expected = (() => {
+  const gt = labelValues(SEG);
+  const pred = labelValues(PRED);
+  const [nx, ny, nz] = gt.dims;
+  const perK = new Array(nz).fill(0);
+  const counts = { tp: 0, fp: 0, fn: 0 };
+  const gtSum = [0, 0, 0];
+  const vox = (idx) => [idx % nx, Math.floor(idx / nx) % ny, Math.floor(idx / (nx * ny))];
+  for (let idx = 0; idx < gt.values.length; idx++) {
+    const g = gt.values[idx] === LIVER, p = pred.values[idx] === LIVER;
+    if (g) { const v = vox(idx); gtSum[0] += v[0]; gtSum[1] += v[1]; gtSum[2] += v[2]; }
+    if (g && p) counts.tp++;
+    else if (g || p) { g ? counts.fn++ : counts.fp++; perK[vox(idx)[2]]++; }
+  }
+  const worstK = perK.indexOf(Math.max(...perK));
+  const inSlice = [0, 0];
+  for (let idx = 0; idx < gt.values.length; idx++) {
+    const g = gt.values[idx] === LIVER, p = pred.values[idx] === LIVER;
+    const v = vox(idx);
+    if (g !== p && v[2] === worstK) { inSlice[0] += v[0]; inSlice[1] += v[1]; }
+  }
+  const gtN = counts.tp + counts.fn;
+  return {
+    counts, worstK, worstErrors: perK[worstK],
+    worst: [Math.round(inSlice[0] / perK[worstK]), Math.round(inSlice[1] / perK[worstK]), worstK],
+    centroid: gtSum.map((s) => Math.round(s / gtN)),
+  };
+})();
 const types = { '.js': 'text/javascript', '.css': 'text/css', '.gz': 'application/octet-stream', '.html': 'text/html' };
 let origin = '';
 const server = http.createServer((req, res) => {
@@ -78,13 +126,18 @@ const browser = await chromium.launch({
 const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
 const page = await ctx.newPage();
 const pageErrors = [];
-page.on('pageerror', (e) => pageErrors.push(e.message));
+page.on('console', (m) => { if (process.env.DEBUG_STACK) console.log('console:', m.text()); });
+page.on('pageerror', (e) => { pageErrors.push(e.message); if (process.env.DEBUG_STACK) console.log(e.stack); });
 await page.addInitScript(() => {
   // Host shim: VS Code injects acquireVsCodeApi into webviews; record what the viewer posts.
   window.__posted = [];
   window.__csp = [];
-  let state;
-  window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => state, setState: (s) => { state = s; } });
+  // like VS Code, the webview's state outlives the page (kept by the host while the webview is re-created)
+  window.acquireVsCodeApi = () => ({
+    postMessage: (m) => window.__posted.push(m),
+    getState: () => JSON.parse(sessionStorage.getItem('vscode-state') ?? 'null') ?? undefined,
+    setState: (s) => sessionStorage.setItem('vscode-state', JSON.stringify(s)),
+  });
   document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.effectiveDirective} blocked ${e.blockedURI}`));
 });
 const posted = (type) => page.evaluate((t) => window.__posted.filter((m) => m.type === t), type);
@@ -94,11 +147,38 @@ const waitPosted = async (type, count = 1, timeout = 60000) => {
   if (errs.length) throw new Error(`viewer posted error: ${errs.map((e) => e.message).join('; ')}`);
   return (await posted(type)).at(-1);
 };
-const shot = async (name) => {
+const shot = async (name, canvas = '#gl') => {
   const file = path.join(RESULTS, name);
-  const png = await page.locator('#gl').screenshot({ path: file });
+  const png = await page.locator(canvas).screenshot({ path: file });
   return { file, stats: await pixelStats(browser, png) };
 };
+/** Sets a vscode-single-select the way a user's pick does: value, then a change event. */
+const choose = (id, value) => page.evaluate(([i, v]) => { const s = document.getElementById(i); s.value = v; s.dispatchEvent(new Event('change')); }, [id, value]);
+const crosshair = async (canvas = '#gl') => {
+  const d = await page.locator(canvas).evaluate((c) => ({ vox: c.dataset.vox, mm: c.dataset.mm }));
+  return { vox: d.vox?.split(',').map(Number), mm: d.mm?.split(',').map(Number) };
+};
+const sameVox = (a, b) => !!a && !!b && a.length === 3 && a.every((x, i) => x === b[i]);
+const waitRendered = (caseId, n = 1) => page.waitForFunction(([c, k]) => window.__posted.filter((m) => (m.type === 'rendered' && m.caseId === c) || m.type === 'error').length >= k, [caseId, n], { timeout: 90000 })
+  .then(async () => {
+    const errs = await posted('error');
+    if (errs.length) throw new Error(`viewer posted error: ${errs.map((e) => e.message).join('; ')}`);
+    return (await posted('rendered')).filter((m) => m.caseId === caseId).at(-1);
+  });
+const stsMsg = (over = {}) => ({
+  type: 'load', caseId: 'PETCT_STS_002_CT', title: 'GTV mass · STS_002 · PETCT paired', subtitle: 'CT: prediction = mask shifted 6 voxels', modality: 'CT',
+  image: { url: `${origin}/sts/ct.nii.gz`, name: 'CT_image.nii.gz' },
+  labels: { url: `${origin}/sts/ct_mask.nii.gz`, name: 'CT_mask.nii.gz' },
+  pred: { url: `${origin}/sts/ct_pred.nii.gz`, name: 'ct_pred.nii.gz' },
+  organs: [{ id: GTV, name: 'GTV mass' }], organId: GTV,
+  paired: {
+    caseId: 'PETCT_STS_002_PET', modality: 'PET', subtitle: 'PET: prediction = mask shifted 2 voxels',
+    image: { url: `${origin}/sts/pet.nii.gz`, name: 'PET_image.nii.gz' },
+    labels: { url: `${origin}/sts/pet_mask.nii.gz`, name: 'PET_mask.nii.gz' },
+    pred: { url: `${origin}/sts/pet_pred.nii.gz`, name: 'pet_pred.nii.gz' },
+  },
+  ...over,
+});
 
 const tests = [
   ['page under the nonce CSP runs the bundle; viewer posts "ready"', async () => {
@@ -110,12 +190,33 @@ const tests = [
   ['"load" message -> CT, ground truth and prediction fetched by URL, "rendered" posted', async () => {
     await page.evaluate((m) => window.postMessage(m, '*'), loadMsg());
     const r = await waitPosted('rendered', 1, 90000);
-    if (r.volumes !== 3) throw new Error(`volumes ${r.volumes}`);
+    // image, ground truth, prediction, error map
+    if (r.volumes !== 4) throw new Error(`volumes ${r.volumes}`);
+    if (r.panes !== 1) throw new Error(`panes ${r.panes}`);
     if (!(r.voxels.gt > 1000 && r.voxels.pred > 1000)) throw new Error(`organ voxels ${JSON.stringify(r.voxels)}`);
     if (!(r.canvas.width > 200 && r.canvas.height > 200)) throw new Error(`canvas ${JSON.stringify(r.canvas)}`);
     console.log(`    rendered: ${JSON.stringify(r)} (prediction: ${moved} liver voxels shifted)`);
   }],
-  ['canvas shows greyscale CT with green ground truth and red prediction (pixel check)', async () => {
+  ['error map (default): TP / FP / FN counts match the NIfTI data; FP orange right of FN blue for a +i shift (pixel check)', async () => {
+    const status = await page.locator('#status').innerText();
+    const { tp, fp, fn } = expected.counts;
+    if (!status.includes(`TP ${tp}, FP ${fp}, FN ${fn}`)) throw new Error(`status "${status}", expected TP ${tp}, FP ${fp}, FN ${fn}`);
+    const legend = await page.locator('#legendError').innerText();
+    if (!/TP/.test(legend) || !/FP/.test(legend) || !/FN/.test(legend)) throw new Error(`legend "${legend}"`);
+    await choose('sliceType', 'axial');
+    await page.waitForTimeout(500);
+    const { file, stats } = await shot('webview-error-map.png');
+    console.log(`    ${path.relative(ROOT, file)}: ${JSON.stringify(stats)}`);
+    if (stats.grey < 20000) throw new Error(`too little greyscale CT: ${stats.grey}`);
+    if (stats.green < 300) throw new Error(`TP (green) missing: ${stats.green}`);
+    if (stats.red < 300) throw new Error(`FP (orange) missing: ${stats.red}`);
+    if (stats.blue < 300) throw new Error(`FN (blue) missing: ${stats.blue}`);
+    // the prediction is the liver moved towards +i (patient right, RAS); NiiVue draws patient right on the right
+    if (!(stats.redX > stats.blueX + 20)) throw new Error(`FP not right of FN: FP x ${stats.redX}, FN x ${stats.blueX}`);
+    await choose('sliceType', 'multiplanar');
+  }],
+  ['canvas shows greyscale CT with green ground truth and red prediction (overlay mode, pixel check)', async () => {
+    await choose('mode', 'overlay');
     await page.waitForTimeout(500);
     const { file, stats } = await shot('webview-viewer.png');
     console.log(`    ${path.relative(ROOT, file)}: ${JSON.stringify(stats)}`);
@@ -143,6 +244,107 @@ const tests = [
     const { stats } = await shot('webview-viewer-spleen.png');
     // spleen unchanged in the prediction: GT and prediction coincide -> blended (yellow), no pure red
     if (stats.yellow + stats.green < 100) throw new Error(`spleen overlay missing: ${JSON.stringify(stats)}`);
+  }],
+  ['"Worst slice" moves the crosshair to the axial slice with the most FP + FN, at their centroid (voxel from the NIfTI data)', async () => {
+    await choose('organ', String(LIVER));
+    await choose('mode', 'error');
+    await page.locator('#worst').click();
+    await page.waitForFunction((v) => document.getElementById('gl').dataset.vox === v, expected.worst.join(','), { timeout: 10000 })
+      .catch(async () => { throw new Error(`crosshair ${JSON.stringify(await crosshair())}, expected voxel ${expected.worst}`); });
+    const status = await page.locator('#status').innerText();
+    if (!status.includes(`worst axial slice ${expected.worstK} `) || !status.includes(`${expected.worstErrors} FP + FN`)) throw new Error(`status "${status}"`);
+    await page.waitForTimeout(300);
+    const { stats } = await shot('webview-worst-slice.png');
+    if (stats.red + stats.blue < 300) throw new Error(`no FP / FN drawn on the worst slice: ${JSON.stringify(stats)}`);
+    console.log(`    worst slice k=${expected.worstK} (${expected.worstErrors} FP + FN), crosshair voxel ${expected.worst}`);
+  }],
+  ['"Centroid" moves the crosshair to the ground truth\'s centroid voxel', async () => {
+    await page.locator('#centroid').click();
+    await page.waitForFunction((v) => document.getElementById('gl').dataset.vox === v, expected.centroid.join(','), { timeout: 10000 })
+      .catch(async () => { throw new Error(`crosshair ${JSON.stringify(await crosshair())}, expected voxel ${expected.centroid}`); });
+  }],
+  ['state survives the webview being re-created (setState): organ, look and crosshair come back, a re-sent "load" keeps them', async () => {
+    await page.locator('#worst').click();
+    await choose('colormap', 'hot');
+    await choose('opacity', '70');
+    const before = await crosshair();
+    if (!sameVox(before.vox, expected.worst)) throw new Error(`crosshair ${before.vox} before reload`);
+    await page.reload();
+    const r = await waitRendered('real_ct-abdomen_CT');
+    if (r.organId !== LIVER || r.volumes !== 4) throw new Error(`restored render ${JSON.stringify(r)}`);
+    const after = await crosshair();
+    if (!sameVox(after.vox, expected.worst)) throw new Error(`crosshair ${after.vox} after reload, expected ${expected.worst}`);
+    const state = await page.evaluate(() => JSON.parse(sessionStorage.getItem('vscode-state')).ui);
+    if (state.colormap !== 'hot' || state.opacity !== 70 || state.mode !== 'error' || state.organId !== LIVER) throw new Error(`state ${JSON.stringify(state)}`);
+    const shown = await page.evaluate(() => ['organ', 'colormap', 'opacity', 'mode'].map((id) => document.getElementById(id).value));
+    if (shown.join() !== `${LIVER},hot,70,error`) throw new Error(`controls show ${shown}`);
+    // the panel answers the new "ready" with the same case: the restored view stays
+    await page.evaluate((m) => window.postMessage(m, '*'), loadMsg());
+    await page.waitForTimeout(1500);
+    const kept = await crosshair();
+    if (!sameVox(kept.vox, expected.worst)) throw new Error(`re-sent load moved the crosshair to ${kept.vox}`);
+    if ((await posted('rendered')).length !== 1) throw new Error('re-sent load reloaded the volumes');
+  }],
+  ['paired view (CT | PET of one patient, real): two canvases, each with its own overlays (pixel check)', async () => {
+    await choose('colormap', 'gray');
+    await page.evaluate((m) => window.postMessage(m, '*'), stsMsg());
+    const r = await waitRendered('PETCT_STS_002_CT');
+    if (r.panes !== 2) throw new Error(`panes ${r.panes}`);
+    await choose('sliceType', 'axial');
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: path.join(RESULTS, 'webview-paired.png') });
+    for (const [canvas, name] of [['#gl', 'CT'], ['#gl2', 'PET']]) {
+      const { stats } = await shot(`webview-paired-${name}.png`, canvas);
+      console.log(`    ${name}: ${JSON.stringify(stats)}`);
+      if (stats.width < 200 || stats.grey + stats.red + stats.blue + stats.green < 5000) throw new Error(`${name} image not drawn: ${JSON.stringify(stats)}`);
+      if (stats.green < 30) throw new Error(`${name}: TP (green) missing: ${JSON.stringify(stats)}`);
+      if (stats.red + stats.blue < 30) throw new Error(`${name}: FP / FN missing: ${JSON.stringify(stats)}`);
+    }
+    const titles = await page.evaluate(() => [document.getElementById('paneATitle').textContent, document.getElementById('paneBTitle').textContent]);
+    if (!/^CT/.test(titles[0]) || !/^PET/.test(titles[1])) throw new Error(`pane titles ${titles}`);
+  }],
+  ['paired view: a click in one canvas moves the other\'s crosshair to the same world position (mm), both ways', async () => {
+    const close = (a, b) => a && b && a.every((x, i) => Math.abs(x - b[i]) < 0.05);
+    for (const [from, to, fx, fy] of [['#gl', '#gl2', 0.42, 0.4], ['#gl2', '#gl', 0.58, 0.6]]) {
+      const start = await crosshair(from);
+      const box = await page.locator(from).boundingBox();
+      await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+      await page.waitForFunction((c) => document.querySelector(c).dataset.mm !== undefined, from);
+      await page.waitForTimeout(300);
+      const a = await crosshair(from);
+      const b = await crosshair(to);
+      if (close(a.mm, start.mm)) throw new Error(`the click did not move ${from}'s crosshair (${a.mm})`);
+      if (!close(a.mm, b.mm)) throw new Error(`not linked: ${from} at ${a.mm} mm, ${to} at ${b.mm} mm`);
+      if (sameVox(a.vox, b.vox)) throw new Error(`CT and PET grids differ, yet both crosshairs are at voxel ${a.vox}`);
+      console.log(`    ${from} click -> both at ${a.mm} mm (voxels ${a.vox} | ${b.vox})`);
+    }
+  }],
+  ['paired view with the other scan missing says so in the view, no error', async () => {
+    await page.evaluate((m) => window.postMessage(m, '*'), stsMsg({ caseId: 'PETCT_STS_002_CT_alone', paired: { missing: 'No PET scan of STS_002 (PETCT) in this run.' } }));
+    const r = await waitRendered('PETCT_STS_002_CT_alone');
+    if (r.panes !== 1) throw new Error(`panes ${r.panes}`);
+    const text = await page.locator('#pairMissing').innerText();
+    if (!(await page.locator('#pairMissing').isVisible()) || !/No PET scan of STS_002/.test(text)) throw new Error(`missing note "${text}"`);
+    if (!(await page.evaluate(() => document.getElementById('paired').checked))) throw new Error('paired toggle not checked');
+    await page.locator('#paired').click();
+    const asked = (await posted('paired')).at(-1);
+    if (!asked || asked.paired !== false || asked.caseId !== 'PETCT_STS_002_CT_alone') throw new Error(`paired toggle posted ${JSON.stringify(asked)}`);
+  }],
+  ['theme: the canvas background follows the VS Code theme variables (light, then high contrast)', async () => {
+    for (const [cls, bg, rgb] of [['vscode-light', '#f3f3f3', [243, 243, 243]], ['vscode-high-contrast', 'rgb(0, 0, 48)', [0, 0, 48]]]) {
+      // what VS Code does on a theme change: new variables on <html>, a new theme class on <body>
+      await page.evaluate(([c, b]) => {
+        document.documentElement.style.setProperty('--vscode-editor-background', b);
+        document.body.classList.remove('vscode-light', 'vscode-dark', 'vscode-high-contrast');
+        document.body.classList.add(c);
+      }, [cls, bg]);
+      await page.waitForFunction((v) => document.body.dataset.backColor === v, rgb.join(','), { timeout: 5000 });
+      await page.waitForTimeout(300);
+      const png = await page.locator('#gl').screenshot({ path: path.join(RESULTS, `webview-theme-${cls}.png`) });
+      const stats = await pixelStats(browser, png, { back: rgb });
+      if (stats.back < 0.05 * stats.width * stats.height) throw new Error(`${cls}: background ${rgb} not drawn: ${JSON.stringify(stats)}`);
+      if (stats.grey < 5000) throw new Error(`${cls}: image lost: ${JSON.stringify(stats)}`);
+    }
   }],
   ['a missing volume is reported with an "error" message, not a hang', async () => {
     await page.evaluate((m) => window.postMessage(m, '*'), loadMsg({ caseId: 'broken', pred: { url: `${origin}/data/missing.nii.gz`, name: 'missing.nii.gz' } }));

@@ -203,11 +203,107 @@ try {
       await page.waitForTimeout(800);
       await page.screenshot({ path: path.join(RESULTS, 'workbench-viewer.png') });
       const png = await frame.locator('#gl').screenshot({ path: path.join(RESULTS, 'workbench-viewer-canvas.png') });
-      const stats = await pixelStats(browser, png);
-      log(`  canvas pixels: ${JSON.stringify(stats)}`);
+      const back = (await frame.locator('body').getAttribute('data-back-color'))?.split(',').map(Number);
+      const stats = await pixelStats(browser, png, { back });
+      log(`  canvas pixels (theme background ${back}): ${JSON.stringify(stats)}`);
+      // default overlay: the error map, TP green where ground truth and prediction agree
       if (stats.grey < 5000) throw new Error(`image not drawn: ${JSON.stringify(stats)}`);
-      if (stats.green + stats.yellow < 100) throw new Error(`ground-truth overlay not drawn: ${JSON.stringify(stats)}`);
-      if (stats.red + stats.yellow < 100) throw new Error(`prediction overlay not drawn: ${JSON.stringify(stats)}`);
+      if (stats.green < 100) throw new Error(`error map (TP) not drawn: ${JSON.stringify(stats)}`);
+      await frame.locator('#mode').evaluate((s) => { s.value = 'overlay'; s.dispatchEvent(new Event('change')); });
+      await page.waitForTimeout(500);
+      const overlay = await pixelStats(browser, await frame.locator('#gl').screenshot(), { back });
+      if (overlay.green + overlay.yellow < 100) throw new Error(`ground-truth overlay not drawn: ${JSON.stringify(overlay)}`);
+      if (overlay.red + overlay.yellow < 100) throw new Error(`prediction overlay not drawn: ${JSON.stringify(overlay)}`);
+    }],
+    ['viewer state survives the tab being hidden and the window being reloaded (setState + panel serializer)', async (page) => {
+      await openWorkbench(page);
+      const side = await openContainer(page);
+      const newest = fs.readdirSync(runsRoot).sort().reverse()[0];
+      const recs = fs.readFileSync(path.join(runsRoot, newest, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const worst = recs.filter((x) => x.modality === 'CT' && typeof x.dice === 'number' && x.dice > 0).sort((a, b) => a.dice - b.dice)[0];
+      log(`  opening ${worst.organ} / ${worst.subject} ${worst.study} CT (Dice ${worst.dice.toFixed(3)})`);
+      await expand(side.locator('.monaco-list-row[aria-level="1"]').first());
+      await expand(side.locator('.monaco-list-row[aria-level="2"]', { hasText: /^\s*CT\s*mean Dice/ }).first());
+      const organRow = side.locator('.monaco-list-row[aria-level="3"]', { hasText: new RegExp(`^\\s*${worst.organ}\\s*Dice (\\d|—)`) }).first();
+      await organRow.scrollIntoViewIfNeeded();
+      await expand(organRow);
+      await side.locator('.monaco-list-row[aria-level="4"]', { hasText: `${worst.subject} · ${worst.study}` }).first().click();
+      // a hidden webview's iframe may linger: the visible one is the viewer
+      const frame = () => page.frameLocator('iframe.webview.ready:visible').frameLocator('#active-frame');
+      await frame().locator('#status').filter({ hasText: /ground truth \d+ voxels/ }).waitFor({ timeout: 120000 });
+      await frame().locator('#worst').click();
+      await frame().locator('#status').filter({ hasText: /worst axial slice/ }).waitFor({ timeout: 15000 });
+      await frame().locator('#colormap').evaluate((s) => { s.value = 'hot'; s.dispatchEvent(new Event('change')); });
+      const vox = await frame().locator('#gl').getAttribute('data-vox');
+      log(`  worst slice crosshair at voxel ${vox}`);
+      // a mark on the page: gone once the webview is re-created, so what comes back was restored from the state
+      await frame().locator('body').evaluate((b) => { b.dataset.testMark = 'before'; });
+      const restored = async (when) => {
+        await frame().locator('body:not([data-test-mark])').waitFor({ timeout: 60000 });
+        await frame().locator('#status').filter({ hasText: /ground truth \d+ voxels/ }).waitFor({ timeout: 120000 });
+        await page.waitForTimeout(500);
+        const got = await frame().locator('#gl').getAttribute('data-vox');
+        const cmap = await frame().locator('#colormap').evaluate((s) => s.value);
+        log(`  ${when}: crosshair ${got}, colormap ${cmap}`);
+        if (got !== vox) throw new Error(`${when}: crosshair at ${got}, was ${vox}`);
+        if (cmap !== 'hot') throw new Error(`${when}: colormap ${cmap}`);
+      };
+      // hidden: another editor in front (the webview is torn down without retainContextWhenHidden), then back
+      const tab = page.locator('.tabs-container .tab', { hasText: `${worst.subject}` }).first();
+      await tab.waitFor({ timeout: 15000 });
+      await page.keyboard.press('F1');
+      await page.locator('.quick-input-widget input').first().fill('>New Untitled Text File');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'New Untitled Text File' }).first().click();
+      await page.locator('.tabs-container .tab', { hasText: /Untitled/ }).first().waitFor({ timeout: 15000 });
+      await tab.click();
+      await restored('shown again');
+      await page.reload();
+      await page.waitForFunction(() => !!window.driver, null, { timeout: 90000 });
+      await page.evaluate(() => window.driver.whenWorkbenchRestored());
+      await restored('after reload');
+      await page.screenshot({ path: path.join(RESULTS, 'workbench-viewer-restored.png') });
+    }],
+    ['paired view from the tree: case item -> "Open Paired View" -> CT | PET canvases with their overlays (pixel check)', async (page) => {
+      await openWorkbench(page);
+      const side = await openContainer(page);
+      const newest = fs.readdirSync(runsRoot).sort().reverse()[0];
+      const recs = fs.readFileSync(path.join(runsRoot, newest, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const petOf = (r) => recs.find((o) => o.modality === 'PET' && o.subject === r.subject && o.study === r.study && o.organ === r.organ && typeof o.dice === 'number');
+      // the case whose CT and PET both score best: both panes then show an organ with TP voxels
+      const both = (r) => Math.min(r.dice, petOf(r).dice);
+      const pick = recs.filter((x) => x.modality === 'CT' && typeof x.dice === 'number' && petOf(x)).sort((a, b) => both(b) - both(a))[0];
+      if (!pick) throw new Error('no CT case with its PET in the run');
+      log(`  paired view of ${pick.organ} / ${pick.subject} ${pick.study} (Dice CT ${pick.dice.toFixed(3)}, PET ${petOf(pick).dice.toFixed(3)})`);
+      await expand(side.locator('.monaco-list-row[aria-level="1"]').first());
+      await expand(side.locator('.monaco-list-row[aria-level="2"]', { hasText: /^\s*CT\s*mean Dice/ }).first());
+      const organRow = side.locator('.monaco-list-row[aria-level="3"]', { hasText: new RegExp(`^\\s*${pick.organ}\\s*Dice (\\d|—)`) }).first();
+      await organRow.scrollIntoViewIfNeeded();
+      await expand(organRow);
+      const caseRow = side.locator('.monaco-list-row[aria-level="4"]', { hasText: `${pick.subject} · ${pick.study}` }).first();
+      await caseRow.waitFor({ timeout: 15000 });
+      await caseRow.click({ button: 'right' });
+      const item = page.locator('.monaco-menu .action-item', { hasText: 'Open Paired View' }).first();
+      await item.waitFor({ timeout: 15000 });
+      await item.click();
+      const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+      await frame.locator('#status').filter({ hasText: /ground truth \d+ voxels/ }).waitFor({ timeout: 120000 });
+      await frame.locator('#paneB:not([hidden])').waitFor({ timeout: 30000 });
+      const titles = [await frame.locator('#paneATitle').innerText(), await frame.locator('#paneBTitle').innerText()];
+      log(`  panes: ${titles.join(' | ')}`);
+      if (!/^CT/.test(titles[0]) || !/^PET/.test(titles[1])) throw new Error(`pane titles ${titles}`);
+      await page.waitForTimeout(1000);
+      await page.screenshot({ path: path.join(RESULTS, 'workbench-paired.png') });
+      const back = (await frame.locator('body').getAttribute('data-back-color'))?.split(',').map(Number);
+      for (const [canvas, name] of [['#gl', 'CT'], ['#gl2', 'PET']]) {
+        const stats = await pixelStats(browser, await frame.locator(canvas).screenshot(), { back });
+        log(`  ${name} canvas pixels: ${JSON.stringify(stats)}`);
+        if (stats.grey + stats.black < 2000) throw new Error(`${name} image not drawn: ${JSON.stringify(stats)}`);
+        if (stats.green + stats.red + stats.blue < 50) throw new Error(`${name}: error map (TP / FP / FN) not drawn: ${JSON.stringify(stats)}`);
+      }
+      // linked crosshairs: the same world position in both panes
+      const mm = await Promise.all(['#gl', '#gl2'].map((c) => frame.locator(c).getAttribute('data-mm')));
+      log(`  crosshairs: ${mm.join(' | ')} mm`);
+      if (!mm[0] || !mm[1] || mm[0].split(',').some((x, i) => Math.abs(Number(x) - Number(mm[1].split(',')[i])) > 0.05)) throw new Error(`crosshairs not linked: ${mm.join(' | ')}`);
     }],
     ['Runs view: "Delete Run" from a run\'s context menu asks first, then removes only that run', async (page) => {
       // a copy of the newest run under another model name, so that its row is unambiguous

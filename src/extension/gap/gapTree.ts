@@ -2,14 +2,14 @@
  * The "Modality Gap" view: for one run, each organ's paired gap between the scans of the same subjects
  * (analysis/gap.ts, computed in the engine process: 10,000 bootstrap resamples per cell). Organ -> pair
  * (CT vs PET, MRI vs PET, CT vs MRI) with the mean difference, its 95% interval and Holm-adjusted p -> the
- * subjects that drop most. Organs with the largest gap to PET come first.
+ * subjects that drop most, each opening the paired viewer. Organs with the largest gap to PET come first.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GapPair, GapRow, GapSubject } from '../../core/analysis/gap';
 import { GAP_PAIRS } from '../../core/analysis/gap';
 import type { CaseRecord } from '../../core/runstore/schema';
-import { OPEN_CASE_COMMAND } from '../runs/runsTree';
+import { OPEN_PAIRED_CASE_COMMAND } from '../runs/runsTree';
 
 export type GapNode =
   | { kind: 'header'; runDir: string }
@@ -128,8 +128,9 @@ export class GapTreeProvider implements vscode.TreeDataProvider<GapNode>, vscode
         const pair = GAP_PAIRS.find((p) => p.pair === row.pair)!;
         const runDir = this.state?.runDir;
         const record = runDir ? this.recordFor(runDir, { subject: s.subject, study: pair.b[0], modality: pair.b[1], organ: row.organ }) : undefined;
-        if (runDir && record) item.command = { command: OPEN_CASE_COMMAND, title: 'Open Failure Case', arguments: [runDir, record] };
-        item.tooltip = `${s.subject}, ${row.organ}: Dice ${s.a.toFixed(3)} on ${a}, ${s.b.toFixed(3)} on ${b}; click to open the ${b} scan`;
+        // the paired view: the subject's two scans of the study side by side, crosshairs linked
+        if (runDir && record) item.command = { command: OPEN_PAIRED_CASE_COMMAND, title: 'Open Paired View', arguments: [runDir, record] };
+        item.tooltip = `${s.subject}, ${row.organ}: Dice ${s.a.toFixed(3)} on ${a}, ${s.b.toFixed(3)} on ${b}; click to open the ${b} scan beside its study's other scan`;
         item.contextValue = 'umdLens.gapSubject';
         item.id = `gapsubj:${row.organ}:${row.pair}:${s.subject}`;
         return item;

@@ -19,6 +19,8 @@ export type RunsNode =
   | { kind: 'error'; dir: string; message: string };
 
 export const OPEN_CASE_COMMAND = 'umdLens.openCase';
+/** Contributed to case items' context menu (package.json), not set on the items. */
+export const OPEN_PAIRED_CASE_COMMAND = 'umdLens.openPairedCase';
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();

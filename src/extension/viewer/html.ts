@@ -56,12 +56,38 @@ export function renderViewerHtml(o: ViewerHtmlOptions): string {
 <header>
   <h1 id="title">Loading…</h1>
   <span id="meta" class="meta"></span>
-  <span class="control"><vscode-label for="organ">Organ</vscode-label><vscode-single-select id="organ" aria-label="Organ"></vscode-single-select></span>
-  <span class="control legend"><span class="swatch gt"></span><vscode-checkbox id="showGt" checked>Ground truth</vscode-checkbox></span>
-  <span class="control legend"><span class="swatch pred"></span><vscode-checkbox id="showPred" checked>Prediction</vscode-checkbox></span>
-  <span class="control"><label for="opacity">Opacity</label><input id="opacity" type="range" min="0" max="100" value="55" aria-label="Overlay opacity"></span>
 </header>
-<main><canvas id="gl"></canvas></main>
+<nav class="toolbar">
+  <span class="control"><vscode-label for="organ">Organ</vscode-label><vscode-single-select id="organ" aria-label="Organ"></vscode-single-select></span>
+  <span class="control"><vscode-label for="mode">Overlay</vscode-label><vscode-single-select id="mode" aria-label="Overlay">
+    <vscode-option value="error" selected>Error map</vscode-option>
+    <vscode-option value="overlay">Ground truth + prediction</vscode-option>
+  </vscode-single-select></span>
+  <span class="control legend error-only" id="legendError">
+    <span class="swatch tp"></span>TP <span class="swatch fp"></span>FP (predicted, not in ground truth) <span class="swatch fn"></span>FN (missed)
+  </span>
+  <span class="control legend overlay-only"><span class="swatch gt"></span><vscode-checkbox id="showGt" checked>Ground truth</vscode-checkbox></span>
+  <span class="control legend overlay-only"><span class="swatch pred"></span><vscode-checkbox id="showPred" checked>Prediction</vscode-checkbox></span>
+  <span class="control"><vscode-label for="opacity">Opacity</vscode-label><vscode-single-select id="opacity" aria-label="Overlay opacity">
+    <vscode-option value="25">25%</vscode-option><vscode-option value="40">40%</vscode-option><vscode-option value="55" selected>55%</vscode-option>
+    <vscode-option value="70">70%</vscode-option><vscode-option value="85">85%</vscode-option><vscode-option value="100">100%</vscode-option>
+  </vscode-single-select></span>
+  <span class="control"><vscode-label for="colormap">Colormap</vscode-label><vscode-single-select id="colormap" aria-label="Image colormap">
+    <vscode-option value="gray" selected>gray</vscode-option><vscode-option value="hot">hot</vscode-option><vscode-option value="inferno">inferno</vscode-option>
+    <vscode-option value="viridis">viridis</vscode-option><vscode-option value="bone">bone</vscode-option>
+  </vscode-single-select></span>
+  <span class="control"><vscode-label for="sliceType">View</vscode-label><vscode-single-select id="sliceType" aria-label="View">
+    <vscode-option value="multiplanar" selected>Multiplanar</vscode-option><vscode-option value="axial">Axial</vscode-option>
+    <vscode-option value="coronal">Coronal</vscode-option><vscode-option value="sagittal">Sagittal</vscode-option><vscode-option value="render">3D render</vscode-option>
+  </vscode-single-select></span>
+  <vscode-button id="worst" secondary title="Move the crosshair to the axial slice with the most false positive + false negative voxels">Worst slice</vscode-button>
+  <vscode-button id="centroid" secondary title="Move the crosshair to the centroid of the organ's ground truth">Centroid</vscode-button>
+  <vscode-checkbox id="paired" title="The same subject's other scan beside this one, crosshairs linked">Paired view</vscode-checkbox>
+</nav>
+<main>
+  <section class="pane" id="paneA"><div class="pane-title" id="paneATitle"></div><div class="canvas-box"><canvas id="gl"></canvas></div></section>
+  <section class="pane" id="paneB" hidden><div class="pane-title" id="paneBTitle"></div><div class="canvas-box"><canvas id="gl2"></canvas><div id="pairMissing" class="missing" hidden></div></div></section>
+</main>
 <div id="status" role="status">Waiting for the case…</div>
 <script nonce="${esc(o.nonce)}" src="${esc(o.scriptUri)}"></script>
 </body>

@@ -24,7 +24,7 @@ suite('UMD Lens in a real extension host', () => {
 
   test('activates lean and registers its commands', async () => {
     const cmds = await vscode.commands.getCommands(true);
-    for (const c of ['umdLens.evaluate', 'umdLens.refreshRuns', 'umdLens.openCase', 'umdLens.setBaseline', 'umdLens.compareWithBaseline', 'umdLens.clearBaseline', 'umdLens.resumeRun']) assert.ok(cmds.includes(c), `${c} missing`);
+    for (const c of ['umdLens.evaluate', 'umdLens.refreshRuns', 'umdLens.openCase', 'umdLens.openPairedCase', 'umdLens.setBaseline', 'umdLens.compareWithBaseline', 'umdLens.clearBaseline', 'umdLens.resumeRun']) assert.ok(cmds.includes(c), `${c} missing`);
     assert.ok(vscode.workspace.isTrusted, 'test workspace is trusted');
     assert.ok(model && fs.existsSync(model), `test model missing: ${model}`);
     // the extension bundle must not pull in onnxruntime-node or the engine
@@ -263,8 +263,22 @@ suite('UMD Lens in a real extension host', () => {
     assert.ok(panel, 'panel returned');
     const r = await panel.whenRendered(150000);
     console.log(`    rendered ${rec.study}/${rec.subject} ${rec.modality} ${rec.organ}: ${JSON.stringify(r)}`);
-    assert.strictEqual(r.volumes, 3);
+    // image, ground truth, prediction, error map
+    assert.strictEqual(r.volumes, 4);
     assert.ok(r.voxels.gt > 0, 'ground-truth organ drawn');
+  });
+
+  test('the paired view of a CT case shows the same subject\'s PET beside it', async function () {
+    this.timeout(180000);
+    const records: CaseRecord[] = fs.readFileSync(path.join(runDir, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rec = records.find((r) => r.modality === 'CT' && r.organ && records.some((o) => o.modality === 'PET' && o.subject === r.subject && o.study === r.study && o.organ === r.organ));
+    assert.ok(rec, 'a CT case with its PET in the run');
+    const panel = await vscode.commands.executeCommand<{ whenRendered(ms?: number): Promise<{ caseId: string; panes?: number; volumes: number }> }>('umdLens.openPairedCase', runDir, rec);
+    assert.ok(panel, 'panel returned');
+    const r = await panel.whenRendered(150000);
+    console.log(`    paired ${rec.study}/${rec.subject} ${rec.organ}: ${JSON.stringify(r)}`);
+    assert.strictEqual(r.panes, 2);
+    assert.strictEqual(r.caseId, `${rec.study}_${rec.subject}_CT`);
   });
 });
 

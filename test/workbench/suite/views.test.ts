@@ -53,12 +53,12 @@ suite('UMD Lens analysis views', () => {
     assert.ok(Math.abs(row.mean_diff - mean(kept.map((k) => k.a - k.b))) < 1e-12);
     assert.ok(row.ci_low <= row.mean_diff && row.mean_diff <= row.ci_high);
     assert.match(String(view.getTreeItem(pairs[0]).description), /^CT 0\.\d{3} → PET 0\.\d{3} · Δ [+−]\d\.\d{3} \[[+−]\d\.\d{3}, [+−]\d\.\d{3}\] · p\(Holm\) (<0\.001|\d\.\d{3}) \(n=\d+\)$/);
-    // the subjects that drop most, worst first, each opening its PET scan
+    // the subjects that drop most, worst first, each opening its PET scan in the paired view
     const subs = view.getChildren(pairs[0]) as Extract<GapNode, { kind: 'subject' }>[];
     const expected = [...kept].sort((x, y) => (y.a - y.b) - (x.a - x.b) || x.s.localeCompare(y.s)).slice(0, 5).map((k) => k.s);
     assert.deepStrictEqual(subs.map((n) => n.subject.subject), expected);
     const item = view.getTreeItem(subs[0]);
-    assert.strictEqual(item.command?.command, 'umdLens.openCase');
+    assert.strictEqual(item.command?.command, 'umdLens.openPairedCase');
     const rec = item.command!.arguments![1] as CaseRecord;
     assert.deepStrictEqual([rec.subject, rec.study, rec.modality, rec.organ], [expected[0], 'PETCT', 'PET', 'liver']);
     // organs with the largest gap to PET first
