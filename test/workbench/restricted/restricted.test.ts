@@ -53,7 +53,7 @@ suite('UMD Lens in Restricted Mode (untrusted workspace)', () => {
       .find((r) => r.modality === 'CT' && typeof r.dice === 'number')!;
     const panel = api.openCase(dir, rec);
     const r = await panel.whenRendered(150000);
-    assert.strictEqual(r.volumes, 3, 'image, ground truth and prediction drawn');
+    assert.strictEqual(r.volumes, 4, 'image, ground truth, prediction and error map drawn');
     assert.ok(r.voxels.gt > 0);
   });
 
