@@ -14,6 +14,7 @@ import { OPEN_CASE_COMMAND, RunsTreeProvider, type RunsNode } from './runs/runsT
 import type { Comparison } from '../core/analysis/compare';
 import { readRun } from '../core/runstore/runStore';
 import { CaseViewerPanel } from './viewer/viewerPanel';
+import { registerDevLoop, type DevLoopApi } from './devLoop';
 
 export interface UmdLensApi {
   /** Evaluates a checkpoint; resolves with the run directory (undefined when cancelled). */
@@ -26,6 +27,8 @@ export interface UmdLensApi {
   baseline: BaselineStore;
   /** Compares a run (default: the newest other run) with the baseline and shows it in the Regressions view. */
   compareWithBaseline(runDir?: string): Promise<Comparison | undefined>;
+  /** Gate and card diagnostics, the gates as tests, watch mode. */
+  devLoop: DevLoopApi;
 }
 
 export function activate(context: vscode.ExtensionContext): UmdLensApi {
@@ -169,6 +172,10 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => runsProvider.refresh()),
   );
+  const devLoop = registerDevLoop(context, {
+    log, runsRoot: () => runsRoot(context), baseline: () => baseline.get(),
+    ensureDataset: (token) => evaluator.ensureMiniDataset(token), refreshRuns: () => runsProvider.refresh(),
+  });
   log.info(`UMD Lens activated (runs root ${runsRoot(context)})`);
   return {
     evaluate: (modelPath, datasetPath) => evaluator.evaluate(modelPath, datasetPath),
@@ -178,6 +185,7 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
     regressionsProvider,
     baseline,
     compareWithBaseline,
+    devLoop,
   };
 }
 
