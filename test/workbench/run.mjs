@@ -66,7 +66,7 @@ try {
     browser, server, folder: ws,
     extensionDevelopmentPaths: [ROOT],
     extensionTestsPath: SUITE,
-    extensionEnv: { EXT_TESTS_RESULT_FILE: resultFile, UMD_TEST_MODEL: model },
+    extensionEnv: { EXT_TESTS_RESULT_FILE: resultFile, UMD_TEST_MODEL: model, UMD_WB_GREP: process.env.UMD_WB_GREP ?? '' },
     timeoutMs: 1200000,
     screenshot: path.join(RESULTS, 'workbench-phase1.png'),
     onLog: (type, line) => {
