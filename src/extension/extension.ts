@@ -19,6 +19,7 @@ import { FailuresTreeProvider } from './failures/failuresTree';
 import { registerRunCommands } from './runs/runCommands';
 import { protocolLabel, type RunInfo } from './runs/runReader';
 import { registerCopyDemoCheckpoint } from './demoCheckpoint';
+import { registerDevLoop, type DevLoopApi } from './devLoop';
 
 export interface UmdLensApi {
   /** Evaluates a checkpoint; resolves with the run directory (undefined when cancelled). */
@@ -37,6 +38,8 @@ export interface UmdLensApi {
   failuresProvider: FailuresTreeProvider;
   /** Shows one run (default: the newest finished run) in the Modality Gap and Failure Cases views. */
   showAnalysis(runDir?: string): Promise<void>;
+  /** Gate and card diagnostics, the gates as tests, watch mode. */
+  devLoop: DevLoopApi;
 }
 
 export function activate(context: vscode.ExtensionContext): UmdLensApi {
@@ -238,6 +241,10 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
     vscode.workspace.onDidChangeWorkspaceFolders(() => runsProvider.refresh()),
   );
   context.subscriptions.push(registerCopyDemoCheckpoint(context.extensionUri));
+  const devLoop = registerDevLoop(context, {
+    log, runsRoot: () => runsRoot(context), baseline: () => baseline.get(),
+    ensureDataset: (token) => evaluator.ensureMiniDataset(token), refreshRuns: () => runsProvider.refresh(),
+  });
   log.info(`UMD Lens activated (runs root ${runsRoot(context)})`);
   return {
     evaluate: (modelPath, datasetPath) => evaluator.evaluate(modelPath, datasetPath),
@@ -251,6 +258,7 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
     gapProvider,
     failuresProvider,
     showAnalysis,
+    devLoop,
   };
 }
 

@@ -70,7 +70,7 @@ try {
     browser, server, folder: ws,
     extensionDevelopmentPaths: [ROOT],
     extensionTestsPath: SUITE,
-    extensionEnv: { EXT_TESTS_RESULT_FILE: resultFile, UMD_TEST_MODEL: model },
+    extensionEnv: { EXT_TESTS_RESULT_FILE: resultFile, UMD_TEST_MODEL: model, UMD_WB_GREP: process.env.UMD_WB_GREP ?? '' },
     timeoutMs: 1200000,
     screenshot: path.join(RESULTS, 'workbench-phase1.png'),
     onLog: (type, line) => {
@@ -437,6 +437,39 @@ try {
       await container.locator('.getting-started-step', { hasText: expected[1] }).getByText('Set the Dataset Folder').waitFor({ timeout: 15000 });
       await page.screenshot({ path: path.join(RESULTS, 'workbench-walkthrough.png') });
       log(`  walkthrough steps: ${visible.join(' | ')}`);
+    }],
+    ['gates: the failing gate shows in the Problems panel at its line; the Test Explorer lists the gate items', async (page) => {
+      // line 4 holds the failing gate (no organ of the demo model reaches Dice 0.999)
+      fs.writeFileSync(path.join(ws, 'umd.gates.json'), '{\n  "gates": [\n    { "organ": "liver", "modality": "CT", "minDice": 0 },\n    { "organ": "spleen", "modality": "CT", "minDice": 0.999 }\n  ]\n}\n');
+      await openWorkbench(page);
+      const command = async (title) => {
+        await page.keyboard.press('F1');
+        const input = page.locator('.quick-input-widget input');
+        await input.waitFor({ timeout: 15000 });
+        await input.fill(`>${title}`);
+        await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15000 });
+        await page.keyboard.press('Enter');
+      };
+      await command('View: Focus Problems');
+      const problems = page.locator('.markers-panel');
+      await problems.waitFor({ timeout: 30000 });
+      const row = problems.locator('.monaco-list-row', { hasText: /spleen CT: mean Dice 0\.\d{3} < minDice 0\.999 \(n=\d+\)/ }).first();
+      await row.waitFor({ timeout: 120000 });
+      const text = (await row.innerText()).replace(/\s+/g, ' ');
+      if (!/\[Ln 4, Col \d+\]/.test(text)) throw new Error(`not at line 4: ${text}`);
+      if (!text.includes('open failure cases')) throw new Error(`no link to the failure cases: ${text}`);
+      log(`  problem: "${text}"`);
+      await page.screenshot({ path: path.join(RESULTS, 'workbench-problems.png') });
+      await command('Testing: Focus on Test Explorer View');
+      const explorer = page.locator('.test-explorer');
+      await explorer.waitFor({ timeout: 30000 });
+      const fileRow = explorer.locator('.monaco-list-row', { hasText: 'umd.gates.json' }).first();
+      await fileRow.waitFor({ timeout: 60000 });
+      if ((await fileRow.getAttribute('aria-expanded')) === 'false') await fileRow.click();
+      for (const label of ['liver · CT · minDice 0', 'spleen · CT · minDice 0.999']) {
+        await explorer.locator('.monaco-list-row', { hasText: label }).first().waitFor({ timeout: 30000 });
+      }
+      await page.screenshot({ path: path.join(RESULTS, 'workbench-test-explorer.png') });
     }],
   ];
   if (phases.includes('2')) log('phase 2: UI tests');

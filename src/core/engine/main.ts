@@ -6,6 +6,7 @@
 import { parsePromptArg } from '../prompts/promptSpec';
 import { compareRuns } from '../analysis/compare';
 import { modalityGap } from '../analysis/gap';
+import { evaluateGates, parseGates, readGates } from '../analysis/gates';
 import { evaluateRun } from '../evaluate/evaluateRun';
 import { readRun } from '../runstore/runStore';
 import { generatePhantom } from '../phantom';
@@ -40,6 +41,12 @@ async function handle(req: EngineRequest): Promise<void> {
   }
   if (req.type === 'gap') {
     await send({ type: 'done', runDir: req.runDir, gap: modalityGap(readRun(req.runDir), req.options) });
+    return;
+  }
+  if (req.type === 'gates') {
+    const gates = req.gatesText !== undefined ? parseGates(req.gatesText, req.gatesFile) : readGates(req.gatesFile);
+    const results = evaluateGates(readRun(req.runDir), gates, req.baselineDir ? readRun(req.baselineDir) : undefined);
+    await send({ type: 'done', runDir: req.runDir, gates: results });
     return;
   }
   const result = await evaluateRun({

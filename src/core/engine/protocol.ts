@@ -4,6 +4,7 @@
  */
 import type { CompareOptions, Comparison } from '../analysis/compare';
 import type { GapOptions, GapRow } from '../analysis/gap';
+import type { GateResult } from '../analysis/gates';
 import type { RunSummary } from '../analysis/summary';
 import type { ProtocolName, ToleranceOverrides } from '../metrics/protocol';
 import type { Device } from '../model/session';
@@ -61,7 +62,20 @@ export interface GapRequest {
   options?: GapOptions;
 }
 
-export type EngineRequest = EvaluateRequest | PhantomRequest | CompareRequest | GapRequest;
+
+/**
+ * A run checked against a gates file (analysis/gates.ts), off the extension host's thread. `gatesText` is the
+ * editor's text when the file has unsaved changes; `baselineDir` is needed by maxRegression gates only.
+ */
+export interface GatesRequest {
+  type: 'gates';
+  runDir: string;
+  gatesFile: string;
+  gatesText?: string;
+  baselineDir?: string;
+}
+
+export type EngineRequest = EvaluateRequest | PhantomRequest | CompareRequest | GapRequest | GatesRequest;
 
 export type EngineEvent =
   | { type: 'started'; runDir?: string; total: number }
@@ -69,7 +83,7 @@ export type EngineEvent =
   | { type: 'window-progress'; done: number; total: number; windowsDone: number; windowsTotal: number; etaSeconds?: number; message: string }
   | { type: 'case-error'; caseId: string; file?: string; message: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  | { type: 'done'; runDir?: string; summary?: RunSummary; cancelled?: boolean; comparison?: Comparison; gap?: GapRow[] }
+  | { type: 'done'; runDir?: string; summary?: RunSummary; cancelled?: boolean; comparison?: Comparison; gap?: GapRow[]; gates?: GateResult[] }
   | { type: 'failed'; message: string };
 
 export type CancelMessage = { type: 'cancel' };

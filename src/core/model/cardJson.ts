@@ -6,6 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export class CardError extends Error {
+  /** Warnings found along with the errors (unknown keys): an editor shows both at once. */
+  warnings: string[] = [];
+
   constructor(readonly file: string, readonly problems: string[]) {
     super(problems.length === 1 ? `${file}: ${problems[0]}` : `${file}: invalid model card:\n${problems.map((p) => `  ${path.basename(file)}: ${p}`).join('\n')}`);
     this.name = 'CardError';

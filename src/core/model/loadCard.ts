@@ -166,7 +166,7 @@ export function validateCard(raw: unknown, file: string, name = path.basename(fi
     if (raw[key] !== undefined && typeof raw[key] !== 'string') errors.push(`${key} must be a string (got ${show(raw[key])})`);
   }
 
-  if (errors.length) throw new CardError(file, errors);
+  if (errors.length) throw Object.assign(new CardError(file, errors), { warnings });
   const card: ModelCard = {
     kind: promptable ? 'promptable' : 'semantic',
     inputs: { image },

@@ -6,6 +6,8 @@ import Mocha from 'mocha';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 60000, reporter: 'spec' });
+  // debugging aid: UMD_WB_GREP=<suite or test title> runs only the matching tests
+  if (process.env.UMD_WB_GREP) mocha.grep(process.env.UMD_WB_GREP);
   for (const f of fs.readdirSync(__dirname).sort()) {
     if (f.endsWith('.test.js')) mocha.addFile(path.join(__dirname, f));
   }

@@ -24,8 +24,12 @@ suite('UMD Lens analysis views', () => {
     const finished = fs.readdirSync(api.runsRoot()).sort().reverse().map((d) => path.join(api.runsRoot(), d))
       .filter((d) => { try { return !!JSON.parse(fs.readFileSync(path.join(d, 'run.json'), 'utf8')).finishedAt; } catch { return false; } });
     assert.ok(finished.length, 'a finished run from the main suite');
-    runDir = finished[0];
-    records = fs.readFileSync(path.join(runDir, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // the newest of the largest runs: watch mode's quick runs (one subject) may be newer
+    const read = (d: string): CaseRecord[] => fs.readFileSync(path.join(d, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const sized = finished.map((d) => ({ d, n: read(d).length }));
+    const most = Math.max(...sized.map((x) => x.n));
+    runDir = sized.find((x) => x.n === most)!.d;
+    records = read(runDir);
   });
 
   const dice = (subject: string, study: string, modality: string, organ: string) =>
