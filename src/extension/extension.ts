@@ -14,8 +14,9 @@ import { OPEN_CASE_COMMAND, OPEN_PAIRED_CASE_COMMAND, RunsTreeProvider, type Run
 import type { Comparison } from '../core/analysis/compare';
 import { readRun } from '../core/runstore/runStore';
 import { CaseViewerPanel, registerCaseViewerSerializer } from './viewer/viewerPanel';
-import { GapTreeProvider } from './gap/gapTree';
-import { FailuresTreeProvider } from './failures/failuresTree';
+import { registerAnalysisViews } from './analysis/analysisViews';
+import type { GapTreeProvider } from './analysis/gapTree';
+import type { FailuresTreeProvider } from './analysis/failuresTree';
 import { registerRunCommands } from './runs/runCommands';
 import { protocolLabel, type RunInfo } from './runs/runReader';
 import { registerCopyDemoCheckpoint } from './demoCheckpoint';
@@ -83,33 +84,7 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
     }
   };
   const runInfo = (dir: string): RunInfo | undefined => runsProvider.runs().find((r): r is RunInfo => !('error' in r) && r.dir === dir);
-  const gapProvider = new GapTreeProvider((dir, k) => runInfo(dir)?.records.find((r) =>
-    r.subject === k.subject && r.study === k.study && r.modality === k.modality && r.organ === k.organ));
-  const failuresProvider = new FailuresTreeProvider(() => vscode.workspace.getConfiguration('umdLens').get<number>('failureCases.perOrganAndScan') ?? 3);
-  /** The gap's bootstrap runs in the engine process; the failure cases are a sort of the records already read. */
-  const showAnalysis = async (runDir?: string): Promise<void> => {
-    const dir = runDir ?? runsProvider.runs().find((r): r is RunInfo => !('error' in r) && !!r.manifest.finishedAt)?.dir;
-    const run = dir ? runInfo(dir) : undefined;
-    failuresProvider.show(run);
-    if (!dir || !run) {
-      gapProvider.show(undefined);
-      return;
-    }
-    gapProvider.show(undefined, { label: `computing the modality gap of ${path.basename(dir)}…`, icon: 'loading~spin' });
-    try {
-      const done = await runEngine({
-        enginePath: path.join(context.extensionPath, 'dist', 'engine.js'),
-        request: { type: 'gap', runDir: dir },
-        onOutput: (l) => log.info(`engine: ${l}`),
-      });
-      if (!done.gap) throw new Error('the engine returned no modality gap');
-      gapProvider.show(done.gap.length ? { runDir: dir, rows: done.gap } : undefined,
-        done.gap.length ? undefined : { label: `${path.basename(dir)} has no subject scored on two scans`, icon: 'info' });
-    } catch (e) {
-      log.error(`modality gap failed: ${(e as Error).message}`);
-      gapProvider.show(undefined, { label: `modality gap failed: ${(e as Error).message}`, icon: 'error' });
-    }
-  };
+  const { gapProvider, failuresProvider, showAnalysis } = registerAnalysisViews(context, runsProvider, log);
   const evaluator = new Evaluator({
     context, log,
     onRunFinished: (runDir) => {
@@ -136,17 +111,6 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
     log, runsProvider, regressionsProvider, { dispose: () => { clearTimeout(timer); watcher.dispose(); } },
     vscode.window.createTreeView('umdLens.runs', { treeDataProvider: runsProvider, showCollapseAll: true }),
     vscode.window.createTreeView('umdLens.regressions', { treeDataProvider: regressionsProvider }),
-    gapProvider, failuresProvider,
-    ...[
-      vscode.window.createTreeView('umdLens.gap', { treeDataProvider: gapProvider, showCollapseAll: true }),
-      vscode.window.createTreeView('umdLens.failures', { treeDataProvider: failuresProvider, showCollapseAll: true }),
-    ].map((view) => {
-      // filled when first shown, not at activation
-      view.onDidChangeVisibility((e) => { if (e.visible && !gapProvider.current() && !failuresProvider.current()) void showAnalysis(); });
-      return view;
-    }),
-    vscode.commands.registerCommand('umdLens.showAnalysis', (node?: RunsNode | string) =>
-      showAnalysis(typeof node === 'string' ? node : node?.kind === 'run' ? node.run.dir : undefined)),
     ...registerRegressionsViewCommands(regressionsProvider),
     ...registerRunCommands({ runsProvider, regressionsProvider, baseline, log, runsRoot: () => runsRoot(context), onBaselineCleared: () => syncBaselineContext() }),
     vscode.commands.registerCommand('umdLens.setBaseline', async (node?: RunsNode | string) => {

@@ -8,8 +8,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { CaseRecord } from '../../../src/core/runstore/schema';
 import type { UmdLensApi } from '../../../src/extension/extension';
-import type { GapNode } from '../../../src/extension/gap/gapTree';
-import type { FailuresNode } from '../../../src/extension/failures/failuresTree';
+import type { GapNode } from '../../../src/extension/analysis/gapTree';
+import type { FailuresNode } from '../../../src/extension/analysis/failuresTree';
 
 const EXT_ID = 'umd-lens.umd-lens';
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -1,0 +1,67 @@
+/**
+ * The two per-run analysis views, Modality Gap and Failure Cases, and the run they show: the one chosen with
+ * "Show Modality Gap and Failure Cases", else the newest finished run. The gap's bootstrap runs in the engine
+ * process; the failure cases are a sort of the records the Runs view already read.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { runEngine } from '../engineClient';
+import { FailuresTreeProvider } from './failuresTree';
+import { GapTreeProvider } from './gapTree';
+import type { RunInfo } from '../runs/runReader';
+import type { RunsNode, RunsTreeProvider } from '../runs/runsTree';
+
+export interface AnalysisViews {
+  gapProvider: GapTreeProvider;
+  failuresProvider: FailuresTreeProvider;
+  /** Shows one run (default: the newest finished run) in both views. */
+  showAnalysis(runDir?: string): Promise<void>;
+}
+
+export function registerAnalysisViews(
+  context: vscode.ExtensionContext, runsProvider: RunsTreeProvider, log: vscode.LogOutputChannel,
+): AnalysisViews {
+  const runInfo = (dir: string): RunInfo | undefined => runsProvider.runs().find((r): r is RunInfo => !('error' in r) && r.dir === dir);
+  const gapProvider = new GapTreeProvider((dir, k) => runInfo(dir)?.records.find((r) =>
+    r.subject === k.subject && r.study === k.study && r.modality === k.modality && r.organ === k.organ));
+  const failuresProvider = new FailuresTreeProvider(() => vscode.workspace.getConfiguration('umdLens').get<number>('failureCases.perOrganAndScan') ?? 3);
+
+  const showAnalysis = async (runDir?: string): Promise<void> => {
+    const dir = runDir ?? runsProvider.runs().find((r): r is RunInfo => !('error' in r) && !!r.manifest.finishedAt)?.dir;
+    const run = dir ? runInfo(dir) : undefined;
+    failuresProvider.show(run);
+    if (!dir || !run) {
+      gapProvider.show(undefined);
+      return;
+    }
+    gapProvider.show(undefined, { label: `computing the modality gap of ${path.basename(dir)}…`, icon: 'loading~spin' });
+    try {
+      const done = await runEngine({
+        enginePath: path.join(context.extensionPath, 'dist', 'engine.js'),
+        request: { type: 'gap', runDir: dir },
+        onOutput: (l) => log.info(`engine: ${l}`),
+      });
+      if (!done.gap) throw new Error('the engine returned no modality gap');
+      gapProvider.show(done.gap.length ? { runDir: dir, rows: done.gap } : undefined,
+        done.gap.length ? undefined : { label: `${path.basename(dir)} has no subject scored on two scans`, icon: 'info' });
+    } catch (e) {
+      log.error(`modality gap failed: ${(e as Error).message}`);
+      gapProvider.show(undefined, { label: `modality gap failed: ${(e as Error).message}`, icon: 'error' });
+    }
+  };
+
+  context.subscriptions.push(
+    gapProvider, failuresProvider,
+    ...[
+      vscode.window.createTreeView('umdLens.gap', { treeDataProvider: gapProvider, showCollapseAll: true }),
+      vscode.window.createTreeView('umdLens.failures', { treeDataProvider: failuresProvider, showCollapseAll: true }),
+    ].map((view) => {
+      // filled when first shown, not at activation
+      view.onDidChangeVisibility((e) => { if (e.visible && !gapProvider.current() && !failuresProvider.current()) void showAnalysis(); });
+      return view;
+    }),
+    vscode.commands.registerCommand('umdLens.showAnalysis', (node?: RunsNode | string) =>
+      showAnalysis(typeof node === 'string' ? node : node?.kind === 'run' ? node.run.dir : undefined)),
+  );
+  return { gapProvider, failuresProvider, showAnalysis };
+}
