@@ -27,8 +27,9 @@ if (!fs.existsSync(stamp) || fs.statSync(stamp).mtimeMs < fs.statSync(path.join(
   log('npm ci');
   if (run('npm', ['ci', '--no-audit', '--no-fund'])) process.exit(1);
 }
-// 2. Browser and workbench host (apt chromium, Node 24, code-server): idempotent, fast when present.
-if (suites.includes('webview') || suites.includes('report') || suites.includes('workbench')) {
+// 2. Browser and workbench host (apt chromium, Node 24, code-server) and Debian's numpy/scipy for the unit suite's
+//    statistics reference: idempotent, fast when present.
+if (['unit', 'webview', 'report', 'workbench'].some((s) => suites.includes(s))) {
   log('setting up the test host');
   if (run('bash', ['scripts/setup-test-host.sh'])) process.exit(1);
 }
