@@ -34,6 +34,37 @@ for (const f of [SUITE, path.join(ROOT, 'dist/extension.js'), path.join(ROOT, 'd
 
 let server;
 let browser;
+
+/**
+ * Runs a mocha suite inside the extension host of `server` (the @vscode/test-electron contract), echoes its
+ * output (the offline workbench's failed gallery look-ups stay in the log file only) and counts its results.
+ */
+async function hostSuite({ phase, runner, server, folder, suite, env, timeoutMs, logFile, screenshot }) {
+  const resultFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'umd-ext-tests-')), 'result.json');
+  const out = fs.createWriteStream(path.join(RESULTS, logFile));
+  let echo = false;
+  const code = await runExtensionTests({
+    browser, server, folder,
+    extensionDevelopmentPaths: [ROOT],
+    extensionTestsPath: suite,
+    extensionEnv: { EXT_TESTS_RESULT_FILE: resultFile, ...env },
+    timeoutMs,
+    screenshot: path.join(RESULTS, screenshot),
+    onLog: (type, line) => {
+      out.write(`[${type}] ${line}\n`);
+      if (line.includes('[ext-tests] begin')) echo = true;
+      if (echo && !/open-vsx\.org|AccountPolicyGate/.test(line)) console.log(`  | ${line}`);
+      if (line.includes('[ext-tests] end')) echo = false;
+    },
+  });
+  out.end();
+  const r = fs.existsSync(resultFile) ? JSON.parse(fs.readFileSync(resultFile, 'utf8')) : null;
+  fs.rmSync(path.dirname(resultFile), { recursive: true, force: true });
+  log(`${phase}: exit code ${code}${r ? `, mocha passes=${r.passes} failures=${r.failures}` : ''}`);
+  if (r) { passed += r.passes; failed += r.failures; }
+  if (code !== 0 && !(r && r.failures > 0)) { failed += 1; console.log(`  ✘ ${runner} (exit ${code})`); }
+}
+
 try {
   server = await startCodeServer({ logFile: path.join(RESULTS, 'workbench-code-server.log'), log });
   browser = await launchBrowser();
@@ -63,30 +94,11 @@ try {
   const only = process.env.UMD_WB_ONLY;
   if (phases.includes('1')) {
   log('phase 1: extension-host tests');
-  const resultFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'umd-ext-tests-')), 'result.json');
-  const wbLog = fs.createWriteStream(path.join(RESULTS, 'workbench-exthost-tests.log'));
-  let echo = false;
-  const code = await runExtensionTests({
-    browser, server, folder: ws,
-    extensionDevelopmentPaths: [ROOT],
-    extensionTestsPath: SUITE,
-    extensionEnv: { EXT_TESTS_RESULT_FILE: resultFile, UMD_TEST_MODEL: model, UMD_WB_GREP: process.env.UMD_WB_GREP ?? '' },
-    timeoutMs: 1200000,
-    screenshot: path.join(RESULTS, 'workbench-phase1.png'),
-    onLog: (type, line) => {
-      wbLog.write(`[${type}] ${line}\n`);
-      if (line.includes('[ext-tests] begin')) echo = true;
-      // the offline workbench's failed gallery look-ups (open-vsx.org) stay in the log file only
-      if (echo && !/open-vsx\.org|AccountPolicyGate/.test(line)) console.log(`  | ${line}`);
-      if (line.includes('[ext-tests] end')) echo = false;
-    },
+  await hostSuite({
+    phase: 'phase 1', runner: 'extension-host test runner', server, folder: ws, suite: SUITE,
+    env: { UMD_TEST_MODEL: model, UMD_WB_GREP: process.env.UMD_WB_GREP ?? '' }, timeoutMs: 1200000,
+    logFile: 'workbench-exthost-tests.log', screenshot: 'workbench-phase1.png',
   });
-  wbLog.end();
-  const r = fs.existsSync(resultFile) ? JSON.parse(fs.readFileSync(resultFile, 'utf8')) : null;
-  fs.rmSync(path.dirname(resultFile), { recursive: true, force: true });
-  log(`phase 1: exit code ${code}${r ? `, mocha passes=${r.passes} failures=${r.failures}` : ''}`);
-  if (r) { passed += r.passes; failed += r.failures; }
-  if (code !== 0 && !(r && r.failures > 0)) { failed += 1; console.log(`  ✘ extension-host test runner (exit ${code})`); }
   }
 
   // ---- Phase 2 ------------------------------------------------------------------------------
@@ -507,29 +519,11 @@ try {
       fs.copyFileSync(model, rmodel);
       fs.mkdirSync(path.join(rws, '.vscode'));
       fs.writeFileSync(path.join(rws, '.vscode/settings.json'), JSON.stringify({ 'umdLens.runsDirectory': path.join(restricted.dirs.ud, 'elsewhere') }));
-      const resultFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'umd-ext-tests-')), 'result.json');
-      const rLog = fs.createWriteStream(path.join(RESULTS, 'workbench-restricted-tests.log'));
-      let echo = false;
-      const code = await runExtensionTests({
-        browser, server: restricted, folder: rws,
-        extensionDevelopmentPaths: [ROOT],
-        extensionTestsPath: path.join(ROOT, 'out/test/workbench/restricted/index.js'),
-        extensionEnv: { EXT_TESTS_RESULT_FILE: resultFile, UMD_TEST_MODEL: rmodel },
-        timeoutMs: 300000,
-        screenshot: path.join(RESULTS, 'workbench-restricted.png'),
-        onLog: (type, line) => {
-          rLog.write(`[${type}] ${line}\n`);
-          if (line.includes('[ext-tests] begin')) echo = true;
-          if (echo && !/open-vsx\.org|AccountPolicyGate/.test(line)) console.log(`  | ${line}`);
-          if (line.includes('[ext-tests] end')) echo = false;
-        },
+      await hostSuite({
+        phase: 'phase 3', runner: 'Restricted Mode test runner', server: restricted, folder: rws,
+        suite: path.join(ROOT, 'out/test/workbench/restricted/index.js'), env: { UMD_TEST_MODEL: rmodel }, timeoutMs: 300000,
+        logFile: 'workbench-restricted-tests.log', screenshot: 'workbench-restricted.png',
       });
-      rLog.end();
-      const r = fs.existsSync(resultFile) ? JSON.parse(fs.readFileSync(resultFile, 'utf8')) : null;
-      fs.rmSync(path.dirname(resultFile), { recursive: true, force: true });
-      log(`phase 3: exit code ${code}${r ? `, mocha passes=${r.passes} failures=${r.failures}` : ''}`);
-      if (r) { passed += r.passes; failed += r.failures; }
-      if (code !== 0 && !(r && r.failures > 0)) { failed += 1; console.log(`  ✘ Restricted Mode test runner (exit ${code})`); }
 
       // the UI: the Restricted Mode indicator, and "Evaluate on UMD" disabled in the explorer's context menu
       const name = 'Restricted Mode UI: the indicator shows and "Evaluate on UMD" is disabled on the .onnx';
