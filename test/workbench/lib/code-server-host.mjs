@@ -85,10 +85,18 @@ export async function startCodeServer({ logFile, env = process.env, log = () => 
   };
 }
 
+/** The browser's own stderr (GPU process, renderer crashes), last lines: printed when a UI test fails. */
+const browserLines = [];
+export const browserLogTail = (n = 20) => browserLines.slice(-n);
+
 export function launchBrowser() {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
+    logger: {
+      isEnabled: (name) => name === 'browser',
+      log: (name, severity, message) => { browserLines.push(String(message)); if (browserLines.length > 400) browserLines.splice(0, 200); },
+    },
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
