@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { normalizer } from '../src/core/model/normalize';
 import { sessionOptions } from '../src/core/model/session';
-import { slidingWindowClasses, scanInterval, windowStarts, type RunPatch, type Shape3 } from '../src/core/model/slidingWindow';
+import { slidingWindowClasses, scanInterval, windowStarts, type RunPatch, type Shape3, type WindowTimings } from '../src/core/model/slidingWindow';
 
 const { values } = parseArgs({
   options: {
@@ -107,8 +107,9 @@ async function main(): Promise<void> {
     };
     const t0 = now();
     let lastPrint = 0;
+    const timings: WindowTimings = { cutS: 0, blendS: 0, finishS: 0 };
     const classes = await slidingWindowClasses(image, shape, patch, run, {
-      overlap, batchSize, transform,
+      overlap, batchSize, transform, timings,
       onProgress: (done, total) => {
         const el = now() - t0;
         if (done > 0 && (el - lastPrint > 15 || done === total)) {
@@ -123,6 +124,8 @@ async function main(): Promise<void> {
     const outside = totalS - runS;
     console.log(`onnxruntime-node end to end   ${totalS.toFixed(1)} s (${runs} run() calls, ${(runS / runs * 1e3).toFixed(0)} ms each)`);
     console.log(`  outside ORT's run()         ${outside.toFixed(1)} s = ${((100 * outside) / totalS).toFixed(1)} % of the total (target <= 10 %)`);
+    const other = outside - timings.cutS - timings.blendS - timings.finishS;
+    console.log(`    cutting windows ${timings.cutS.toFixed(1)} s, blending ${timings.blendS.toFixed(1)} s (${(1e3 * timings.blendS / runs).toFixed(0)} ms per run), finishing slabs ${timings.finishS.toFixed(1)} s, other ${other.toFixed(1)} s`);
     console.log(`  peak RSS                    ${mb(peak)} (target < 1.5 GB = 1431 MiB; raw image ${mb(image.byteLength)}, classes ${mb(classes.byteLength)}, RSS before the window loop ${mb(rssBefore)})`);
     console.log(`  blending band               ${process.env.UMD_LENS_BLEND === 'js' ? 'JavaScript (UMD_LENS_BLEND=js)' : 'WebAssembly SIMD'}`);
 

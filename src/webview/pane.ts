@@ -82,10 +82,10 @@ export class Pane {
     if (scan.pred) list.push({ url: scan.pred.url, name: scan.pred.name, colormap: 'red', opacity: 0 });
     await this.nv.loadVolumes(list);
     [, this.gt, this.pred] = this.nv.volumes;
-    this.raw = {
-      gt: this.gt?.img ? Array.from(this.gt.img as ArrayLike<number>) : undefined,
-      pred: this.pred?.img ? Array.from(this.pred.img as ArrayLike<number>) : undefined,
-    };
+    // the labels as read (their img is rewritten to one organ's mask): typed copies, one memcpy each; a plain
+    // array would take seconds and gigabytes on a whole-body scan, on the thread the workbench may share
+    const copy = (img: unknown) => (img ? (img as Uint8Array).slice() : undefined);
+    this.raw = { gt: copy(this.gt?.img), pred: copy(this.pred?.img) };
     this.errorMap = undefined;
     if (this.gt && this.pred) {
       // same grid as the ground truth (predictions are written on the labels' grid), codes 0..3

@@ -67,7 +67,18 @@ export interface WindowOptions {
    */
   probabilities?: ProbabilitySink;
   onProgress?: (done: number, total: number) => void;
+  /** When given, the seconds spent outside the network are added up here, per stage (for benchmarks). */
+  timings?: WindowTimings;
 }
+
+/** Seconds outside the network: cutting (and normalizing) windows, blending them into the band, finishing slabs. */
+export interface WindowTimings {
+  cutS: number;
+  blendS: number;
+  finishS: number;
+}
+
+const clock = () => Number(process.hrtime.bigint()) / 1e9;
 
 export interface ProbabilitySink {
   channels: readonly number[];
@@ -263,7 +274,9 @@ async function runWindows(image: Float32Array, full: Shape3, patch: Shape3, over
   let classPlane: Uint8Array | undefined;
   let byClass = false;
   let inputBuffer: Float32Array | undefined;
+  const timings = opts.timings;
   const finish = (upTo: number): void => {
+    const t = timings && next < upTo ? clock() : 0;
     for (; next < upTo; next++) {
       if (byClass) {
         classPlane ??= new Uint8Array(plane);
@@ -275,18 +288,23 @@ async function runWindows(image: Float32Array, full: Shape3, patch: Shape3, over
         sink.slab(next, out, channels);
       }
     }
+    if (t) timings!.finishS += clock() - t;
   };
   /** Adds one window's logits [C, p0, p1, p2], weighted, into the band; slabs before its start are finished first. */
   const accumulate = (start: Shape3, logits: Float32Array): void => {
     finish(start[0]);
+    const t = timings ? clock() : 0;
     band!.add(start, logits);
+    if (t) timings!.blendS += clock() - t;
   };
   const runBatch = async (batch: readonly Shape3[], mirror: readonly MirrorAxis[]): Promise<Float32Array> => {
     throwIfAborted(opts.signal);
     // one input buffer reused: run() has returned before the next window is cut, and every voxel is overwritten
     if (inputBuffer?.length !== batch.length * nPatch) inputBuffer = new Float32Array(batch.length * nPatch);
     const input = inputBuffer;
+    const t = timings ? clock() : 0;
     batch.forEach((start, i) => extract(image, full, start, patch, input, i * nPatch, mirror, opts.transform));
+    if (t) timings!.cutS += clock() - t;
     const result = await run(input, patch, batch.length, band?.outputArea(batch.length));
     if (!band) {
       channels = result.channels;
