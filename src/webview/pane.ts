@@ -100,8 +100,8 @@ export class Pane {
     return this.nv.volumes.length;
   }
 
-  /** Shows one organ (0: all); the error map is recomputed. */
-  selectOrgan(organId: number): OrganVoxels {
+  /** Shows one organ (0: all) in `look`; the error map is recomputed, the volumes updated once. */
+  selectOrgan(organId: number, look: Look): OrganVoxels {
     this.organId = organId;
     const voxels: OrganVoxels = { gt: 0, pred: 0 };
     if (this.gt && this.raw.gt) voxels.gt = applyMask(this.gt, this.raw.gt, organId);
@@ -109,18 +109,24 @@ export class Pane {
     if (this.errorMap && this.raw.gt && this.raw.pred) {
       voxels.errors = writeErrorMap(this.errorMap.img as unknown as Writable, this.raw.gt, this.raw.pred, organId);
     }
+    // one update for the masks and the look: each update rebuilds the textures of every volume
+    this.applyLook(look);
     this.nv.updateGLVolume();
     return voxels;
   }
 
   setLook(look: Look): void {
+    this.applyLook(look);
+    this.nv.updateGLVolume();
+  }
+
+  private applyLook(look: Look): void {
     const errorMode = look.mode === 'error' && !!this.errorMap;
     const img = this.nv.volumes[0];
     if (img && img.colormap !== look.colormap) img.colormap = look.colormap;
     if (this.gt) this.gt.opacity = !errorMode && look.showGt ? look.opacity : 0;
     if (this.pred) this.pred.opacity = !errorMode && look.showPred ? look.opacity : 0;
     if (this.errorMap) this.errorMap.opacity = errorMode ? look.opacity : 0;
-    this.nv.updateGLVolume();
   }
 
   setView(view: ViewKind): void {

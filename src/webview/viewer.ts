@@ -158,10 +158,9 @@ function selectOrgan(id: number, notify: boolean, keepCrosshair = false): OrganV
   let other = '';
   for (const p of [mainPane, otherPane]) {
     if (!p) continue;
-    const v = p.selectOrgan(id);
+    const v = p.selectOrgan(id, look());
     if (p === mainPane) voxels = v;
     else if (isPaired(current?.paired)) other = ` | ${current.paired.modality}: ${describe(v, p.hasPrediction)}`;
-    p.setLook(look());
   }
   if (!keepCrosshair) {
     const c = mainPane?.centroid();

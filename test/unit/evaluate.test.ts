@@ -44,6 +44,11 @@ test('evaluate: CT-only demo model scores high on CT, lower on PET; bad cases ar
   assert.deepEqual(stored.manifest.cardFiles, [MODEL.replace(/\.onnx$/, '.umd.json')]);
   assert.ok(stored.manifest.finishedAt);
   assert.equal(stored.manifest.dataset.organs['13'], 'gallbladder');
+  // how the model's classes became the dataset's organs is kept with the run: the demo card names UMD's organs
+  const mapping = stored.manifest.labelMapping!;
+  assert.equal(mapping.matches.length, 13);
+  assert.ok(mapping.matches.every((m) => m.by === 'name' && m.organ === stored.manifest.dataset.organs[String(m.modelClass)]), JSON.stringify(mapping.matches));
+  assert.deepEqual([mapping.excluded, mapping.unmatched], [[], []]);
   // 2 subjects x 4 images + sub-bad PET = 8 good cases (one lost its PET: 7) + sub-bad PET = 8 cases of 13 organs
   const good = stored.cases.filter((r) => r.status !== 'error');
   const errors = stored.cases.filter((r) => r.status === 'error');

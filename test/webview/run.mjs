@@ -139,7 +139,15 @@ await page.addInitScript(() => {
     setState: (s) => sessionStorage.setItem('vscode-state', JSON.stringify(s)),
   });
   document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.effectiveDirective} blocked ${e.blockedURI}`));
+  // main-thread tasks over 50 ms: in code-server the webview shares this thread with the workbench (printed, not asserted)
+  window.__longTasks = [];
+  try { new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true }); } catch { /* no Long Tasks API */ }
 });
+/** Long main-thread tasks since the last call, as a line for the log. */
+const longTasks = async () => {
+  const d = await page.evaluate(() => window.__longTasks.splice(0));
+  return `${d.length} main-thread tasks over 50 ms, longest ${Math.round(Math.max(0, ...d))} ms, together ${Math.round(d.reduce((a, b) => a + b, 0))} ms`;
+};
 const posted = (type) => page.evaluate((t) => window.__posted.filter((m) => m.type === t), type);
 const waitPosted = async (type, count = 1, timeout = 60000) => {
   await page.waitForFunction(([t, c]) => window.__posted.filter((m) => m.type === t || m.type === 'error').length >= c, [type, count], { timeout });
@@ -188,8 +196,10 @@ const tests = [
     if (!/script-src 'nonce-[A-Za-z0-9]{32}'/.test(csp) || /unsafe-eval|unsafe-inline/.test(csp)) throw new Error(`unexpected CSP: ${csp}`);
   }],
   ['"load" message -> CT, ground truth and prediction fetched by URL, "rendered" posted', async () => {
+    await longTasks();
     await page.evaluate((m) => window.postMessage(m, '*'), loadMsg());
     const r = await waitPosted('rendered', 1, 90000);
+    console.log(`    loading the real CT (512 x 512 slices): ${await longTasks()}`);
     // image, ground truth, prediction, error map
     if (r.volumes !== 4) throw new Error(`volumes ${r.volumes}`);
     if (r.panes !== 1) throw new Error(`panes ${r.panes}`);
@@ -287,8 +297,10 @@ const tests = [
   }],
   ['paired view (CT | PET of one patient, real): two canvases, each with its own overlays (pixel check)', async () => {
     await choose('colormap', 'gray');
+    await longTasks();
     await page.evaluate((m) => window.postMessage(m, '*'), stsMsg());
     const r = await waitRendered('PETCT_STS_002_CT');
+    console.log(`    loading the pair: ${await longTasks()}`);
     if (r.panes !== 2) throw new Error(`panes ${r.panes}`);
     await choose('sliceType', 'axial');
     await page.waitForTimeout(800);

@@ -207,6 +207,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
       cardSource: model.cardSource,
       cardFiles: model.cardFiles,
       dataset: { root: dataset.root, organs: Object.fromEntries([...dataset.organs.byId].map(([id, n]) => [String(id), n])) },
+      labelMapping: { matches: mapping.matches, excluded: mapping.excluded, unmatched: mapping.unmatched },
       protocol,
       inference: {
         device: opts.device ?? 'cpu', threads: opts.threads ?? null, overlap: opts.overlap ?? model.card.overlap ?? 0.5,

@@ -24,6 +24,16 @@ export interface RunManifest {
   cardSource?: CardSource;
   cardFiles?: string[];
   dataset: { root: string; organs: Record<string, string> };
+  /**
+   * How the model's classes became the dataset's organs (evaluate/labelMapping.ts): each matched class with the
+   * rule that matched it (organMap, name, synonym), the classes the card's organMap leaves unscored and the model's
+   * organs the dataset lacks. Absent in runs written before it was recorded.
+   */
+  labelMapping?: {
+    matches: Array<{ modelClass: number; modelName: string; organ: string; by: 'organMap' | 'name' | 'synonym' }>;
+    excluded: string[];
+    unmatched: string[];
+  };
   /** How the scores were computed: metric definitions, NSD tolerance per organ, empty-mask rule, grid and spacing. */
   protocol: MetricProtocol;
   /**
