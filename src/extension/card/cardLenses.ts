@@ -9,18 +9,9 @@ import { DEFAULT_ORGANS } from '../../core/dataset/organs';
 import { mapModelClasses } from '../../core/evaluate/labelMapping';
 import type { ModelCard } from '../../core/model/card';
 import { newestRunOf, runScores } from '../gates/latestRuns';
-import { organLenses, propertyOf, type LensDeps } from '../gates/gateLenses';
+import { organLenses, propertyOf, RunLensProvider } from '../gates/gateLenses';
 
-export class CardLensProvider implements vscode.CodeLensProvider {
-  private readonly changed = new vscode.EventEmitter<void>();
-  readonly onDidChangeCodeLenses = this.changed.event;
-
-  constructor(private readonly deps: LensDeps) {}
-
-  refresh(): void {
-    this.changed.fire();
-  }
-
+export class CardLensProvider extends RunLensProvider {
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     const root = parseTree(doc.getText(), [], { allowTrailingComma: true, disallowComments: false });
     const labelsNode = propertyOf(root, 'labels')?.children?.[1];
@@ -49,9 +40,5 @@ export class CardLensProvider implements vscode.CodeLensProvider {
       else if (mapping.excluded.includes(name)) out.push(new vscode.CodeLens(range, { title: `$(circle-slash) ${name}: not scored (organMap null)`, command: '' }));
     }
     return out;
-  }
-
-  dispose(): void {
-    this.changed.dispose();
   }
 }

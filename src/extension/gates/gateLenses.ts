@@ -36,16 +36,25 @@ export function organLenses(range: vscode.Range, runDir: string | undefined, org
 export const propertyOf = (obj: Node | undefined, key: string): Node | undefined =>
   obj?.children?.find((p) => p.children?.[0]?.value === key);
 
-export class GateLensProvider implements vscode.CodeLensProvider {
+/** A CodeLens provider whose lenses follow the runs on disk: `refresh()` when a run finishes or is deleted. */
+export abstract class RunLensProvider implements vscode.CodeLensProvider {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
 
-  constructor(private readonly deps: LensDeps) {}
+  constructor(protected readonly deps: LensDeps) {}
 
   refresh(): void {
     this.changed.fire();
   }
 
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  abstract provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[];
+}
+
+export class GateLensProvider extends RunLensProvider {
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     const root = parseTree(doc.getText(), [], { allowTrailingComma: true, disallowComments: false });
     const gates = propertyOf(root, 'gates')?.children?.[1];
@@ -61,9 +70,5 @@ export class GateLensProvider implements vscode.CodeLensProvider {
       out.push(...organLenses(new vscode.Range(at, at), runDir, organ, typeof modality === 'string' ? modality : '*', 'newest run'));
     }
     return out;
-  }
-
-  dispose(): void {
-    this.changed.dispose();
   }
 }
