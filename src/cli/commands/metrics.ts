@@ -23,20 +23,24 @@ export async function metricsCommand(argv: string[]): Promise<number> {
   });
   if (positionals.length !== 2) throw new UsageError('metrics needs <gt.nii.gz> <pred.nii.gz>');
   const protocol = makeProtocol(protocolArg(values.protocol) ?? 'umd', [['cli', tauArg(values.tau)]]);
-  const gt = readLabels(path.resolve(positionals[0]));
-  let pred = readLabels(path.resolve(positionals[1]));
-  const sameGrid = gt.dims.every((d, n) => d === pred.dims[n]) && gt.affine.every((v, n) => Math.abs(v - pred.affine[n]) < 1e-4);
-  if (!sameGrid) pred = resampleNearest(pred, gt);
+  const threads = positiveInt('threads', values.threads);
+  // started first: its workers compile the metrics code (surfaceWarmup) while this thread reads the files
+  const pool = new SurfacePool(threads);
+  let gt: ReturnType<typeof readLabels>;
   let ids: number[];
-  if (values.labels) {
-    ids = values.labels.split(',').map((s) => Number(s.trim()));
-    if (ids.some((n) => !Number.isInteger(n) || n <= 0 || n > 65535)) throw new UsageError(`--labels must be positive integer ids, got "${values.labels}"`);
-  } else {
-    ids = [...scanLabels(gt.data, pred.data, gt.dims).counts.keys()].sort((a, b) => a - b);
-  }
-  const pool = new SurfacePool(positiveInt('threads', values.threads));
   let scores: Map<number, OrganMetrics>;
+  let sameGrid: boolean;
   try {
+    gt = readLabels(path.resolve(positionals[0]));
+    let pred = readLabels(path.resolve(positionals[1]));
+    sameGrid = gt.dims.every((d, n) => d === pred.dims[n]) && gt.affine.every((v, n) => Math.abs(v - pred.affine[n]) < 1e-4);
+    if (!sameGrid) pred = resampleNearest(pred, gt);
+    if (values.labels) {
+      ids = values.labels.split(',').map((s) => Number(s.trim()));
+      if (ids.some((n) => !Number.isInteger(n) || n <= 0 || n > 65535)) throw new UsageError(`--labels must be positive integer ids, got "${values.labels}"`);
+    } else {
+      ids = [...scanLabels(gt.data, pred.data, gt.dims).counts.keys()].sort((a, b) => a - b);
+    }
     scores = await caseMetrics(gt, gt.data, pred.data, ids.map((id) => ({ id })), protocol, pool);
   } finally {
     await pool.close();

@@ -10,6 +10,8 @@
  * surface distance is compared with a tolerance (NSD counts `d <= tau`).
  */
 
+import type { WorkBuffers } from './workBuffers';
+
 export type Dims3 = readonly [number, number, number];
 export type SpacingMm = readonly [number, number, number];
 
@@ -93,6 +95,13 @@ function allZero(f: Float64Array, len: number): boolean {
 }
 
 /**
+ * The search's work budget, in row lookups per voxel of the box. The fallback's full passes cost about as much as
+ * 8-16 lookups per voxel: on whole-body organs a budget of 1 sent the liver and brain to the fallback with a few
+ * hundred queries left, 1.7x slower than finishing the search; 8 did not cost any organ time.
+ */
+const SEARCH_STEPS_PER_VOXEL = 8;
+
+/**
  * Squared distance (mm^2) from each query voxel to the nearest feature voxel, without transforming the whole grid:
  * surface distances are only ever read at the other mask's surfels, a small fraction of the box. Pass 1 of the
  * separable transform (distances along x0 within each row) is exact and cheap; each query then searches the rows
@@ -100,33 +109,43 @@ function allZero(f: Float64Array, len: number): boolean {
  * stops once the x1/x2 part alone exceeds the best sum found (rounding is monotone, so pruning on a partial sum never
  * skips a closer feature). Values equal squaredDistanceMm2's bit for bit. When the surfaces are far apart the search
  * costs more than the transform; past a work budget it falls back to the full transform.
+ * `searchStepsPerVoxel` sets that budget (tests and the warm-up set 0 to take the fallback at once).
  *
- * `features` and `queries` are voxel indices (x0 fastest), `features` ascending.
+ * `features` and `queries` are voxel indices (x0 fastest), `features` ascending. With `work`, the result lives in its
+ * slot `outSlot` and the row offsets in a shared slot; without, everything is freshly allocated.
  */
-export function squaredDistanceAtMm2(features: Int32Array, queries: Int32Array, dims: Dims3, spacingMm: SpacingMm): Float64Array {
+export function squaredDistanceAtMm2(
+  features: Int32Array, queries: Int32Array, dims: Dims3, spacingMm: SpacingMm, work?: WorkBuffers, outSlot = 'distance',
+  searchStepsPerVoxel = SEARCH_STEPS_PER_VOXEL,
+): Float64Array {
   const [n0, n1, n2] = dims;
   const n = n0 * n1 * n2;
-  const out = new Float64Array(queries.length);
+  const out = work ? work.f64(outSlot, queries.length) : new Float64Array(queries.length);
   if (features.length === 0) return out.fill(Infinity);
-  const off = rowOffsets(features, n, n0);
+  // The offsets take 2 bytes a voxel; their buffer is sized for the fallback's doubles, which overwrite them in place
+  // (pages never touched cost no memory, so the search alone uses a quarter of it).
+  const buffer = work ? work.f64('row-offsets', n) : new Float64Array(n);
+  const off = n0 < 65535 ? new Uint16Array(buffer.buffer, buffer.byteOffset, n) : new Int32Array(buffer.buffer, buffer.byteOffset, n);
+  rowOffsets(features, n, n0, off);
   const s0 = spacingMm[0], s1 = spacingMm[1], s2 = spacingMm[2];
-  // squared mm along x0 from an offset, exactly as the full transform's first pass computes it
-  const rowSq = (idx: number): number => {
-    const o = off[idx];
-    if (o < 0) return Infinity;
-    const d = o * s0;
-    return d * d;
-  };
+  // squared mm along x0 by stored offset (offset + 1; 0 = no feature on the row), exactly as the full transform's
+  // first pass computes it: ((q - p) * s0)^2
+  const sq0 = new Float64Array(n0 + 1);
+  sq0[0] = Infinity;
+  for (let o = 0; o < n0; o++) { const d = o * s0; sq0[o + 1] = d * d; }
   const plane = n0 * n1;
   // Far-apart surfaces make the x1/x2 search long; past this much work, finish the x1 pass over the box instead and
   // search along x2 only (the transform's pass 2, then pass 3 evaluated at the queries alone).
-  const budget = n;
-  let work = 0;
+  const budget = n * searchStepsPerVoxel;
+  let work2 = 0;
   let qi = 0;
-  for (; qi < queries.length && work <= budget; qi++) {
+  for (; qi < queries.length && work2 <= budget; qi++) {
     const v = queries[qi];
-    const i = v % n0, r = (v - i) / n0, j = r % n1, k = (r - j) / n1;
-    let best = rowSq(v);
+    const k = (v / plane) | 0;
+    const inPlane = v - k * plane;
+    const j = (inPlane / n0) | 0;
+    const i = inPlane - j * n0;
+    let best = sq0[off[v]];
     for (let t = 0; ; t++) {
       const dk = t * s2;
       const dk2 = dk * dk;
@@ -141,17 +160,19 @@ export function squaredDistanceAtMm2(features: Int32Array, queries: Int32Array, 
           if (dj2 + dk2 > best) break;
           const jl = j - u, jh = j + u;
           if (jl < 0 && jh >= n1) break;
-          if (jl >= 0) { const c = (rowSq(base + n0 * jl) + dj2) + dk2; if (c < best) best = c; }
-          if (u > 0 && jh < n1) { const c = (rowSq(base + n0 * jh) + dj2) + dk2; if (c < best) best = c; }
-          work++;
+          if (jl >= 0) { const c = (sq0[off[base + n0 * jl]] + dj2) + dk2; if (c < best) best = c; }
+          if (u > 0 && jh < n1) { const c = (sq0[off[base + n0 * jh]] + dj2) + dk2; if (c < best) best = c; }
+          work2++;
         }
       }
     }
     out[qi] = best;
   }
   if (qi === queries.length) return out;
-  const f1 = new Float64Array(n);
-  for (let v = 0; v < n; v++) f1[v] = rowSq(v);
+  // in place, from the last voxel down: f1[v] covers the offsets of voxels 4v..4v+3 (2-byte offsets) or 2v, 2v+1,
+  // all at or above v, so each offset is read before it is overwritten
+  const f1 = buffer;
+  for (let v = n - 1; v >= 0; v--) f1[v] = sq0[off[v]];
   const longest = Math.max(n0, n1);
   const scratch = { f: new Float64Array(longest), out: new Float64Array(longest), v: new Int32Array(longest), z: new Float64Array(longest + 1) };
   for (let k = 0; k < n2; k++) for (let i = 0; i < n0; i++) pass1d(f1, k * plane + i, n0, n1, s1, scratch);
@@ -173,29 +194,30 @@ export function squaredDistanceAtMm2(features: Int32Array, queries: Int32Array, 
 }
 
 /**
- * Pass 1 along x0 from sorted feature indices: the offset |q - p| (voxels) to the nearest feature on the row, -1
- * when the row has none. Offsets, not mm^2: a quarter of the memory of doubles, and ((q - p) * s0)^2 is recomputed
- * exactly where it is read.
+ * Pass 1 along x0 from sorted feature indices, into `f1` (n voxels): 1 + the offset |q - p| (voxels) to the nearest
+ * feature on the row, 0 when the row has none. Offsets, not mm^2: a quarter of the memory of doubles, and
+ * ((q - p) * s0)^2 is looked up exactly where it is read. Between two features a row splits at their midpoint (either side of it is
+ * as near to one as the other where the gap is even).
  */
-function rowOffsets(features: Int32Array, n: number, n0: number): Int32Array {
-  const f1 = new Int32Array(n).fill(-1);
+function rowOffsets(features: Int32Array, n: number, n0: number, f1: Uint16Array | Int32Array): void {
+  f1.fill(0, 0, n);
+  const count = features.length;
   let a = 0;
-  while (a < features.length) {
+  while (a < count) {
     const row = features[a] - (features[a] % n0);
-    let b = a;
-    while (b < features.length && features[b] < row + n0) b++;
-    let prev = -1;
-    for (let x = a; x <= b; x++) {
-      const q = x < b ? features[x] - row : -1;
-      const to = x < b ? q : n0;
-      for (let p = prev + 1; p < to; p++) {
-        const fwd = x < b ? q - p : Infinity;
-        const back = prev >= 0 ? p - prev : Infinity;
-        f1[row + p] = back < fwd ? back : fwd;
-      }
-      if (x < b) { f1[row + q] = 0; prev = q; }
+    let q = features[a] - row;
+    for (let p = 0; p < q; p++) f1[row + p] = q - p + 1;
+    f1[row + q] = 1;
+    let b = a + 1;
+    for (; b < count && features[b] < row + n0; b++) {
+      const next = features[b] - row;
+      const mid = (q + next) >> 1;
+      for (let p = q + 1; p <= mid; p++) f1[row + p] = p - q + 1;
+      for (let p = mid + 1; p < next; p++) f1[row + p] = next - p + 1;
+      f1[row + next] = 1;
+      q = next;
     }
+    for (let p = q + 1; p < n0; p++) f1[row + p] = p - q + 1;
     a = b;
   }
-  return f1;
 }

@@ -2,12 +2,13 @@
  * The work units of one case's metrics, self-contained so that the same function runs in a worker thread or inline
  * (a score does not depend on where it was computed):
  *   scan     counts and boxes of a slab of x2-planes of both label maps
- *   surface  one organ: crop its box (plus one background voxel) from both maps, then its surface scores
+ *   surface  one organ: the surfels of both maps inside its box (plus one background voxel), then its surface scores
  * Label maps travel as views of SharedArrayBuffers when workers are used, so nothing is copied per task.
  */
 import type { Dims3, SpacingMm } from './edt';
-import { cropLabel, scanLabels, type LabelScan, type VoxelBox } from './labelScan';
-import { scoreSurfaces, surfaceDistances, type SurfaceScores } from './surface';
+import { scanLabels, type LabelScan, type VoxelBox } from './labelScan';
+import { labelSurfaceDistances, scoreSurfaces, type SurfaceScores } from './surface';
+import { threadWorkBuffers } from './workBuffers';
 
 export type LabelData = Uint8Array | Uint16Array;
 
@@ -43,6 +44,8 @@ export function runTask<T extends MetricsTask>(t: T): TaskResult<T> {
     for (const b of part.boxes.values()) { b.lo[2] += t.k0; b.hi[2] += t.k0; }
     return part as TaskResult<T>;
   }
-  const pair = cropLabel(t.gt, t.pred, t.dims, t.label, t.box);
-  return scoreSurfaces(surfaceDistances(pair, t.spacingMm), t.toleranceMm, t.hdPercentile) as TaskResult<T>;
+  // the thread's buffers: the largest organ touches them first, every later organ and case reuses them
+  const work = threadWorkBuffers();
+  const distances = labelSurfaceDistances(t.gt, t.pred, t.dims, t.label, t.box, t.spacingMm, work);
+  return scoreSurfaces(distances, t.toleranceMm, t.hdPercentile, work) as TaskResult<T>;
 }

@@ -1,6 +1,10 @@
 /** Worker-thread entry (bundled to dist/surfaceWorker.js): runs the metrics tasks posted by SurfacePool. */
 import { parentPort } from 'node:worker_threads';
 import { runTask, type MetricsTask } from './surfaceTask';
+import { warmUpSurfaceMetrics } from './surfaceWarmup';
+
+// Compile the metrics code before the first real case (see surfaceWarmup); tasks posted meanwhile wait in the port.
+warmUpSurfaceMetrics();
 
 parentPort?.on('message', (msg: { id: number; task: MetricsTask }) => {
   try {

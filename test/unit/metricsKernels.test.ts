@@ -1,0 +1,191 @@
+/**
+ * The fast paths of the metrics against their plain definitions, on random label maps: the word-by-word label scan
+ * against a voxel loop, surfels read straight from a label map against surfels of the padded crop, distinct-value
+ * ranks against a sort, the distance search against its full-transform fallback, and a thread's reused buffers
+ * against fresh ones (a score must not depend on which organ ran before it).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { distinctRanks } from '../../src/core/metrics/distinctRanks';
+import { squaredDistanceAtMm2, type Dims3 } from '../../src/core/metrics/edt';
+import { cropLabel, scanLabels, type VoxelBox } from '../../src/core/metrics/labelScan';
+import { labelSurfaceDistances, scoreSurfaces, surfaceDistances, surfelsOf, surfelsOfLabel } from '../../src/core/metrics/surface';
+import { runTask } from '../../src/core/metrics/surfaceTask';
+import { warmUpSurfaceMetrics } from '../../src/core/metrics/surfaceWarmup';
+import { WorkBuffers } from '../../src/core/metrics/workBuffers';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+}
+
+/** Random blobs of labels 1..labels (overlapping ellipsoids), some touching the volume border. */
+function blobs(dims: Dims3, labels: number, seed: number, kind: 'u8' | 'u16' = 'u8'): Uint8Array | Uint16Array {
+  const rand = rng(seed);
+  const [n0, n1, n2] = dims;
+  const out = kind === 'u8' ? new Uint8Array(n0 * n1 * n2) : new Uint16Array(n0 * n1 * n2);
+  for (let b = 0; b < labels * 3; b++) {
+    const label = kind === 'u8' ? 1 + (b % labels) : 300 + (b % labels);
+    const c = [rand() * n0, rand() * n1, rand() * n2];
+    const r = [1 + rand() * n0 / 3, 1 + rand() * n1 / 3, 1 + rand() * n2 / 3];
+    for (let k = 0, v = 0; k < n2; k++) {
+      for (let j = 0; j < n1; j++) {
+        for (let i = 0; i < n0; i++, v++) {
+          if (((i - c[0]) / r[0]) ** 2 + ((j - c[1]) / r[1]) ** 2 + ((k - c[2]) / r[2]) ** 2 < 1) out[v] = label;
+        }
+      }
+    }
+  }
+  // speckle: isolated voxels and partial 32-bit words
+  for (let x = 0; x < out.length / 50; x++) out[Math.floor(rand() * out.length)] = kind === 'u8' ? 1 + Math.floor(rand() * labels) : 300;
+  return out;
+}
+
+/** Counts and boxes by the definition, one voxel at a time. */
+function scanByVoxel(gt: ArrayLike<number>, pred: ArrayLike<number>, dims: Dims3) {
+  const counts = new Map<number, { tp: number; fp: number; fn: number }>();
+  const boxes = new Map<number, VoxelBox>();
+  const at = (l: number) => counts.get(l) ?? counts.set(l, { tp: 0, fp: 0, fn: 0 }).get(l)!;
+  const grow = (l: number, i: number, j: number, k: number) => {
+    const b = boxes.get(l);
+    if (!b) { boxes.set(l, { lo: [i, j, k], hi: [i, j, k] }); return; }
+    [i, j, k].forEach((x, a) => { b.lo[a] = Math.min(b.lo[a], x); b.hi[a] = Math.max(b.hi[a], x); });
+  };
+  for (let k = 0, v = 0; k < dims[2]; k++) {
+    for (let j = 0; j < dims[1]; j++) {
+      for (let i = 0; i < dims[0]; i++, v++) {
+        const g = gt[v], p = pred[v];
+        if (g !== 0 && g === p) { at(g).tp++; grow(g, i, j, k); continue; }
+        if (g !== 0) { at(g).fn++; grow(g, i, j, k); }
+        if (p !== 0) { at(p).fp++; grow(p, i, j, k); }
+      }
+    }
+  }
+  return { counts, boxes };
+}
+
+test('label scan: the word-by-word row scan equals a voxel loop (uint8 and uint16, rows of whole and partial words)', () => {
+  // 32 and 36 voxels a row take the row-by-word path (uint8: 4 a word; uint16: 2), 37 the voxel loop
+  for (const [dims, kind] of [[[32, 20, 18], 'u8'], [[36, 17, 9], 'u8'], [[37, 15, 11], 'u8'], [[36, 14, 12], 'u16'], [[35, 9, 7], 'u16']] as const) {
+    const gt = blobs(dims, 5, 11 + dims[0], kind);
+    const pred = blobs(dims, 5, 97 + dims[0], kind);
+    const fast = scanLabels(gt, pred, dims);
+    const slow = scanByVoxel(gt, pred, dims);
+    assert.ok(slow.counts.size >= 5, `labels present: ${slow.counts.size}`);
+    assert.deepEqual(fast.counts, slow.counts, `counts ${dims} ${kind}`);
+    assert.deepEqual(fast.boxes, slow.boxes, `boxes ${dims} ${kind}`);
+  }
+  // one label over whole words in both maps, its box ending on a word's last voxel: counted a word at a time
+  const dims: Dims3 = [32, 6, 5];
+  const same = new Uint8Array(32 * 6 * 5);
+  for (let k = 1; k < 4; k++) for (let j = 2; j < 5; j++) for (let i = 4; i < 12; i++) same[i + 32 * (j + 6 * k)] = 7;
+  const s = scanLabels(same, same.slice(), dims);
+  assert.deepEqual(s.counts.get(7), { tp: 72, fp: 0, fn: 0 });
+  assert.deepEqual(s.boxes.get(7), { lo: [4, 2, 1], hi: [11, 4, 3] });
+});
+
+test('surfels read straight from a label map equal the surfels of the padded crop (rows of 32 bits and not, boxes at the border)', () => {
+  // padded widths of 32, 64 and 33 bits exercise a row ending exactly on a word and one bit past it
+  for (const dims of [[30, 21, 13], [62, 9, 8], [31, 17, 19], [45, 33, 6]] as Dims3[]) {
+    const gt = blobs(dims, 4, 5 + dims[1]);
+    const pred = blobs(dims, 4, 71 + dims[1]);
+    const scan = scanLabels(gt, pred, dims);
+    let atBorder = 0;
+    for (const [label, box] of scan.boxes) {
+      if (box.lo.some((x) => x === 0) || box.hi.some((x, a) => x === dims[a] - 1)) atBorder++;
+      const crop = cropLabel(gt, pred, dims, label, box);
+      for (const [map, mask] of [[gt, crop.gt], [pred, crop.pred]] as const) {
+        const direct = surfelsOfLabel(map, dims, label, box, new WorkBuffers());
+        const viaCrop = surfelsOf(mask, crop.dims);
+        assert.deepEqual(direct.dims, viaCrop.dims);
+        assert.deepEqual(direct.index, viaCrop.index, `surfel corners of label ${label} in ${dims}`);
+        assert.deepEqual(direct.code, viaCrop.code, `surfel codes of label ${label} in ${dims}`);
+      }
+    }
+    assert.ok(atBorder > 0, 'some box touches the volume border');
+  }
+});
+
+test('surfels by the definition: every corner whose 2x2x2 code is neither 0 nor 255, in ascending order', () => {
+  const dims: Dims3 = [40, 7, 6];
+  const mask = new Uint8Array(dims[0] * dims[1] * dims[2]);
+  const rand = rng(3);
+  // padded: zero on every side
+  for (let k = 1; k < 5; k++) for (let j = 1; j < 6; j++) for (let i = 1; i < 39; i++) mask[i + 40 * (j + 7 * k)] = rand() < 0.5 ? 1 : 0;
+  const s = surfelsOf(mask, dims);
+  const index: number[] = [], code: number[] = [];
+  const at = (i: number, j: number, k: number) => mask[i + 40 * (j + 7 * k)];
+  for (let k = 0; k < 5; k++) {
+    for (let j = 0; j < 6; j++) {
+      for (let i = 0; i < 39; i++) {
+        let c = 0;
+        for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) for (let d = 0; d < 2; d++) c |= at(i + a, j + b, k + d) << (7 - (4 * a + 2 * b + d));
+        if (c !== 0 && c !== 255) { index.push(i + 39 * (j + 6 * k)); code.push(c); }
+      }
+    }
+  }
+  assert.ok(index.length > 100);
+  assert.deepEqual(Array.from(s.index), index);
+  assert.deepEqual(Array.from(s.code), code);
+});
+
+test('distinct ranks equal a sort (many repeats, more distinct values than the first table holds)', () => {
+  const rand = rng(9);
+  for (const [n, distinctCount] of [[1, 1], [50, 3], [20000, 40], [30000, 5000]]) {
+    const pool = Float64Array.from({ length: distinctCount }, () => Math.sqrt(Math.floor(rand() * 1e6)) * 1.5);
+    const values = Float64Array.from({ length: n }, () => pool[Math.floor(rand() * distinctCount)]);
+    const { distinct, rank } = distinctRanks(values);
+    const expected = [...new Set(values)].sort((a, b) => a - b);
+    assert.deepEqual(Array.from(distinct), expected);
+    for (let x = 0; x < n; x++) assert.equal(distinct[rank[x]], values[x]);
+  }
+});
+
+test('distance search: finishing with the full transform (no budget) gives the same doubles as searching', () => {
+  const dims: Dims3 = [23, 19, 17];
+  const spacing = [0.7, 1.3, 2.9] as const;
+  const rand = rng(21);
+  const n = dims[0] * dims[1] * dims[2];
+  const features = Int32Array.from({ length: n }, (_, v) => v).filter(() => rand() < 0.01);
+  const queries = Int32Array.from({ length: 400 }, () => Math.floor(rand() * n));
+  const searched = squaredDistanceAtMm2(features, queries, dims, spacing);
+  const full = squaredDistanceAtMm2(features, queries, dims, spacing, undefined, 'distance', 0);
+  assert.ok(features.length > 10);
+  assert.deepEqual(full, searched);
+  // reused buffers: the fallback overwrites the row offsets in place
+  const work = new WorkBuffers();
+  assert.deepEqual(squaredDistanceAtMm2(features, queries, dims, spacing, work, 'a', 0), searched);
+  assert.deepEqual(squaredDistanceAtMm2(features, queries, dims, spacing, work, 'b'), searched);
+});
+
+test('a thread\'s reused buffers give every organ the scores fresh buffers give, whatever ran before it', () => {
+  const dims: Dims3 = [48, 40, 30];
+  const spacing = [0.9, 1.2, 2.0] as const;
+  const gt = blobs(dims, 6, 1234);
+  const pred = blobs(dims, 6, 4321);
+  const scan = scanLabels(gt, pred, dims);
+  const fresh = new Map<number, ReturnType<typeof scoreSurfaces>>();
+  for (const [label, box] of scan.boxes) {
+    if (!scan.counts.get(label)!.tp) continue;
+    fresh.set(label, scoreSurfaces(surfaceDistances(cropLabel(gt, pred, dims, label, box), spacing), 1.5));
+  }
+  assert.ok(fresh.size >= 4, `organs scored: ${fresh.size}`);
+  // largest first, then smallest first, then again: buffers grow, shrink in use, and hold stale values
+  const work = new WorkBuffers();
+  const order = [...fresh.keys()];
+  for (const labels of [order, [...order].reverse(), order]) {
+    for (const label of labels) {
+      const reused = scoreSurfaces(labelSurfaceDistances(gt, pred, dims, label, scan.boxes.get(label)!, spacing, work), 1.5, 95, work);
+      assert.deepEqual(reused, fresh.get(label), `label ${label}`);
+      const viaTask = runTask({ kind: 'surface', gt, pred, dims, label, box: scan.boxes.get(label)!, spacingMm: spacing, toleranceMm: 1.5, hdPercentile: 95 });
+      assert.deepEqual(viaTask, fresh.get(label), `label ${label} as a pool task`);
+    }
+  }
+  assert.ok(work.bytes > 0);
+});
+
+test('the workers\' warm-up runs every kernel and its fallback agrees with the search', () => {
+  const { nsd, fallbackAgrees } = warmUpSurfaceMetrics(1);
+  assert.ok(nsd > 0.3 && nsd < 0.8, `warm-up organ NSD ${nsd}`);
+  assert.equal(fallbackAgrees, true);
+});
