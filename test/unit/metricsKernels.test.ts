@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { distinctRanks } from '../../src/core/metrics/distinctRanks';
-import { squaredDistanceAtMm2, type Dims3 } from '../../src/core/metrics/edt';
+import { squaredDistanceAtMm2, squaredDistanceMm2, type Dims3 } from '../../src/core/metrics/edt';
 import { cropLabel, scanLabels, type VoxelBox } from '../../src/core/metrics/labelScan';
 import { labelSurfaceDistances, scoreSurfaces, surfaceDistances, surfelsOf, surfelsOfLabel } from '../../src/core/metrics/surface';
 import { runTask } from '../../src/core/metrics/surfaceTask';
@@ -156,6 +156,15 @@ test('distance search: finishing with the full transform (no budget) gives the s
   const work = new WorkBuffers();
   assert.deepEqual(squaredDistanceAtMm2(features, queries, dims, spacing, work, 'a', 0), searched);
   assert.deepEqual(squaredDistanceAtMm2(features, queries, dims, spacing, work, 'b'), searched);
+  // rows longer than 254 voxels keep their offsets in 2 bytes instead of 1: same values as the full transform
+  const long: Dims3 = [300, 4, 3];
+  const mask = new Uint8Array(300 * 4 * 3);
+  for (const v of [5, 290, 300 * 4 + 150, 300 * 4 * 2 + 299]) mask[v] = 1;
+  const longFeatures = Int32Array.from(mask.keys()).filter((v) => mask[v] === 1);
+  const everywhere = Int32Array.from({ length: mask.length }, (_, v) => v);
+  const exact = squaredDistanceMm2(mask, long, spacing);
+  assert.deepEqual(squaredDistanceAtMm2(longFeatures, everywhere, long, spacing, work, 'c'), exact);
+  assert.deepEqual(squaredDistanceAtMm2(longFeatures, everywhere, long, spacing, work, 'c', 0), exact);
 });
 
 test('a thread\'s reused buffers give every organ the scores fresh buffers give, whatever ran before it', () => {

@@ -122,10 +122,12 @@ export function squaredDistanceAtMm2(
   const n = n0 * n1 * n2;
   const out = work ? work.f64(outSlot, queries.length) : new Float64Array(queries.length);
   if (features.length === 0) return out.fill(Infinity);
-  // The offsets take 2 bytes a voxel; their buffer is sized for the fallback's doubles, which overwrite them in place
-  // (pages never touched cost no memory, so the search alone uses a quarter of it).
+  // The offsets take a byte a voxel (two on rows longer than 254); their buffer is sized for the fallback's doubles,
+  // which overwrite them in place (pages never touched cost no memory, so the search alone uses an eighth of it).
+  // First-touched memory is what a fresh thread pays most for: on the benchmark's VM a page fault costs ~20 us.
   const buffer = work ? work.f64('row-offsets', n) : new Float64Array(n);
-  const off = n0 < 65535 ? new Uint16Array(buffer.buffer, buffer.byteOffset, n) : new Int32Array(buffer.buffer, buffer.byteOffset, n);
+  const off = n0 < 255 ? new Uint8Array(buffer.buffer, buffer.byteOffset, n)
+    : n0 < 65535 ? new Uint16Array(buffer.buffer, buffer.byteOffset, n) : new Int32Array(buffer.buffer, buffer.byteOffset, n);
   rowOffsets(features, n, n0, off);
   const s0 = spacingMm[0], s1 = spacingMm[1], s2 = spacingMm[2];
   // squared mm along x0 by stored offset (offset + 1; 0 = no feature on the row), exactly as the full transform's
@@ -134,6 +136,11 @@ export function squaredDistanceAtMm2(
   sq0[0] = Infinity;
   for (let o = 0; o < n0; o++) { const d = o * s0; sq0[o + 1] = d * d; }
   const plane = n0 * n1;
+  // squared mm of whole steps along x1 and x2, as the transform's passes compute them: (u * s1)^2, (t * s2)^2
+  const sqJ = new Float64Array(n1 + 1);
+  for (let u = 0; u <= n1; u++) { const d = u * s1; sqJ[u] = d * d; }
+  const sqK = new Float64Array(n2 + 1);
+  for (let t = 0; t <= n2; t++) { const d = t * s2; sqK[t] = d * d; }
   // Far-apart surfaces make the x1/x2 search long; past this much work, finish the x1 pass over the box instead and
   // search along x2 only (the transform's pass 2, then pass 3 evaluated at the queries alone).
   const budget = n * searchStepsPerVoxel;
@@ -146,31 +153,39 @@ export function squaredDistanceAtMm2(
     const j = (inPlane / n0) | 0;
     const i = inPlane - j * n0;
     let best = sq0[off[v]];
+    const rowOfJ = j * n0 + i;
+    const below = j, above = n1 - 1 - j;
     for (let t = 0; ; t++) {
-      const dk = t * s2;
-      const dk2 = dk * dk;
-      if (dk2 > best || (k - t < 0 && k + t >= n2)) break;
-      for (let side = 0; side < (t === 0 ? 1 : 2); side++) {
-        const kk = side === 0 ? k - t : k + t;
+      const dk2 = sqK[t];
+      if (dk2 > best) break;
+      const kl = k - t, kh = k + t;
+      if (kl < 0 && kh >= n2) break;
+      // plane k once (t = 0), then planes k - t and k + t
+      for (let side = t === 0 ? 1 : 0; side < 2; side++) {
+        const kk = side === 0 ? kl : kh;
         if (kk < 0 || kk >= n2) continue;
-        const base = kk * plane + i;
-        for (let u = 0; ; u++) {
-          const dj = u * s1;
-          const dj2 = dj * dj;
+        let lo = kk * plane + rowOfJ;
+        let hi = lo;
+        // row j itself: (x + 0) + dk2 is x + dk2 exactly
+        const c0 = sq0[off[lo]] + dk2;
+        if (c0 < best) best = c0;
+        let u = 1;
+        for (; u <= below || u <= above; u++) {
+          const dj2 = sqJ[u];
           if (dj2 + dk2 > best) break;
-          const jl = j - u, jh = j + u;
-          if (jl < 0 && jh >= n1) break;
-          if (jl >= 0) { const c = (sq0[off[base + n0 * jl]] + dj2) + dk2; if (c < best) best = c; }
-          if (u > 0 && jh < n1) { const c = (sq0[off[base + n0 * jh]] + dj2) + dk2; if (c < best) best = c; }
-          work2++;
+          lo -= n0;
+          hi += n0;
+          if (u <= below) { const c = (sq0[off[lo]] + dj2) + dk2; if (c < best) best = c; }
+          if (u <= above) { const c = (sq0[off[hi]] + dj2) + dk2; if (c < best) best = c; }
         }
+        work2 += u;
       }
     }
     out[qi] = best;
   }
   if (qi === queries.length) return out;
-  // in place, from the last voxel down: f1[v] covers the offsets of voxels 4v..4v+3 (2-byte offsets) or 2v, 2v+1,
-  // all at or above v, so each offset is read before it is overwritten
+  // in place, from the last voxel down: f1[v] covers the offsets of voxels 8v..8v+7 (1-byte offsets), 4v..4v+3
+  // (2 bytes) or 2v, 2v+1 (4 bytes), all at or above v, so each offset is read before it is overwritten
   const f1 = buffer;
   for (let v = n - 1; v >= 0; v--) f1[v] = sq0[off[v]];
   const longest = Math.max(n0, n1);
@@ -195,11 +210,11 @@ export function squaredDistanceAtMm2(
 
 /**
  * Pass 1 along x0 from sorted feature indices, into `f1` (n voxels): 1 + the offset |q - p| (voxels) to the nearest
- * feature on the row, 0 when the row has none. Offsets, not mm^2: a quarter of the memory of doubles, and
+ * feature on the row, 0 when the row has none. Offsets, not mm^2: an eighth of the memory of doubles, and
  * ((q - p) * s0)^2 is looked up exactly where it is read. Between two features a row splits at their midpoint (either side of it is
  * as near to one as the other where the gap is even).
  */
-function rowOffsets(features: Int32Array, n: number, n0: number, f1: Uint16Array | Int32Array): void {
+function rowOffsets(features: Int32Array, n: number, n0: number, f1: Uint8Array | Uint16Array | Int32Array): void {
   f1.fill(0, 0, n);
   const count = features.length;
   let a = 0;

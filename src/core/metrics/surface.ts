@@ -207,7 +207,7 @@ function distancesBetween(g: Surfels, p: Surfels, spacingMm: SpacingMm, work: Wo
   if (work) {
     // the temporaries both directions share, sized once for the larger side (not grown between the two)
     const most = Math.max(g.index.length, p.index.length);
-    work.f64('sort-dist', most); work.i32('distinct-rank', most); work.f64('weighted-distances', most);
+    work.i32('distinct-rank', most);
   }
   // distances are read only at the other mask's surfels
   const gtToPred = squaredDistanceAtMm2(p.index, g.index, g.dims, spacingMm, work, 'distance-gt');
@@ -233,11 +233,13 @@ function sortedSurfels(codes: Uint8Array, squaredDist: Float64Array, areaOf: Flo
   for (let c = 1; c < 255; c++) rankOfCode[c] = rankOfArea.get(areaOf[c])!;
   const nAreas = distinctAreas.length;
 
-  const dist = work ? work.f64('sort-dist', n) : new Float64Array(n);
-  for (let x = 0; x < n; x++) dist[x] = Math.sqrt(squaredDist[x]);
+  // in place: the squared distances are not needed again
+  const dist = squaredDist;
+  for (let x = 0; x < n; x++) dist[x] = Math.sqrt(dist[x]);
   const { distinct, rank } = distinctRanks(dist, work);
   const nDistinct = distinct.length;
-  const outDist = work ? work.f64(`${slot}-dist`, n) : new Float64Array(n);
+  // the sorted distances overwrite the unsorted ones (only their ranks are read from here on)
+  const outDist = dist;
   const outArea = work ? work.f64(`${slot}-area`, n) : new Float64Array(n);
   if (nDistinct * nAreas <= 4 * n + 4096) {
     // counting sort over (distance rank, area rank): one pass to count, one to lay out
@@ -283,12 +285,17 @@ function areaWithin(dist: Float64Array, area: Float64Array, tauMm: number): numb
   return pairwiseSum(area, 0, n);
 }
 
-function weightedDistanceSum(dist: Float64Array, area: Float64Array, work?: WorkBuffers): number {
-  const prod = work ? work.f64('weighted-distances', dist.length) : new Float64Array(dist.length);
+/** Sum of d * a in sorted order (numpy's sum of the product array); `inPlace` writes the products over `dist`. */
+function weightedDistanceSum(dist: Float64Array, area: Float64Array, inPlace: boolean): number {
+  const prod = inPlace ? dist : new Float64Array(dist.length);
   for (let i = 0; i < prod.length; i++) prod[i] = dist[i] * area[i];
   return pairwiseSum(prod);
 }
 
+/**
+ * With `work`, the distances are taken to live in that thread's buffers (labelSurfaceDistances with the same `work`)
+ * and are overwritten by the last step (ASSD's products): first-touched memory is what a fresh thread pays most for.
+ */
 export function scoreSurfaces(s: SurfaceDistances, tauMm: number, hdPercentile = 95, work?: WorkBuffers): SurfaceScores {
   const totalGt = pairwiseSum(s.areaGtMm2);
   const totalPred = pairwiseSum(s.areaPredMm2);
@@ -296,6 +303,7 @@ export function scoreSurfaces(s: SurfaceDistances, tauMm: number, hdPercentile =
   const hd95 = Math.max(percentileDistance(s.distGtToPredMm, s.areaGtMm2, hdPercentile), percentileDistance(s.distPredToGtMm, s.areaPredMm2, hdPercentile));
   const last = (d: Float64Array) => (d.length ? d[d.length - 1] : Infinity);
   const hd = Math.max(last(s.distGtToPredMm), last(s.distPredToGtMm));
-  const assd = (weightedDistanceSum(s.distGtToPredMm, s.areaGtMm2, work) + weightedDistanceSum(s.distPredToGtMm, s.areaPredMm2, work)) / (totalGt + totalPred);
+  // last: with `work` it overwrites the distances
+  const assd = (weightedDistanceSum(s.distGtToPredMm, s.areaGtMm2, !!work) + weightedDistanceSum(s.distPredToGtMm, s.areaPredMm2, !!work)) / (totalGt + totalPred);
   return { nsd, hd95, hd, assd, surface_gt_mm2: totalGt, surface_pred_mm2: totalPred };
 }

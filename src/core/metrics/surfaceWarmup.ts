@@ -43,7 +43,7 @@ function warmupCase(): { gt: Uint8Array; pred: Uint8Array } {
  * far-apart surface ends in) on organ 1's surfels. Returns organ 1's NSD and whether the fallback's distances equal
  * the search's (for tests).
  */
-export function warmUpSurfaceMetrics(rounds = 8): { nsd: number; fallbackAgrees: boolean } {
+export function warmUpSurfaceMetrics(rounds = 20): { nsd: number; fallbackAgrees: boolean } {
   const { gt, pred } = warmupCase();
   const work = threadWorkBuffers();
   let nsd = NaN;
