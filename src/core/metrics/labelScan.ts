@@ -5,7 +5,6 @@
  */
 import type { Dims3 } from './edt';
 import type { OverlapCounts } from './overlap';
-import type { WorkBuffers } from './workBuffers';
 
 /** Inclusive voxel-index box [lo, hi] on axes (i, j, k). */
 export interface VoxelBox {
@@ -147,17 +146,14 @@ function wordView(gt: ArrayLike<number>, pred: ArrayLike<number>): [Uint32Array,
 
 /**
  * Binary masks of one label inside its box, with one background voxel on every side: the padding closes surfaces
- * that touch the box (and the volume border) exactly as the reference's zero padding does. The masks live in `work`
- * (slots `crop-gt`, `crop-pred`) when given, else in fresh arrays.
+ * that touch the box (and the volume border) exactly as the reference's zero padding does. The pool's tasks never
+ * build these (surfelsOfLabel reads the label maps two planes at a time); they define what those surfels must equal.
  */
-export function cropLabel(
-  gt: ArrayLike<number>, pred: ArrayLike<number>, dims: Dims3, label: number, box: VoxelBox, work?: WorkBuffers,
-): { gt: Uint8Array; pred: Uint8Array; dims: Dims3 } {
+export function cropLabel(gt: ArrayLike<number>, pred: ArrayLike<number>, dims: Dims3, label: number, box: VoxelBox): { gt: Uint8Array; pred: Uint8Array; dims: Dims3 } {
   const [n0, n1] = dims;
   const c0 = box.hi[0] - box.lo[0] + 3, c1 = box.hi[1] - box.lo[1] + 3, c2 = box.hi[2] - box.lo[2] + 3;
-  const size = c0 * c1 * c2;
-  const g = work ? work.u8('crop-gt', size).fill(0) : new Uint8Array(size);
-  const p = work ? work.u8('crop-pred', size).fill(0) : new Uint8Array(size);
+  const g = new Uint8Array(c0 * c1 * c2);
+  const p = new Uint8Array(c0 * c1 * c2);
   for (let k = box.lo[2]; k <= box.hi[2]; k++) {
     for (let j = box.lo[1]; j <= box.hi[1]; j++) {
       let src = box.lo[0] + n0 * (j + n1 * k);

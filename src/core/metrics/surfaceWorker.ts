@@ -4,7 +4,12 @@ import { runTask, type MetricsTask } from './surfaceTask';
 import { warmUpSurfaceMetrics } from './surfaceWarmup';
 
 // Compile the metrics code before the first real case (see surfaceWarmup); tasks posted meanwhile wait in the port.
-warmUpSurfaceMetrics();
+// Only a matter of speed: a warm-up that failed would leave the same code to compile on the first case.
+try {
+  warmUpSurfaceMetrics();
+} catch {
+  // the tasks report any real error themselves
+}
 
 parentPort?.on('message', (msg: { id: number; task: MetricsTask }) => {
   try {
