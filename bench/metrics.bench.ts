@@ -30,7 +30,8 @@ import { caseMetrics, type OrganMetrics } from '../src/core/metrics/caseMetrics'
 import { squaredDistanceAtMm2 } from '../src/core/metrics/edt';
 import { scanLabels } from '../src/core/metrics/labelScan';
 import { makeProtocol } from '../src/core/metrics/protocol';
-import { labelSurfaceDistances, scoreSurfaces, surfelsOfLabel } from '../src/core/metrics/surface';
+import { labelSurfaceDistances, scoreSurfaces } from '../src/core/metrics/surface';
+import { surfelsOfLabel } from '../src/core/metrics/surfels';
 import { surfelAreaTable } from '../src/core/metrics/surfelAreas';
 import { SurfacePool } from '../src/core/metrics/surfacePool';
 import { WorkBuffers } from '../src/core/metrics/workBuffers';

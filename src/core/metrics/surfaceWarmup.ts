@@ -14,7 +14,7 @@
  */
 import { squaredDistanceAtMm2, type Dims3, type SpacingMm } from './edt';
 import { scanLabels } from './labelScan';
-import { surfelsOfLabel } from './surface';
+import { surfelsOfLabel } from './surfels';
 import { runTask } from './surfaceTask';
 import { threadWorkBuffers } from './workBuffers';
 
