@@ -53,6 +53,8 @@ export class Pane {
   /** Original label volumes; the displayed ones are binary masks of the organ (or its error map). */
   private raw: { gt?: ArrayLike<number>; pred?: ArrayLike<number> } = {};
   private organId = 0;
+  /** TP / FP / FN of the organ shown (undefined without a prediction). */
+  private errors: ErrorCounts | undefined;
   /** Set by the viewer: called when the user moves this pane's crosshair. */
   onUserMove: (() => void) | undefined;
 
@@ -109,6 +111,7 @@ export class Pane {
     if (this.errorMap && this.raw.gt && this.raw.pred) {
       voxels.errors = writeErrorMap(this.errorMap.img as unknown as Writable, this.raw.gt, this.raw.pred, organId);
     }
+    this.errors = voxels.errors;
     // one update for the masks and the look: each update rebuilds the textures of every volume
     this.applyLook(look);
     this.nv.updateGLVolume();
@@ -145,6 +148,13 @@ export class Pane {
   private labelsDims(): Vec3 | undefined {
     const d = this.gt?.hdr?.dims;
     return d ? [d[1], d[2], d[3]] : undefined;
+  }
+
+  /** Dice of the organ shown on this scan's grid (undefined without a prediction, or with neither mask). */
+  dice(): number | undefined {
+    const e = this.errors;
+    if (!e || e.tp + e.fp + e.fn === 0) return undefined;
+    return (2 * e.tp) / (2 * e.tp + e.fp + e.fn);
   }
 
   /** The axial slice with the most FP + FN voxels of the organ (undefined without a prediction or errors). */

@@ -233,20 +233,38 @@ async function load(msg: LoadCaseMessage, restore?: UiState): Promise<void> {
   }
 }
 
+/**
+ * The pane "Worst slice" goes to: in the paired view the scan on which the organ scores the lower Dice (the one the
+ * model fails on: the point of pairing), else the main one. The other pane follows through the linked crosshair.
+ */
+function failingPane(main: Pane): { pane: Pane; note: string } {
+  const paired = current && isPaired(current.paired) ? current.paired : undefined;
+  const a = main.dice(), b = otherPane?.dice();
+  if (!otherPane || !paired || b === undefined) return { pane: main, note: '' };
+  if (a === undefined) return { pane: otherPane, note: ` of ${paired.modality}` };
+  const mainName = current?.modality ?? 'this scan';
+  return b < a
+    ? { pane: otherPane, note: ` of ${paired.modality} (Dice ${b.toFixed(3)} vs ${mainName} ${a.toFixed(3)})` }
+    : { pane: main, note: ` of ${mainName} (Dice ${a.toFixed(3)} vs ${paired.modality} ${b.toFixed(3)})` };
+}
+
 function moveTo(what: 'worst' | 'centroid'): void {
   if (!mainPane || !current) return;
+  let moved: Pane = mainPane;
   if (what === 'worst') {
-    const w = mainPane.worstSlice();
+    const target = failingPane(mainPane);
+    const w = target.pane.worstSlice();
     if (!w) { setStatus(`${organName(organId)}: no false positive or false negative voxels${mainPane.hasPrediction ? '' : ' (no prediction)'}`); return; }
-    mainPane.moveToVoxel(w.voxel);
-    setStatus(`${organName(organId)}: worst axial slice ${w.index} (voxel axis ${'ijk'[w.axis]}), ${w.errors} FP + FN voxels`);
+    moved = target.pane;
+    moved.moveToVoxel(w.voxel);
+    setStatus(`${organName(organId)}: worst axial slice ${w.index}${target.note} (voxel axis ${'ijk'[w.axis]}), ${w.errors} FP + FN voxels`);
   } else {
     const c = mainPane.centroid();
     if (!c) { setStatus(`${organName(organId)}: not in the ground truth or the prediction`); return; }
     mainPane.moveToVoxel(c);
     setStatus(`${organName(organId)}: centroid at voxel ${c.join(', ')}`);
   }
-  link(mainPane);
+  link(moved);
   saveState();
 }
 

@@ -93,6 +93,35 @@ const expected = (() => {
     centroid: gtSum.map((s) => Math.round(s / gtN)),
   };
 })();
+/**
+ * The same for one label of an axial scan (voxel axis k axial: checked on the qform, which has no rotation out of the
+ * axial plane): TP / FP / FN, Dice, and the k slice with the most FP + FN with their centroid in it.
+ */
+function sliceErrors(segFile, predFile, label) {
+  const head = readNiftiLabels(segFile);
+  const [qb, qc] = [256, 260].map((o) => head.dv.getFloat32(o, true));
+  if (head.dv.getInt16(254, true) !== 0 || Math.abs(qb) > 1e-6 || Math.abs(qc) > 1e-6) throw new Error(`${segFile}: not an axial qform-only grid`);
+  const gt = labelValues(segFile);
+  const pred = labelValues(predFile);
+  const [nx, ny, nz] = gt.dims;
+  const perK = new Array(nz).fill(0);
+  const sumI = new Array(nz).fill(0), sumJ = new Array(nz).fill(0);
+  let tp = 0, fp = 0, fn = 0;
+  for (let idx = 0; idx < gt.values.length; idx++) {
+    const g = gt.values[idx] === label, p = pred.values[idx] === label;
+    if (g && p) { tp++; continue; }
+    if (!g && !p) continue;
+    if (g) fn++; else fp++;
+    const k = Math.floor(idx / (nx * ny));
+    perK[k]++; sumI[k] += idx % nx; sumJ[k] += Math.floor(idx / nx) % ny;
+  }
+  const k = perK.indexOf(Math.max(...perK));
+  return { dice: (2 * tp) / (2 * tp + fp + fn), k, errors: perK[k], voxel: [Math.round(sumI[k] / perK[k]), Math.round(sumJ[k] / perK[k]), k] };
+}
+const stsErrors = {
+  CT: sliceErrors(path.join(STS, 'CT_mask.nii.gz'), STS_PRED.CT, GTV),
+  PET: sliceErrors(path.join(STS, 'PET_mask.nii.gz'), STS_PRED.PET, GTV),
+};
 const types = { '.js': 'text/javascript', '.css': 'text/css', '.gz': 'application/octet-stream', '.html': 'text/html' };
 let origin = '';
 const server = http.createServer((req, res) => {
@@ -329,6 +358,24 @@ const tests = [
       if (!close(a.mm, b.mm)) throw new Error(`not linked: ${from} at ${a.mm} mm, ${to} at ${b.mm} mm`);
       if (sameVox(a.vox, b.vox)) throw new Error(`CT and PET grids differ, yet both crosshairs are at voxel ${a.vox}`);
       console.log(`    ${from} click -> both at ${a.mm} mm (voxels ${a.vox} | ${b.vox})`);
+    }
+  }],
+  ['paired view: "Worst slice" goes to the worst axial slice of the scan with the lower Dice; the other scan follows in mm', async () => {
+    const [failing, other] = stsErrors.CT.dice < stsErrors.PET.dice ? ['CT', 'PET'] : ['PET', 'CT'];
+    const e = stsErrors[failing];
+    const canvas = failing === 'CT' ? '#gl' : '#gl2';
+    const follower = failing === 'CT' ? '#gl2' : '#gl';
+    console.log(`    Dice CT ${stsErrors.CT.dice.toFixed(3)}, PET ${stsErrors.PET.dice.toFixed(3)}: ${failing} worst slice k=${e.k} (${e.errors} FP + FN) at voxel ${e.voxel}`);
+    await page.locator('#worst').click();
+    await page.waitForFunction(([c, v]) => document.querySelector(c).dataset.vox === v, [canvas, e.voxel.join(',')], { timeout: 10000 })
+      .catch(async () => { throw new Error(`${failing} crosshair ${JSON.stringify(await crosshair(canvas))}, expected voxel ${e.voxel}`); });
+    await page.waitForTimeout(300);
+    const a = await crosshair(canvas), b = await crosshair(follower);
+    if (!a.mm || !b.mm || !a.mm.every((x, i) => Math.abs(x - b.mm[i]) < 0.05)) throw new Error(`not linked: ${canvas} ${a.mm} mm, ${follower} ${b.mm} mm`);
+    const status = await page.locator('#status').innerText();
+    const dice = (m) => stsErrors[m].dice.toFixed(3);
+    if (!status.includes(`worst axial slice ${e.k} of ${failing} (Dice ${dice(failing)} vs ${other} ${dice(other)})`) || !status.includes(`${e.errors} FP + FN`)) {
+      throw new Error(`status "${status}"`);
     }
   }],
   ['paired view with the other scan missing says so in the view, no error', async () => {
