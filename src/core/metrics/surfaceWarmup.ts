@@ -21,7 +21,13 @@ import { threadWorkBuffers } from './workBuffers';
 const DIMS: Dims3 = [64, 60, 56];
 const SPACING: SpacingMm = [0.8, 1.1, 2.5];
 
+/** Rounds a worker runs, one per turn of its event loop (surfaceWorker.ts), until its first real task arrives. */
+export const WARMUP_ROUNDS = 20;
+
+let cached: { gt: Uint8Array; pred: Uint8Array } | undefined;
+
 function warmupCase(): { gt: Uint8Array; pred: Uint8Array } {
+  if (cached) return cached;
   const [n0, n1, n2] = DIMS;
   const gt = new Uint8Array(n0 * n1 * n2), pred = new Uint8Array(n0 * n1 * n2);
   for (let k = 0, v = 0; k < n2; k++) {
@@ -35,7 +41,8 @@ function warmupCase(): { gt: Uint8Array; pred: Uint8Array } {
       }
     }
   }
-  return { gt, pred };
+  cached = { gt, pred };
+  return cached;
 }
 
 /**
@@ -43,7 +50,7 @@ function warmupCase(): { gt: Uint8Array; pred: Uint8Array } {
  * far-apart surface ends in) on organ 1's surfels. Returns organ 1's NSD and whether the fallback's distances equal
  * the search's (for tests).
  */
-export function warmUpSurfaceMetrics(rounds = 20): { nsd: number; fallbackAgrees: boolean } {
+export function warmUpSurfaceMetrics(rounds = WARMUP_ROUNDS): { nsd: number; fallbackAgrees: boolean } {
   const { gt, pred } = warmupCase();
   const work = threadWorkBuffers();
   let nsd = NaN;
