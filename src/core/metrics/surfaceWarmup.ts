@@ -21,52 +21,79 @@ import { threadWorkBuffers } from './workBuffers';
 const DIMS: Dims3 = [64, 60, 56];
 const SPACING: SpacingMm = [0.8, 1.1, 2.5];
 
-/** Rounds a worker runs, one per turn of its event loop (surfaceWorker.ts), until its first real task arrives. */
+/** Rounds of the warm-up; a worker runs them a step per turn of its event loop (surfaceWorker.ts), until its first real task. */
 export const WARMUP_ROUNDS = 20;
 
 let cached: { gt: Uint8Array; pred: Uint8Array } | undefined;
 
+/** Ellipsoids (centre, squared radius, x2 stretch) painted in order, later ones over earlier ones. */
+const SHAPES: Array<{ map: 'gt' | 'pred'; label: number; c: [number, number, number]; r2: number; zScale: number }> = [
+  { map: 'gt', label: 1, c: [24, 26, 26], r2: 22 ** 2, zScale: 1 },
+  { map: 'gt', label: 2, c: [52, 46, 44], r2: 40, zScale: 1.5 },
+  { map: 'pred', label: 1, c: [25, 25, 28], r2: 21 ** 2, zScale: 1 },
+  { map: 'pred', label: 2, c: [53, 45, 43], r2: 50, zScale: 1.5 },
+  { map: 'pred', label: 1, c: [58, 6, 50], r2: 6, zScale: 1 },
+];
+
 function warmupCase(): { gt: Uint8Array; pred: Uint8Array } {
   if (cached) return cached;
   const [n0, n1, n2] = DIMS;
-  const gt = new Uint8Array(n0 * n1 * n2), pred = new Uint8Array(n0 * n1 * n2);
-  for (let k = 0, v = 0; k < n2; k++) {
-    for (let j = 0; j < n1; j++) {
-      for (let i = 0; i < n0; i++, v++) {
-        if ((i - 24) ** 2 + (j - 26) ** 2 + (k - 26) ** 2 < 22 ** 2) gt[v] = 1;
-        if ((i - 25) ** 2 + (j - 25) ** 2 + (k - 28) ** 2 < 21 ** 2) pred[v] = 1;
-        if ((i - 52) ** 2 + (j - 46) ** 2 + ((k - 44) * 1.5) ** 2 < 40) gt[v] = 2;
-        if ((i - 53) ** 2 + (j - 45) ** 2 + ((k - 43) * 1.5) ** 2 < 50) pred[v] = 2;
-        if ((i - 58) ** 2 + (j - 6) ** 2 + (k - 50) ** 2 < 6) pred[v] = 1;
+  const maps = { gt: new Uint8Array(n0 * n1 * n2), pred: new Uint8Array(n0 * n1 * n2) };
+  // row by row, only over each shape's extent: this runs before anything is compiled, so it must be cheap
+  for (const { map, label, c, r2, zScale } of SHAPES) {
+    const out = maps[map];
+    const reach = Math.ceil(Math.sqrt(r2));
+    for (let k = 0; k < n2; k++) {
+      const dk2 = ((k - c[2]) * zScale) ** 2;
+      if (dk2 >= r2) continue;
+      for (let j = Math.max(0, c[1] - reach); j <= Math.min(n1 - 1, c[1] + reach); j++) {
+        const rest = r2 - dk2 - (j - c[1]) ** 2;
+        if (rest <= 0) continue;
+        const row = n0 * (j + n1 * k);
+        for (let i = Math.max(0, c[0] - reach); i <= Math.min(n0 - 1, c[0] + reach); i++) if ((i - c[0]) ** 2 < rest) out[row + i] = label;
       }
     }
   }
-  cached = { gt, pred };
+  cached = maps;
   return cached;
 }
 
 /**
- * Runs the scan and both organs' surface tasks `rounds` times, and the distance search's fallback (the full passes a
- * far-apart surface ends in) on organ 1's surfels. Returns organ 1's NSD and whether the fallback's distances equal
- * the search's (for tests).
+ * The warm-up as small steps (the case, then per round: the scan, each organ's surface task, and the distance
+ * search's fallback, the full passes a far-apart surface ends in, on organ 2's surfels), so that a worker can run one
+ * step per turn of its event loop. Returns organ 1's NSD and whether the fallback's distances equal the search's.
  */
-export function warmUpSurfaceMetrics(rounds = WARMUP_ROUNDS): { nsd: number; fallbackAgrees: boolean } {
+export function* warmUpSteps(rounds = WARMUP_ROUNDS): Generator<void, { nsd: number; fallbackAgrees: boolean }> {
   const { gt, pred } = warmupCase();
   const work = threadWorkBuffers();
   let nsd = NaN;
   let fallbackAgrees = true;
   for (let r = 0; r < rounds; r++) {
+    yield;
     const scan = scanLabels(gt, pred, DIMS);
-    for (const label of [1, 2]) {
+    // the small organ first: the large one's first run, before anything is compiled, is the longest step
+    for (const label of [2, 1]) {
+      yield;
       const s = runTask({ kind: 'surface', gt, pred, dims: DIMS, label, box: scan.boxes.get(label)!, spacingMm: SPACING, toleranceMm: 1, hdPercentile: 95 });
       if (label === 1) nsd = s.nsd;
     }
-    const box = scan.boxes.get(1)!;
-    const g = surfelsOfLabel(gt, DIMS, 1, box, work, 'surfels-gt');
-    const p = surfelsOfLabel(pred, DIMS, 1, box, work, 'surfels-pred');
+    yield;
+    // on the small organ: the fallback's passes run over the whole box, uncompiled the first time
+    const box = scan.boxes.get(2)!;
+    const g = surfelsOfLabel(gt, DIMS, 2, box, work, 'surfels-gt');
+    const p = surfelsOfLabel(pred, DIMS, 2, box, work, 'surfels-pred');
     const searched = squaredDistanceAtMm2(p.index, g.index, g.dims, SPACING, work, 'distance-gt');
     const full = squaredDistanceAtMm2(p.index, g.index, g.dims, SPACING, work, 'distance-pred', 0);
     for (let q = 0; q < searched.length; q++) if (searched[q] !== full[q]) fallbackAgrees = false;
   }
   return { nsd, fallbackAgrees };
+}
+
+/** All the steps at once. */
+export function warmUpSurfaceMetrics(rounds = WARMUP_ROUNDS): { nsd: number; fallbackAgrees: boolean } {
+  const steps = warmUpSteps(rounds);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
 }

@@ -1,23 +1,23 @@
 /** Worker-thread entry (bundled to dist/surfaceWorker.js): runs the metrics tasks posted by SurfacePool. */
 import { parentPort } from 'node:worker_threads';
 import { runTask, type MetricsTask } from './surfaceTask';
-import { WARMUP_ROUNDS, warmUpSurfaceMetrics } from './surfaceWarmup';
+import { warmUpSteps } from './surfaceWarmup';
 
-// Compile the metrics code before the first real case (see surfaceWarmup), one round per turn of the event loop so
-// that a task arriving meanwhile waits at most one round: the warm-up stops at the first real task (which then
-// compiles what is left itself). Only a matter of speed: a round that failed stops the warm-up, nothing else.
+// Compile the metrics code before the first real case (see surfaceWarmup), one small step per turn of the event loop
+// so that a task arriving meanwhile waits one step at most: the warm-up stops at the first real task (which then
+// compiles what is left itself). Only a matter of speed: a step that failed stops the warm-up, nothing else.
 let realWork = false;
-let rounds = 0;
-const warmUpRound = (): void => {
-  if (realWork || rounds++ >= WARMUP_ROUNDS) return;
+const steps = warmUpSteps();
+const warmUpStep = (): void => {
+  if (realWork) return;
   try {
-    warmUpSurfaceMetrics(1);
+    if (steps.next().done) return;
   } catch {
     return;
   }
-  setImmediate(warmUpRound);
+  setImmediate(warmUpStep);
 };
-setImmediate(warmUpRound);
+setImmediate(warmUpStep);
 
 parentPort?.on('message', (msg: { id: number; task: MetricsTask }) => {
   realWork = true;
