@@ -12,7 +12,7 @@ import { cropLabel, scanLabels, type VoxelBox } from '../../src/core/metrics/lab
 import { labelSurfaceDistances, scoreSurfaces, surfaceDistances } from '../../src/core/metrics/surface';
 import { surfelsOf, surfelsOfLabel } from '../../src/core/metrics/surfels';
 import { runTask } from '../../src/core/metrics/surfaceTask';
-import { warmUpSurfaceMetrics } from '../../src/core/metrics/surfaceWarmup';
+import { makeBuffersReady, warmUpSurfaceMetrics } from '../../src/core/metrics/surfaceWarmup';
 import { WorkBuffers } from '../../src/core/metrics/workBuffers';
 
 function rng(seed: number): () => number {
@@ -192,6 +192,34 @@ test('a thread\'s reused buffers give every organ the scores fresh buffers give,
     }
   }
   assert.ok(work.bytes > 0);
+});
+
+test('buffers made ready for an organ size hold every organ up to that size: its tasks allocate no large buffer', () => {
+  const dims: Dims3 = [48, 40, 30];
+  const spacing = [0.9, 1.2, 2.0] as const;
+  const gt = blobs(dims, 6, 1234);
+  const pred = blobs(dims, 6, 4321);
+  const scan = scanLabels(gt, pred, dims);
+  const labels = [...scan.boxes.keys()].filter((l) => scan.counts.get(l)!.tp > 0);
+  let corners = 0, surfels = 0;
+  for (const label of labels) {
+    const box = scan.boxes.get(label)!;
+    const g = surfelsOfLabel(gt, dims, label, box), p = surfelsOfLabel(pred, dims, label, box);
+    corners = Math.max(corners, g.dims[0] * g.dims[1] * g.dims[2]);
+    surfels = Math.max(surfels, g.index.length, p.index.length);
+  }
+  const newBytes = (work: WorkBuffers) => {
+    const before = work.allocatedBytes;
+    for (const label of labels) scoreSurfaces(labelSurfaceDistances(gt, pred, dims, label, scan.boxes.get(label)!, spacing, work), 1, 95, work);
+    return work.allocatedBytes - before;
+  };
+  const ready = new WorkBuffers();
+  makeBuffersReady(ready, { corners, surfels });
+  const unprepared = newBytes(new WorkBuffers());
+  const prepared = newBytes(ready);
+  // what is left to allocate: a few plane and count buffers of a few kilobytes
+  assert.ok(unprepared > 8 * corners, `unprepared: ${unprepared} bytes`);
+  assert.ok(prepared < 64 * 1024, `after makeBuffersReady: ${prepared} bytes (unprepared ${unprepared})`);
 });
 
 test('the workers\' warm-up runs every kernel and its fallback agrees with the search', () => {

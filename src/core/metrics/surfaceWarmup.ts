@@ -89,6 +89,33 @@ export function* warmUpSteps(rounds = WARMUP_ROUNDS): Generator<void, { nsd: num
   return { nsd, fallbackAgrees };
 }
 
+/**
+ * The size of organ a worker's buffers are made ready for, after its warm-up: a whole-body organ at 1.5 mm (the lungs
+ * of a 320 x 320 x 1000 scan: a box of ~1.9 M voxel corners, ~110 k surfels a side). Only a worker left idle through
+ * its whole warm-up gets here (the main thread is reading a large case or running a model), so small jobs never
+ * hold this memory (~9 MB touched a worker).
+ */
+export const READY_FOR = { corners: 2_000_000, surfels: 150_000 };
+
+/**
+ * Touches the thread's largest buffers at the sizes of `READY_FOR` (the slots the surface tasks use), so that the
+ * first whole-body organ finds them mapped: on the benchmark's VM, first-touch faults were most of what a fresh
+ * worker's first case cost over a warm one's.
+ */
+export function makeBuffersReady(work = threadWorkBuffers(), { corners, surfels } = READY_FOR): void {
+  const offsets = work.f64('row-offsets', corners);
+  new Uint8Array(offsets.buffer, offsets.byteOffset, corners).fill(0);
+  for (const side of ['gt', 'pred']) {
+    work.i32Capacity(`surfels-${side}-index`, corners).fill(0, 0, surfels);
+    work.u8Capacity(`surfels-${side}-code`, corners).fill(0, 0, surfels);
+    work.f64(`distance-${side}`, surfels).fill(0);
+    work.f64(`sorted-${side}-area`, surfels).fill(0);
+  }
+  work.i32('distinct-rank', surfels).fill(0);
+  // the counting sort's table: distinct distances x distinct areas, a few thousand on whole-body organs
+  work.i32('sort-counts', 65536).fill(0);
+}
+
 /** All the steps at once. */
 export function warmUpSurfaceMetrics(rounds = WARMUP_ROUNDS): { nsd: number; fallbackAgrees: boolean } {
   const steps = warmUpSteps(rounds);

@@ -1,17 +1,21 @@
 /** Worker-thread entry (bundled to dist/surfaceWorker.js): runs the metrics tasks posted by SurfacePool. */
 import { parentPort } from 'node:worker_threads';
 import { runTask, type MetricsTask } from './surfaceTask';
-import { warmUpSteps } from './surfaceWarmup';
+import { makeBuffersReady, warmUpSteps } from './surfaceWarmup';
 
 // Compile the metrics code before the first real case (see surfaceWarmup), one small step per turn of the event loop
 // so that a task arriving meanwhile waits one step at most: the warm-up stops at the first real task (which then
-// compiles what is left itself). Only a matter of speed: a step that failed stops the warm-up, nothing else.
+// compiles what is left itself). A worker still idle at the end makes its buffers ready for a whole-body organ (a
+// large case is being read or inferred). Only a matter of speed: a step that failed stops the warm-up, nothing else.
 let realWork = false;
 const steps = warmUpSteps();
 const warmUpStep = (): void => {
   if (realWork) return;
   try {
-    if (steps.next().done) return;
+    if (steps.next().done) {
+      makeBuffersReady();
+      return;
+    }
   } catch {
     return;
   }

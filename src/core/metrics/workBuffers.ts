@@ -2,9 +2,9 @@
  * Grow-only work buffers for the surface metrics of one thread, reused from organ to organ and case to case.
  *
  * Why: a buffer allocated per organ is fresh memory every time, and fresh memory costs a page fault per 4 KiB on
- * first touch. On the benchmark machine a fault costs ~8 us, and a whole-body case allocated ~110 MB of such buffers:
+ * first touch. On the benchmark's VM a fault costs 8-40 us, and a whole-body case allocated ~110 MB of such buffers:
  * a third of a fresh process's time went to faults. Buffers kept here are touched once, by the largest organ (the
- * pool hands out the biggest boxes first), and reused by every organ after it.
+ * pool hands out the biggest boxes first) or by a worker's warm-up (surfaceWarmup), and reused after that.
  *
  * Each buffer has a named slot; a caller owns a slot's contents until it asks for the same slot again, so slots
  * whose contents must live at the same time have different names. Views are returned with exactly the length asked
@@ -16,6 +16,8 @@ type ArrayOf<K extends Kind> = K extends 'u8' ? Uint8Array : K extends 'u32' ? U
 
 export class WorkBuffers {
   private readonly slots = new Map<string, Uint8Array | Uint32Array | Int32Array | Float64Array>();
+  /** Bytes allocated so far, all slots and growths together (tests: what a task cost in new memory). */
+  allocatedBytes = 0;
 
   u8(slot: string, length: number): Uint8Array {
     return this.view(slot, 'u8', length);
@@ -63,6 +65,7 @@ export class WorkBuffers {
     // grow by half again, so that a run of slightly larger organs does not reallocate each time
     const size = Math.max(min, old ? Math.ceil(old.length * 1.5) : 0, 1024);
     const buf = kind === 'u8' ? new Uint8Array(size) : kind === 'u32' ? new Uint32Array(size) : kind === 'i32' ? new Int32Array(size) : new Float64Array(size);
+    this.allocatedBytes += buf.byteLength;
     if (old && keep > 0) (buf as Float64Array).set((old as Float64Array).subarray(0, keep));
     this.slots.set(key, buf);
     return buf as ArrayOf<K>;
