@@ -168,12 +168,16 @@ test('distance search: finishing with the full transform (no budget) gives the s
   assert.deepEqual(squaredDistanceAtMm2(longFeatures, everywhere, long, spacing, work, 'c', 0), exact);
 });
 
-test('a thread\'s reused buffers give every organ the scores fresh buffers give, whatever ran before it', () => {
+/** Six organs of random blobs in both maps, at anisotropic spacing: the buffer tests' case. */
+function sixOrgans() {
   const dims: Dims3 = [48, 40, 30];
-  const spacing = [0.9, 1.2, 2.0] as const;
   const gt = blobs(dims, 6, 1234);
   const pred = blobs(dims, 6, 4321);
-  const scan = scanLabels(gt, pred, dims);
+  return { dims, spacing: [0.9, 1.2, 2.0] as const, gt, pred, scan: scanLabels(gt, pred, dims) };
+}
+
+test('a thread\'s reused buffers give every organ the scores fresh buffers give, whatever ran before it', () => {
+  const { dims, spacing, gt, pred, scan } = sixOrgans();
   const fresh = new Map<number, ReturnType<typeof scoreSurfaces>>();
   for (const [label, box] of scan.boxes) {
     if (!scan.counts.get(label)!.tp) continue;
@@ -195,11 +199,7 @@ test('a thread\'s reused buffers give every organ the scores fresh buffers give,
 });
 
 test('buffers made ready for an organ size hold every organ up to that size: its tasks allocate no large buffer', () => {
-  const dims: Dims3 = [48, 40, 30];
-  const spacing = [0.9, 1.2, 2.0] as const;
-  const gt = blobs(dims, 6, 1234);
-  const pred = blobs(dims, 6, 4321);
-  const scan = scanLabels(gt, pred, dims);
+  const { dims, spacing, gt, pred, scan } = sixOrgans();
   const labels = [...scan.boxes.keys()].filter((l) => scan.counts.get(l)!.tp > 0);
   let corners = 0, surfels = 0;
   for (const label of labels) {
