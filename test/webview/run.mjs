@@ -56,8 +56,6 @@ const files = {
   '/sts/pet.nii.gz': path.join(STS, 'PET_image.nii.gz'), '/sts/pet_mask.nii.gz': path.join(STS, 'PET_mask.nii.gz'), '/sts/pet_pred.nii.gz': STS_PRED.PET,
 };
 
-// What the viewer must find, computed here from the NIfTI data: the liver's TP / FP / FN voxels, the axial (k, the
-// volume is RAS) slice with the most FP + FN and their centroid in it, the ground truth's centroid.
 function labelValues(file) {
   const n = readNiftiLabels(file);
   const count = n.dims[0] * n.dims[1] * n.dims[2];
@@ -65,59 +63,48 @@ function labelValues(file) {
   for (let idx = 0; idx < count; idx++) out[idx] = n.dv[n.get](n.voxOffset + idx * n.bytes, true);
   return { dims: n.dims, values: out };
 }
-const expected = (() => {
-  const gt = labelValues(SEG);
-  const pred = labelValues(PRED);
-  const [nx, ny, nz] = gt.dims;
-  const perK = new Array(nz).fill(0);
-  const counts = { tp: 0, fp: 0, fn: 0 };
-  const gtSum = [0, 0, 0];
-  const vox = (idx) => [idx % nx, Math.floor(idx / nx) % ny, Math.floor(idx / (nx * ny))];
-  for (let idx = 0; idx < gt.values.length; idx++) {
-    const g = gt.values[idx] === LIVER, p = pred.values[idx] === LIVER;
-    if (g) { const v = vox(idx); gtSum[0] += v[0]; gtSum[1] += v[1]; gtSum[2] += v[2]; }
-    if (g && p) counts.tp++;
-    else if (g || p) { g ? counts.fn++ : counts.fp++; perK[vox(idx)[2]]++; }
+
+/** Whether voxel axis k is the axial one: the sform's z row, or a qform without rotation out of the axial plane. */
+function kIsAxial(file) {
+  const { dv } = readNiftiLabels(file);
+  if (dv.getInt16(254, true) > 0) {
+    const z = [312, 316, 320].map((o) => Math.abs(dv.getFloat32(o, true)));
+    return z[2] > z[0] && z[2] > z[1];
   }
-  const worstK = perK.indexOf(Math.max(...perK));
-  const inSlice = [0, 0];
-  for (let idx = 0; idx < gt.values.length; idx++) {
-    const g = gt.values[idx] === LIVER, p = pred.values[idx] === LIVER;
-    const v = vox(idx);
-    if (g !== p && v[2] === worstK) { inSlice[0] += v[0]; inSlice[1] += v[1]; }
-  }
-  const gtN = counts.tp + counts.fn;
-  return {
-    counts, worstK, worstErrors: perK[worstK],
-    worst: [Math.round(inSlice[0] / perK[worstK]), Math.round(inSlice[1] / perK[worstK]), worstK],
-    centroid: gtSum.map((s) => Math.round(s / gtN)),
-  };
-})();
+  return [256, 260].every((o) => Math.abs(dv.getFloat32(o, true)) < 1e-6);
+}
+
 /**
- * The same for one label of an axial scan (voxel axis k axial: checked on the qform, which has no rotation out of the
- * axial plane): TP / FP / FN, Dice, and the k slice with the most FP + FN with their centroid in it.
+ * What the viewer must find for one label, computed here from the NIfTI data: TP / FP / FN voxels, Dice, the axial
+ * (k) slice with the most FP + FN and their centroid in it, the ground truth's centroid.
  */
 function sliceErrors(segFile, predFile, label) {
-  const head = readNiftiLabels(segFile);
-  const [qb, qc] = [256, 260].map((o) => head.dv.getFloat32(o, true));
-  if (head.dv.getInt16(254, true) !== 0 || Math.abs(qb) > 1e-6 || Math.abs(qc) > 1e-6) throw new Error(`${segFile}: not an axial qform-only grid`);
+  if (!kIsAxial(segFile)) throw new Error(`${segFile}: voxel axis k is not axial`);
   const gt = labelValues(segFile);
   const pred = labelValues(predFile);
   const [nx, ny, nz] = gt.dims;
   const perK = new Array(nz).fill(0);
   const sumI = new Array(nz).fill(0), sumJ = new Array(nz).fill(0);
-  let tp = 0, fp = 0, fn = 0;
+  const counts = { tp: 0, fp: 0, fn: 0 };
+  const gtSum = [0, 0, 0];
   for (let idx = 0; idx < gt.values.length; idx++) {
     const g = gt.values[idx] === label, p = pred.values[idx] === label;
-    if (g && p) { tp++; continue; }
     if (!g && !p) continue;
-    if (g) fn++; else fp++;
-    const k = Math.floor(idx / (nx * ny));
-    perK[k]++; sumI[k] += idx % nx; sumJ[k] += Math.floor(idx / nx) % ny;
+    const i = idx % nx, j = Math.floor(idx / nx) % ny, k = Math.floor(idx / (nx * ny));
+    if (g) { gtSum[0] += i; gtSum[1] += j; gtSum[2] += k; }
+    if (g && p) { counts.tp++; continue; }
+    if (g) counts.fn++; else counts.fp++;
+    perK[k]++; sumI[k] += i; sumJ[k] += j;
   }
   const k = perK.indexOf(Math.max(...perK));
-  return { dice: (2 * tp) / (2 * tp + fp + fn), k, errors: perK[k], voxel: [Math.round(sumI[k] / perK[k]), Math.round(sumJ[k] / perK[k]), k] };
+  return {
+    counts, dice: (2 * counts.tp) / (2 * counts.tp + counts.fp + counts.fn),
+    k, errors: perK[k], voxel: [Math.round(sumI[k] / perK[k]), Math.round(sumJ[k] / perK[k]), k],
+    centroid: gtSum.map((x) => Math.round(x / (counts.tp + counts.fn))),
+  };
 }
+const liver = sliceErrors(SEG, PRED, LIVER);
+const expected = { counts: liver.counts, worstK: liver.k, worstErrors: liver.errors, worst: liver.voxel, centroid: liver.centroid };
 const stsErrors = {
   CT: sliceErrors(path.join(STS, 'CT_mask.nii.gz'), STS_PRED.CT, GTV),
   PET: sliceErrors(path.join(STS, 'PET_mask.nii.gz'), STS_PRED.PET, GTV),
