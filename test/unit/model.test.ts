@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { axisAlignedAffine, voxelToWorld, type GridDims } from '../../src/core/geometry/affine';
 import { readImage } from '../../src/core/nifti/read';
 import type { ImageVolume } from '../../src/core/nifti/volume';
-import { createBand } from '../../src/core/model/blendBand';
+import { createBand, type BandGeometry, type BlendBand } from '../../src/core/model/blendBand';
 import { normalizer } from '../../src/core/model/normalize';
 import {
   CardError, gaussianImportanceMap, loadModel, normalize, normalizationFor, predictClasses, scanInterval,
@@ -537,45 +537,42 @@ test('--device cuda without onnxruntime-node\'s CUDA binaries fails naming what 
   await m.close();
 });
 
-test('blending band: WebAssembly SIMD and JavaScript give the same bits as a whole-volume float32 accumulator', () => {
-  // patch [3, 4, 7]: rows of 7 = one 4-wide vector + a 3-voxel tail; planes of 6 x 11 = 66 (a 2-voxel tail)
-  const patch: Shape3 = [3, 4, 7];
-  const full: Shape3 = [8, 6, 11];
-  const starts = [0, 1, 2].map((a) => windowStarts(full[a], patch[a], scanInterval(full[a], patch[a], 0.6))) as [number[], number[], number[]];
-  const channels = 3;
-  const geom = { channels, patch, full, starts };
+/**
+ * Runs every window of `geom` (random logits, seeded) through `band` in window order, finishing slabs as the sliding
+ * window does (logits, or classes when `classes`), next to a whole-volume float32 accumulator; returns both.
+ * `stopAfter` windows: stops there without finishing (a cancelled run) and returns nothing.
+ */
+function blendAll(geom: BandGeometry, band: BlendBand, classes: boolean, stopAfter = Infinity): { got: Float32Array | Uint8Array; expected: Float32Array } | undefined {
+  const { channels, patch, full, starts } = geom;
   const weights = gaussianImportanceMap(patch);
-  const bands = { wasmL: createBand(geom, weights, 'wasm'), wasmC: createBand(geom, weights, 'wasm'), jsL: createBand(geom, weights, 'js'), jsC: createBand(geom, weights, 'js') };
-  assert.equal(bands.wasmL.kind, 'wasm');
-  assert.equal(bands.jsL.kind, 'js');
   const plane = full[1] * full[2];
   const np = patch[0] * patch[1] * patch[2];
   const nf = full[0] * plane;
-  // the reference: whole-volume float32 sums in window order
   const acc = new Float32Array(channels * nf);
   const cnt = new Float32Array(nf);
-  const got = { wasmL: new Float32Array(channels * nf), jsL: new Float32Array(channels * nf), wasmC: new Uint8Array(nf), jsC: new Uint8Array(nf) };
+  const got = classes ? new Uint8Array(nf) : new Float32Array(channels * nf);
   let seed = 7;
   const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 8 - 4;
   let next = 0;
   const finish = (upTo: number) => {
     for (; next < upTo; next++) {
-      const out = new Float32Array(channels * plane);
-      for (const k of ['wasmL', 'jsL'] as const) {
-        bands[k].finishLogits(next, out);
-        for (let c = 0; c < channels; c++) got[k].set(out.subarray(c * plane, (c + 1) * plane), c * nf + next * plane);
-      }
-      const cls = new Uint8Array(plane);
-      for (const k of ['wasmC', 'jsC'] as const) {
-        bands[k].finishClasses(next, cls);
-        got[k].set(cls, next * plane);
+      if (classes) {
+        const cls = new Uint8Array(plane);
+        band.finishClasses(next, cls);
+        got.set(cls, next * plane);
+      } else {
+        const out = new Float32Array(channels * plane);
+        band.finishLogits(next, out);
+        for (let c = 0; c < channels; c++) got.set(out.subarray(c * plane, (c + 1) * plane), c * nf + next * plane);
       }
     }
   };
+  let added = 0;
   for (const s0 of starts[0]) for (const s1 of starts[1]) for (const s2 of starts[2]) {
+    if (added++ === stopAfter) return undefined;
     finish(s0);
     const logits = Float32Array.from({ length: channels * np }, rand);
-    for (const b of Object.values(bands)) b.add([s0, s1, s2], logits);
+    band.add([s0, s1, s2], logits);
     let o = 0;
     for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) for (let e = 0; e < patch[2]; e++, o++) {
       const at = (s0 + a) * plane + (s1 + b) * full[2] + s2 + e;
@@ -586,16 +583,65 @@ test('blending band: WebAssembly SIMD and JavaScript give the same bits as a who
   finish(full[0]);
   const expected = new Float32Array(channels * nf);
   for (let c = 0; c < channels; c++) for (let v = 0; v < nf; v++) expected[c * nf + v] = acc[c * nf + v] / cnt[v];
-  assert.deepEqual(got.jsL, expected);
-  assert.deepEqual(got.wasmL, expected);
-  const classes = argmaxChannels({ data: expected, channels }, nf);
-  assert.deepEqual(got.jsC, classes);
-  assert.deepEqual(got.wasmC, classes);
-  assert.deepEqual(new Set(classes), new Set([0, 1, 2]));
+  return { got, expected };
+}
+
+test('blending band: WebAssembly SIMD (column tiles of any width) and JavaScript give the same bits as a whole-volume float32 accumulator', () => {
+  // patch [3, 4, 7]: rows of 7 = one 4-wide vector + a 3-voxel tail; planes of 6 x 11 = 66 (a 2-voxel tail). Tiles
+  // as wide as the patch (the default: 7 + 4) or of 4 (4 + 4 + 3): windows starting at 0, 2 and 4 cross tiles
+  const patch: Shape3 = [3, 4, 7];
+  const full: Shape3 = [8, 6, 11];
+  const starts = [0, 1, 2].map((a) => windowStarts(full[a], patch[a], scanInterval(full[a], patch[a], 0.6))) as [number[], number[], number[]];
+  assert.deepEqual(starts[2], [0, 2, 4]);
+  const geom = { channels: 3, patch, full, starts };
+  const weights = gaussianImportanceMap(patch);
+  const wasm = createBand(geom, weights, 'wasm');
+  assert.equal(wasm.kind, 'wasm');
   // the network may write a window's logits straight into the WebAssembly band (ONNX Runtime's pre-allocated output)
-  const area = bands.wasmL.outputArea(1)!;
-  assert.equal(area.length, channels * np);
-  assert.equal(bands.jsL.outputArea(1), undefined);
+  assert.equal(wasm.outputArea(1)!.length, 3 * 3 * 4 * 7);
+  const logits = blendAll(geom, wasm, false)!;
+  wasm.release();
+  const classes = argmaxChannels({ data: logits.expected, channels: 3 }, full[0] * full[1] * full[2]);
+  assert.deepEqual(new Set(classes), new Set([0, 1, 2]));
+  assert.deepEqual(logits.got, logits.expected);
+  for (const [name, band] of [['js', createBand(geom, weights, 'js')], ['wasm, tiles of 4', createBand({ ...geom, tile: 4 }, weights, 'wasm')], ['wasm, tiles of 1', createBand({ ...geom, tile: 1 }, weights, 'wasm')]] as const) {
+    const l = blendAll(geom, band, false)!;
+    assert.deepEqual(l.got, l.expected, `${name}: logits`);
+    band.release();
+    const again = createBand({ ...geom, tile: band.kind === 'wasm' ? (name.endsWith('4') ? 4 : 1) : undefined }, weights, band.kind);
+    assert.deepEqual(blendAll(geom, again, true)!.got, classes, `${name}: classes`);
+    again.release();
+  }
+  assert.equal(createBand(geom, weights, 'js').outputArea(1), undefined);
+});
+
+test('blending band: a released band\'s WebAssembly memory serves the next band, cleared, whatever it held', () => {
+  const geomOf = (full: Shape3, patch: Shape3, channels: number): BandGeometry => ({
+    channels, patch, full, starts: [0, 1, 2].map((a) => windowStarts(full[a], patch[a], scanInterval(full[a], patch[a], 0.5))) as [number[], number[], number[]],
+  });
+  const big = geomOf([12, 10, 13], [4, 5, 6], 4);
+  const first = createBand(big, gaussianImportanceMap(big.patch), 'wasm');
+  const memory = first.outputArea(1)!.buffer;
+  // cancelled after 5 windows: slots still hold sums, and its logits area random values
+  assert.equal(blendAll(big, first, false, 5), undefined);
+  first.release();
+  // a smaller geometry with more channels: its accumulators span the old ones and part of the old logits area
+  const small = geomOf([9, 8, 9], [3, 4, 5], 6);
+  const second = createBand(small, gaussianImportanceMap(small.patch), 'wasm');
+  assert.equal(second.outputArea(1)!.buffer, memory, 'the same memory, not grown');
+  const r = blendAll(small, second, false)!;
+  assert.deepEqual(r.got, r.expected);
+  // a band created while the memory is held gets its own
+  const third = createBand(small, gaussianImportanceMap(small.patch), 'wasm');
+  assert.notEqual(third.outputArea(1)!.buffer, memory);
+  third.release();
+  second.release();
+  // a larger one grows it (the old views are detached by the growth)
+  const large = geomOf([20, 16, 18], [6, 8, 8], 5);
+  const fourth = createBand(large, gaussianImportanceMap(large.patch), 'wasm');
+  const r4 = blendAll(large, fourth, true)!;
+  assert.deepEqual(r4.got, argmaxChannels({ data: r4.expected, channels: 5 }, 20 * 16 * 18));
+  fourth.release();
 });
 
 test('normalizing each window as it is cut equals sliding over a normalized copy, bit for bit (also padded and mirrored)', async () => {

@@ -9,8 +9,9 @@
  * instead of being accumulated in a second band: the same additions in the same order, without the band's memory.
  *
  * Two implementations giving the same bits: WebAssembly SIMD (blendKernel.wat: the band lives in the module's
- * memory, four voxels per instruction; blending is most of the time spent outside the network) and plain
- * JavaScript, used where the band does not fit a 32-bit WebAssembly memory (4 GiB), or when UMD_LENS_BLEND=js asks
+ * memory, four voxels per instruction, its planes stored in column tiles as wide as the patch so that a window's
+ * rows are long contiguous runs (tiledIndex); blending is most of the time spent outside the network) and plain
+ * JavaScript (row-major planes), used where the band does not fit a 32-bit WebAssembly memory (4 GiB), or when UMD_LENS_BLEND=js asks
  * for it; the tests hold the two equal.
  */
 import kernelBytes from './blendKernel.wat';
@@ -26,6 +27,8 @@ export interface BandGeometry {
   starts: readonly [readonly number[], readonly number[], readonly number[]];
   /** Windows per network run: the size of the logits area the network may write into (`outputArea`). */
   batchSize?: number;
+  /** Column tile width of the WebAssembly band's planes, in voxels (tiledIndex); the patch's width when absent. */
+  tile?: number;
 }
 
 export interface BlendBand {
@@ -41,11 +44,60 @@ export interface BlendBand {
   finishLogits(x: number, out: Float32Array): void;
   /** Slab `x` finished: its classes (argmax of the blended logits, first on ties) into `out`; the slot is reset. */
   finishClasses(x: number, out: Uint8Array): void;
+  /** The band is no longer used: its memory may serve the next band (takeMemory); nothing may be called after. */
+  release(): void;
 }
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // a 32-bit memory: 4 GiB
+
+/**
+ * Where each voxel of a [full1, full2] plane (row-major index v = y * full2 + x) sits in the plane stored in column
+ * tiles of `tile` voxels: tile t = floor(x / tile) holds columns [t * tile, t * tile + width) of every row, rows
+ * `width` apart, width = min(tile, full2 - t * tile); the tiles follow each other.
+ */
+export function tiledIndex(full1: number, full2: number, tile: number): Int32Array {
+  const at = new Int32Array(full1 * full2);
+  for (let t0 = 0; t0 < full2; t0 += tile) {
+    const width = Math.min(tile, full2 - t0);
+    for (let y = 0; y < full1; y++) {
+      for (let i = 0; i < width; i++) at[y * full2 + t0 + i] = t0 * full1 + y * width + i;
+    }
+  }
+  return at;
+}
+
 let compiled: WebAssembly.Module | null | undefined;
+
+/**
+ * The WebAssembly memory of the last released band, kept for the next band of this process: a whole-body band is
+ * ~550 MB, and touching fresh pages costs ~13 us each on the virtual machines measured (1.8 s for such a band, every
+ * case of an evaluation); a reused memory costs one fill of its accumulators instead (~30 ms). Grown when a band
+ * needs more (grow keeps the touched pages, and no second copy exists at any time); one band holds it at a time, a
+ * band created while it is held gets a fresh memory. Kept until the process ends (the engine and the CLI run one
+ * evaluation per process).
+ */
+let spare: WebAssembly.Memory | undefined;
+
+/** A memory of at least `pages` pages: the spare one (grown if needed) or a fresh one; null when that fails. */
+function takeMemory(pages: number): { memory: WebAssembly.Memory; reused: boolean } | null {
+  const kept = spare;
+  spare = undefined;
+  try {
+    if (kept) {
+      const have = kept.buffer.byteLength / PAGE;
+      if (have < pages) kept.grow(pages - have);
+      return { memory: kept, reused: true };
+    }
+    return { memory: new WebAssembly.Memory({ initial: pages, maximum: MAX_PAGES }), reused: false };
+  } catch {
+    return null; // the allocation failed: the JavaScript band may still fit as separate arrays
+  }
+}
+
+function giveBack(memory: WebAssembly.Memory): void {
+  if (!spare || spare.buffer.byteLength < memory.buffer.byteLength) spare = memory;
+}
 
 function kernelModule(): WebAssembly.Module | null {
   if (compiled === undefined) {
@@ -75,8 +127,8 @@ function* coveringWindows({ patch, starts }: BandGeometry, x: number): Generator
 }
 
 type Kernel = {
-  accumulate(acc: number, logits: number, weights: number, channels: number, chanStride: number, p0: number, p1: number, p2: number, ring: number, plane: number, full2: number, s0: number, s1: number, s2: number): void;
-  addWeights(count: number, weights: number, a: number, p1: number, p2: number, full2: number, s1: number, s2: number): void;
+  accumulate(acc: number, logits: number, weights: number, channels: number, chanStride: number, p0: number, p1: number, p2: number, ring: number, planeBytes: number, full1: number, full2: number, tile: number, s0: number, s1: number, s2: number): void;
+  addWeights(count: number, weights: number, a: number, p1: number, p2: number, full1: number, full2: number, tile: number, s1: number, s2: number): void;
   slabClasses(acc: number, count: number, channels: number, chanStride: number, plane: number, out: number): void;
 };
 
@@ -87,6 +139,8 @@ function wasmBand(geom: BandGeometry, weights: Float32Array): BlendBand | null {
   const ring = patch[0];
   const plane = full[1] * full[2];
   const nPatch = patch[0] * patch[1] * patch[2];
+  const tile = Math.min(geom.tile ?? patch[2], full[2]);
+  const tiled = tiledIndex(full[1], full[2], tile);
   // the band, a batch of logits (written there by the network, or copied in), the weights, one slab's summed
   // weights and one slab's classes
   const batchSize = geom.batchSize ?? 1;
@@ -94,14 +148,10 @@ function wasmBand(geom: BandGeometry, weights: Float32Array): BlendBand | null {
   const bytes = floats.reduce((s, n) => s + n * 4, 0) + plane;
   const pages = Math.ceil(bytes / PAGE);
   if (pages > MAX_PAGES) return null;
-  let memory: WebAssembly.Memory;
-  try {
-    // not shared: ONNX Runtime writes its output only into unshared memory (and a second thread splitting the
-    // channels gained nothing measurable: the loop is bound by memory traffic)
-    memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-  } catch {
-    return null; // the allocation failed: the JavaScript band may still fit as separate arrays
-  }
+  // not shared: ONNX Runtime writes its output only into unshared memory
+  const taken = takeMemory(pages);
+  if (!taken) return null;
+  const { memory } = taken;
   const k = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernel;
 
   let offset = 0;
@@ -112,11 +162,14 @@ function wasmBand(geom: BandGeometry, weights: Float32Array): BlendBand | null {
   };
   const [acc, logitsIn, w, count] = floats.map(take);
   const classes = new Uint8Array(memory.buffer, offset, plane);
+  // finished slabs leave their slots zeroed, but a reused memory may have held other data there (another geometry,
+  // a cancelled run)
+  if (taken.reused) acc.fill(0);
   w.set(weights);
   const chanStride = ring * plane * 4;
   const counts = (x: number): void => {
     count.fill(0);
-    for (const [a, s1, s2] of coveringWindows(geom, x)) k.addWeights(count.byteOffset, w.byteOffset, a, patch[1], patch[2], full[2], s1, s2);
+    for (const [a, s1, s2] of coveringWindows(geom, x)) k.addWeights(count.byteOffset, w.byteOffset, a, patch[1], patch[2], full[1], full[2], tile, s1, s2);
   };
   return {
     kind: 'wasm',
@@ -131,26 +184,33 @@ function wasmBand(geom: BandGeometry, weights: Float32Array): BlendBand | null {
         logitsIn.set(logits);
         at = logitsIn.byteOffset;
       }
-      k.accumulate(acc.byteOffset, at, w.byteOffset, channels, chanStride, patch[0], patch[1], patch[2], ring, plane, full[2], s0, s1, s2);
+      k.accumulate(acc.byteOffset, at, w.byteOffset, channels, chanStride, patch[0], patch[1], patch[2], ring, plane * 4, full[1], full[2], tile, s0, s1, s2);
     },
     finishLogits(x, out) {
       counts(x);
-      divideSlab(acc, count, channels, ring, plane, x, out);
+      divideSlab(acc, count, channels, ring, plane, x, out, tiled);
     },
     finishClasses(x, out) {
       counts(x);
       k.slabClasses(acc.byteOffset + (x % ring) * plane * 4, count.byteOffset, channels, chanStride, plane, classes.byteOffset);
-      out.set(classes);
+      for (let v = 0; v < plane; v++) out[v] = classes[tiled[v]];
+    },
+    release() {
+      giveBack(memory);
     },
   };
 }
 
-/** Slab x's blended logits [channels, plane] = acc / count, as float32 (MONAI divides by its count map); the slot is reset. */
-function divideSlab(acc: Float32Array, count: Float32Array, channels: number, ring: number, plane: number, x: number, out: Float32Array): void {
+/**
+ * Slab x's blended logits [channels, plane] = acc / count, as float32 (MONAI divides by its count map), row-major
+ * whether the band's planes are (`tiled` absent) or are stored in tiles (`tiled`: tiledIndex); the slot is reset.
+ */
+function divideSlab(acc: Float32Array, count: Float32Array, channels: number, ring: number, plane: number, x: number, out: Float32Array, tiled?: Int32Array): void {
   const r = (x % ring) * plane;
   for (let c = 0; c < channels; c++) {
     const base = c * ring * plane + r;
-    for (let v = 0; v < plane; v++) out[c * plane + v] = acc[base + v] / count[v];
+    if (tiled) for (let v = 0; v < plane; v++) out[c * plane + v] = acc[base + tiled[v]] / count[tiled[v]];
+    else for (let v = 0; v < plane; v++) out[c * plane + v] = acc[base + v] / count[v];
     acc.fill(0, base, base + plane);
   }
 }
@@ -210,6 +270,9 @@ function jsBand(geom: BandGeometry, weights: Float32Array): BlendBand {
         }
         out[v] = arg;
       }
+    },
+    release() {
+      // separate arrays: the garbage collector takes them
     },
   };
 }
