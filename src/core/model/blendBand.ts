@@ -11,8 +11,8 @@
  * Two implementations giving the same bits: WebAssembly SIMD (blendKernel.wat: the band lives in the module's
  * memory, four voxels per instruction, its planes stored in column tiles as wide as the patch so that a window's
  * rows are long contiguous runs (tiledIndex); blending is most of the time spent outside the network) and plain
- * JavaScript (row-major planes), used where the band does not fit a 32-bit WebAssembly memory (4 GiB), or when UMD_LENS_BLEND=js asks
- * for it; the tests hold the two equal.
+ * JavaScript (row-major planes), used where the band does not fit a 32-bit WebAssembly memory (4 GiB), or when
+ * UMD_LENS_BLEND=js asks for it; the tests hold the two equal.
  */
 import kernelBytes from './blendKernel.wat';
 
