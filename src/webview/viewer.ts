@@ -10,7 +10,7 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-label/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
-import type { HostToViewerMessage, LoadCaseMessage, PairedScan, ViewerToHostMessage } from '../extension/viewer/messages';
+import type { HostToViewerMessage, LoadCaseMessage, PairedScan, ViewerToHostMessage } from '../viewerProtocol/messages';
 import type { Vec3 } from './errorMap';
 import { Pane, type Look, type OrganVoxels, type OverlayMode, type ViewKind } from './pane';
 import { themeBackColor, watchTheme } from './theme';
