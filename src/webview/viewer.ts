@@ -59,7 +59,7 @@ const COLORMAPS = ['gray', 'hot', 'inferno', 'viridis', 'bone'];
 
 let current: LoadCaseMessage | undefined;
 let loadSeq = 0;
-let panes: Pane[] = [];
+const panes: Pane[] = [];
 let mainPane: Pane | undefined;
 let otherPane: Pane | undefined;
 let organId = 0;
