@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: everything the tests need, set up here, then every suite, then one closing line
 // "N passed, N failed" for all of them. Suites:
+//   static     the static checks of scripts/check.mjs, one test each: types (tsc --noEmit), layers
+//              (dependency-cruiser: a backwards import fails), lint (ESLint); they run first, before any build
 //   unit       node:test on real NIfTI files and real onnxruntime-node sessions (out/test/unit)
 //   webview    the NiiVue viewer bundle in real headless Chromium (test/webview/run.mjs)
 //   report     the HTML report in real headless Chromium, network blocked (test/webview/report.mjs; uses the
@@ -19,7 +21,7 @@ const t0 = Date.now();
 const log = (m) => console.log(`[test ${((Date.now() - t0) / 1000).toFixed(0)}s] ${m}`);
 const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { stdio: 'inherit', ...opts }).status ?? 1;
 
-const suites = (process.env.UMD_TEST_SUITES ?? 'unit,webview,report,workbench').split(',').map((s) => s.trim());
+const suites = (process.env.UMD_TEST_SUITES ?? 'static,unit,webview,report,workbench').split(',').map((s) => s.trim());
 
 // 1. Dependencies: npm ci when node_modules is absent or older than the lockfile.
 const stamp = path.join(ROOT, 'node_modules', '.package-lock.json');
@@ -27,6 +29,21 @@ if (!fs.existsSync(stamp) || fs.statSync(stamp).mtimeMs < fs.statSync(path.join(
   log('npm ci');
   if (run('npm', ['ci', '--no-audit', '--no-fund'])) process.exit(1);
 }
+const totals = { passed: 0, failed: 0 };
+const add = (name, r) => {
+  log(`${name}: ${r.passed} passed, ${r.failed} failed`);
+  totals.passed += r.passed;
+  totals.failed += r.failed;
+};
+
+// The static checks need the dependencies only: they run before the host setup and the build, and a failure is
+// counted, not fatal, so the suites still run.
+if (suites.includes('static')) {
+  log('static checks (types, layers, lint)');
+  const { runChecks } = await import('./check.mjs');
+  add('static', runChecks((m) => log(`static ${m}`)));
+}
+
 // 2. Browser and workbench host (apt chromium, Node 24, code-server) and Debian's numpy/scipy for the unit suite's
 //    statistics reference: idempotent, fast when present.
 if (['unit', 'webview', 'report', 'workbench'].some((s) => suites.includes(s))) {
@@ -48,13 +65,6 @@ fs.mkdirSync(RESULTS, { recursive: true });
 // figures the unit tests write for the reliability summary (test/helpers/reliability.ts)
 const RELIABILITY = path.join(RESULTS, 'reliability');
 fs.rmSync(RELIABILITY, { recursive: true, force: true });
-const totals = { passed: 0, failed: 0 };
-const add = (name, r) => {
-  log(`${name}: ${r.passed} passed, ${r.failed} failed`);
-  totals.passed += r.passed;
-  totals.failed += r.failed;
-};
-
 if (suites.includes('unit')) {
   log('unit tests');
   const tap = path.join(RESULTS, 'unit.tap');

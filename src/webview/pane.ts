@@ -3,7 +3,7 @@
  * and the organ's error map. The paired view has two, their crosshairs linked in world coordinates (mm).
  */
 import { Niivue, SLICE_TYPE, type NVImage } from '@niivue/niivue';
-import type { VolumeRef } from '../extension/viewer/messages';
+import type { VolumeRef } from '../viewerProtocol/messages';
 import { axialAxis, ERROR_COLORS, mmToVox, organCentroid, voxToMm, worstSlice, writeErrorMap, type ErrorCounts, type Vec3, type WorstSlice } from './errorMap';
 
 export type OverlayMode = 'error' | 'overlay';

@@ -10,7 +10,7 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-label/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
-import type { HostToViewerMessage, LoadCaseMessage, PairedScan, ViewerToHostMessage } from '../extension/viewer/messages';
+import type { HostToViewerMessage, LoadCaseMessage, PairedScan, ViewerToHostMessage } from '../viewerProtocol/messages';
 import type { Vec3 } from './errorMap';
 import { Pane, type Look, type OrganVoxels, type OverlayMode, type ViewKind } from './pane';
 import { themeBackColor, watchTheme } from './theme';
@@ -59,7 +59,7 @@ const COLORMAPS = ['gray', 'hot', 'inferno', 'viridis', 'bone'];
 
 let current: LoadCaseMessage | undefined;
 let loadSeq = 0;
-let panes: Pane[] = [];
+const panes: Pane[] = [];
 let mainPane: Pane | undefined;
 let otherPane: Pane | undefined;
 let organId = 0;

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import { builtinModules } from 'node:module';
 import * as path from 'node:path';
 import { repoRoot } from '../helpers/realData';
 
@@ -118,7 +119,7 @@ test('activation loads one file: the extension bundle requires only vscode and N
   const src = fs.readFileSync(main, 'utf8');
   const required = [...new Set([...src.matchAll(/\brequire\(\s*["'`]([^"'`]+)["'`]\s*\)/g)].map((m) => m[1]))].sort();
   assert.ok(required.includes('vscode'), `requires: ${required.join(', ')}`);
-  const builtins = new Set(require('node:module').builtinModules as string[]);
+  const builtins = new Set(builtinModules);
   const other = required.filter((r) => r !== 'vscode' && !builtins.has(r.replace(/^node:/, '')));
   assert.deepEqual(other, [], 'the extension bundle loads modules besides vscode and Node built-ins');
   assert.doesNotMatch(src, /onnxruntime|engine\/main/, 'the extension bundle mentions onnxruntime or the engine entry');

@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { distinctRanks } from '../../src/core/metrics/distinctRanks';
-import { squaredDistanceAtMm2, squaredDistanceMm2, type Dims3 } from '../../src/core/metrics/edt';
+import { squaredDistanceMm2 } from '../../src/core/geometry/distanceTransform';
+import { squaredDistanceAtMm2, type Dims3 } from '../../src/core/metrics/edt';
 import { cropLabel, scanLabels, type VoxelBox } from '../../src/core/metrics/labelScan';
 import { labelSurfaceDistances, scoreSurfaces, surfaceDistances } from '../../src/core/metrics/surface';
 import { surfelsOf, surfelsOfLabel } from '../../src/core/metrics/surfels';

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { axisAlignedAffine, voxelToWorld, type GridDims } from '../../src/core/geometry/affine';
 import { readImage } from '../../src/core/nifti/read';
-import type { ImageVolume } from '../../src/core/nifti/volume';
+import type { ImageVolume } from '../../src/core/geometry/volume';
 import { createBand, type BandGeometry, type BlendBand } from '../../src/core/model/blendBand';
 import { normalizer } from '../../src/core/model/normalize';
 import {

@@ -8,7 +8,7 @@ import { generatePhantom } from '../../src/core/phantom';
 import { readImage, readLabels } from '../../src/core/nifti/read';
 import { DEFAULT_ORGANS } from '../../src/core/dataset/organs';
 import { spacingMm, voxelToWorld, worldToVoxel, voxelVolumeMm3, invert, type Grid } from '../../src/core/geometry/affine';
-import type { ImageVolume, LabelVolume } from '../../src/core/nifti/volume';
+import type { ImageVolume, LabelVolume } from '../../src/core/geometry/volume';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-phantom-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { voxelToWorld, type Affine, type GridDims } from '../../src/core/geometry/affine';
 import { readImage, readLabels } from '../../src/core/nifti/read';
-import type { ImageVolume } from '../../src/core/nifti/volume';
+import type { ImageVolume } from '../../src/core/geometry/volume';
 import { CardError, validateCard } from '../../src/core/model/loadCard';
 import { clipBounds, normalize, NormalizationError } from '../../src/core/model/normalize';
 import { maskedValues, maskOf, meanStd, percentileOfSorted, percentiles } from '../../src/core/model/intensityStats';

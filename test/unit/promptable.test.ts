@@ -12,7 +12,7 @@ import { axisAlignedAffine, voxelToWorld, type Grid } from '../../src/core/geome
 import { loadCard } from '../../src/core/model/loadCard';
 import { loadModel } from '../../src/core/model/predict';
 import { cropGrid, predictPromptedOrgan } from '../../src/core/model/promptablePredict';
-import type { ImageVolume } from '../../src/core/nifti/volume';
+import type { ImageVolume } from '../../src/core/geometry/volume';
 import { boxPrompt, centerPoint, runClicks } from '../../src/core/prompts';
 import { repoRoot } from '../helpers/realData';
 import { evaluateRun } from '../../src/core/evaluate/evaluateRun';

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { axisAlignedAffine, regrid, voxelToWorld, voxelVolumeMm3, type Affine, type Grid, type GridDims } from '../../src/core/geometry/affine';
 import { resampleLinear, resampleNearest } from '../../src/core/geometry/resample';
 import { readImage, readLabels } from '../../src/core/nifti/read';
-import type { ImageVolume, LabelVolume } from '../../src/core/nifti/volume';
+import type { ImageVolume, LabelVolume } from '../../src/core/geometry/volume';
 import { realDataDir } from '../helpers/realData';
 
 const dims: GridDims = [5, 4, 3];

@@ -13,7 +13,7 @@ import { wilcoxonSignedRank } from '../../src/core/analysis/stats/wilcoxon';
 import { bootstrapMeanCi } from '../../src/core/analysis/stats/bootstrap';
 import { holm } from '../../src/core/analysis/stats/holm';
 import { erfc } from '../../src/core/analysis/stats/normal';
-import { Rng } from '../../src/core/phantom/rng';
+import { Rng } from '../../src/core/random/rng';
 import { repoRoot } from '../helpers/realData';
 
 interface Fixture {

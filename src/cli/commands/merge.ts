@@ -1,3 +1,4 @@
+import { summarize } from '../../core/analysis/summary';
 import { mergeRuns } from '../../core/runstore/merge';
 import { parse } from '../args';
 import { UsageError } from '../usage';
@@ -9,5 +10,6 @@ export async function mergeCommand(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError('merge needs the shard run directories');
   if (!values.out) throw new UsageError('merge needs --out <runDir> for the merged run');
   const merged = mergeRuns(positionals, values.out);
-  return reportRun({ ...merged, cancelled: false }, values.json ?? false);
+  const summary = summarize(merged.records, Object.values(merged.manifest.dataset.organs));
+  return reportRun({ ...merged, summary, cancelled: false }, values.json ?? false);
 }

@@ -22,8 +22,8 @@
  * mean measured score of that organ in each study and modality: diff = reported - measured (positive = the
  * paper's number is higher than what this data shows).
  */
+import { organMatcher } from '../dataset/organMatch';
 import type { Modality, Study } from '../dataset/organs';
-import { mapModelClasses } from '../evaluate/labelMapping';
 import type { StoredRun } from '../runstore/runStore';
 import { organOrder, mean, median, recordsByKey, caseKey, scoreOf, SCORE_METRICS, type ScoreMetric } from './scores';
 import { bootstrapMeanCi } from './stats/bootstrap';
@@ -132,6 +132,29 @@ export interface IllusionRow {
 const SCANS: ReadonlyArray<[Study, Modality]> = [['PETCT', 'CT'], ['PETCT', 'PET'], ['PETMRI', 'MRI'], ['PETMRI', 'PET']];
 
 /**
+ * The dataset organ of each reported name (`index`: its place among the card's reported organs). A name the run
+ * scored as a class takes the organ run.json records for it (labelMapping); other names, and runs written before
+ * labelMapping was recorded, are matched by the rules evaluation uses (dataset/organMatch.ts), so both find the
+ * same organs.
+ */
+function reportedOrgans(run: StoredRun, names: readonly string[]): Array<{ name: string; index: number; organ: string }> {
+  const stored = new Map((run.manifest.labelMapping?.matches ?? []).map((m) => [m.modelName, m.organ]));
+  const byId = new Map(Object.entries(run.manifest.dataset.organs).map(([id, n]) => [Number(id), n]));
+  const match = organMatcher({ byId }, run.manifest.card?.organMap);
+  const out: Array<{ name: string; index: number; organ: string }> = [];
+  names.forEach((name, index) => {
+    const known = stored.get(name);
+    if (known !== undefined) {
+      out.push({ name, index, organ: known });
+      return;
+    }
+    const hit = match(name);
+    if (hit.kind === 'organ') out.push({ name, index, organ: byId.get(hit.id)! });
+  });
+  return out;
+}
+
+/**
  * Reported minus measured, per organ the card reports, study, modality and metric it reports. Reported organs the
  * dataset does not have, and scans with no score for the organ, give no row.
  */
@@ -139,15 +162,12 @@ export function illusion(run: StoredRun): IllusionRow[] {
   const reported = run.manifest.card?.reported ?? {};
   const names = Object.keys(reported);
   if (names.length === 0) return [];
-  // map the reported names through the same code as the card's classes, so both find the same organs
-  const asClasses = { ...run.manifest.card, labels: Object.fromEntries(names.map((n, i) => [String(i + 1), n])) };
-  const organs = { byId: new Map(Object.entries(run.manifest.dataset.organs).map(([id, n]) => [Number(id), n])) };
-  const mapping = mapModelClasses(asClasses, organs);
+  const matches = reportedOrgans(run, names);
   const rows: IllusionRow[] = [];
   const order = organOrder(run);
-  const matches = [...mapping.matches].sort((x, y) => order.indexOf(x.organ) - order.indexOf(y.organ) || x.modelClass - y.modelClass);
+  matches.sort((x, y) => order.indexOf(x.organ) - order.indexOf(y.organ) || x.index - y.index);
   for (const m of matches) {
-    const score = reported[m.modelName];
+    const score = reported[m.name];
     for (const metric of SCORE_METRICS) {
       const rep = score[metric];
       if (typeof rep !== 'number') continue;

@@ -14,7 +14,7 @@ import { spacingMm, voxelToWorld, type Grid } from '../geometry/affine';
 import { resampleNearest } from '../geometry/resample';
 import { readImage, readLabels } from '../nifti/read';
 import { maxVolumeBytes } from '../nifti/limits';
-import type { LabelVolume } from '../nifti/volume';
+import type { LabelVolume } from '../geometry/volume';
 import { writeNifti } from '../nifti/write';
 import { caseMetrics } from '../metrics/caseMetrics';
 import type { PromptSpec } from '../prompts/promptSpec';

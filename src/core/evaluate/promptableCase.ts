@@ -10,7 +10,7 @@ import type { SurfacePool } from '../metrics/surfacePool';
 import type { Modality } from '../dataset/organs';
 import type { LoadedModel } from '../model/predict';
 import { predictPromptedOrgan } from '../model/promptablePredict';
-import type { ImageVolume } from '../nifti/volume';
+import type { ImageVolume } from '../geometry/volume';
 import { boxPrompt } from '../prompts/boxPrompt';
 import { centerPoint } from '../prompts/centerPoint';
 import { runClicks } from '../prompts/clicks';

@@ -8,7 +8,7 @@
  * every source axis is "inside" the source; anything else is "outside" and gets the fill value.
  */
 import { invert, multiply, voxelCount, type Grid, type GridDims } from './affine';
-import type { ImageVolume, Volume, VoxelData } from '../nifti/volume';
+import type { ImageVolume, Volume, VoxelData } from './volume';
 
 /** Target voxel index -> fractional source voxel index, row-major 4x4. */
 function targetToSource(src: Grid, target: Grid): number[] {

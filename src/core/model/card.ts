@@ -77,7 +77,7 @@ export interface ModelCard {
   nsdToleranceMm?: Record<string, number>;
   /**
    * Model organ name (as in `labels`) -> dataset organ name, applied before the synonym table
-   * (organSynonyms.ts); null leaves that class unscored.
+   * (dataset/organSynonyms.ts); null leaves that class unscored.
    */
   organMap?: Record<string, string | null>;
   /** Scores the model's authors report per organ, kept for comparison with the scores measured here. */

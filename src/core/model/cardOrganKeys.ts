@@ -3,9 +3,9 @@
  * and `reported` (the authors' own scores per organ). Problems name the key path, as in loadCard.ts.
  */
 import { organKey } from '../dataset/organs';
+import { umdOrganFor } from '../dataset/organSynonyms';
 import type { ReportedScore } from './card';
 import { isObject, show, warnUnknownKeys } from './cardJson';
-import { umdOrganFor } from './organSynonyms';
 
 /** Organ names a card speaks of: its labels' names, the organs its organMap sends them to, their UMD organs. */
 function knownOrganKeys(labels: Record<string, string>, organMap: Record<string, string | null> | undefined): Set<string> {

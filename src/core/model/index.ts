@@ -4,7 +4,7 @@ export { loadModel, predictClasses, normalizationFor, type LoadedModel, type Pre
 export { loadCard, validateCard, cardPathFor, CardError, type LoadedCard } from './loadCard';
 export { resolveCard, ONNX_METADATA_KEY, type ResolvedCard } from './resolveCard';
 export { readOnnxModelInfo, OnnxFormatError, type OnnxModelInfo } from './onnxProto';
-export { ORGAN_SYNONYMS, umdOrganFor } from './organSynonyms';
+export { ORGAN_SYNONYMS, umdOrganFor } from '../dataset/organSynonyms';
 export { ModelError } from './session';
 export { normalize, NormalizationError } from './normalize';
 export { slidingWindowLogits, slidingWindowClasses, wholeVolumeLogits, argmaxChannels, gaussianImportanceMap, scanInterval, windowStarts, mirrorCombinations, ttaMirrors, type MirrorAxis, type WindowOptions } from './slidingWindow';

@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ModalityKey, ModelCard, Normalization, NormalizationMethod, PadSpec } from './card';
+import type { ModalityKey, ModelCard, Normalization, PadSpec } from './card';
 import { CardError, isObject, show, warnUnknownKeys } from './cardJson';
 import { checkOrganMap, checkReported } from './cardOrganKeys';
 import { checkNormalization } from './cardNormalization';

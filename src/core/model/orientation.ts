@@ -4,7 +4,7 @@
  * world direction it points to in RAS+ space (R/L = x, A/P = y, S/I = z).
  */
 import type { Affine, GridDims } from '../geometry/affine';
-import type { Volume, VoxelData } from '../nifti/volume';
+import type { Volume, VoxelData } from '../geometry/volume';
 
 const LETTERS = [['R', 'L'], ['A', 'P'], ['S', 'I']] as const;
 

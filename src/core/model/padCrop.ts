@@ -5,7 +5,7 @@
  * with the data, so every kept voxel keeps its world position.
  */
 import type { GridDims } from '../geometry/affine';
-import type { Volume, VoxelData } from '../nifti/volume';
+import type { Volume, VoxelData } from '../geometry/volume';
 import type { PadSpec } from './card';
 
 /** Voxels added before each axis (negative: cropped from its start), and the resulting dims. */

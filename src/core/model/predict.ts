@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Modality } from '../dataset/organs';
-import type { ImageVolume, LabelVolume } from '../nifti/volume';
+import type { ImageVolume, LabelVolume } from '../geometry/volume';
 import type { CardSource, ModalityKey, ModelCard, Normalization } from './card';
 import { resolveCard } from './resolveCard';
 import { toModelInput } from './preprocess';

@@ -6,7 +6,7 @@
  */
 import { regrid } from '../geometry/affine';
 import { resampleLinear, resampleNearest } from '../geometry/resample';
-import type { ImageVolume, LabelVolume } from '../nifti/volume';
+import type { ImageVolume, LabelVolume } from '../geometry/volume';
 import type { ModelCard, Normalization } from './card';
 import { applyPointwise, normalizer, type Pointwise } from './normalize';
 import { axisCodes, inverse, isIdentity, transformBetween, transformVolume } from './orientation';

@@ -6,7 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import { worldToVoxel, type Grid, type WorldMm } from '../geometry/affine';
 import { resampleLinear, resampleNearest } from '../geometry/resample';
-import type { ImageVolume, Volume } from '../nifti/volume';
+import type { ImageVolume, Volume } from '../geometry/volume';
 import type { PromptBox } from '../prompts/boxPrompt';
 import type { PromptPoint } from '../prompts/promptPoint';
 import type { ModelCard } from './card';

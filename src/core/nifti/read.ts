@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as nifti from 'nifti-reader-js';
 import { voxelCount, type Affine, type GridDims } from '../geometry/affine';
-import type { ImageVolume, LabelVolume } from './volume';
+import type { ImageVolume, LabelVolume } from '../geometry/volume';
 import { gunzipBounded } from './gunzipBounded';
 import { maxVolumeBytes, mib, type ReadLimits } from './limits';
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'fflate';
 import { spacingMm, type Affine } from '../geometry/affine';
-import type { Volume } from './volume';
+import type { Volume } from '../geometry/volume';
 
 const DATATYPE: Record<string, [code: number, bitpix: number]> = {
   Uint8Array: [2, 8],

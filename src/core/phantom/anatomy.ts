@@ -5,7 +5,7 @@
  * coefficients) or tubes (aorta, pancreas: chains of capsules). Only arithmetic is used, so the same subject
  * rasterizes to the same voxels on any machine.
  */
-import { Rng } from './rng';
+import { Rng } from '../random/rng';
 
 /** Tissue codes. 1..13 are the organ label ids of DEFAULT_ORGANS; the rest image as tissue but are unlabelled. */
 export const TISSUE = {

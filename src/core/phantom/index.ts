@@ -39,10 +39,10 @@ import { writeNifti } from '../nifti/write';
 import { DEFAULT_ORGANS } from '../dataset/organs';
 import { LABEL_OF_TISSUE, makeAnatomy } from './anatomy';
 import { fineGrid, makeContrast, rasterize, smallRotation, synthCT, synthMRI, synthPET, type Session } from './modalities';
-import { hashSeed, Rng } from './rng';
+import { hashSeed, Rng } from '../random/rng';
 
 export { makeAnatomy, classify, TISSUE, LABEL_OF_TISSUE } from './anatomy';
-export { hashSeed, Rng } from './rng';
+export { hashSeed, Rng } from '../random/rng';
 
 export interface PhantomOptions {
   outDir: string;

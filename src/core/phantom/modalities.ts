@@ -5,7 +5,7 @@
  */
 import { voxelToWorld, type Grid } from '../geometry/affine';
 import { classify, TISSUE, TISSUE_COUNT, type Anatomy } from './anatomy';
-import { Rng } from './rng';
+import { Rng } from '../random/rng';
 
 /** Where the body lies in a scanning session: world = Rz(theta) * body + t. cos/sin given directly. */
 export interface Session {

@@ -1,6 +1,6 @@
 /** The "box" prompt: the organ's axis-aligned bounding box in voxels, each face optionally jittered in mm. */
 import { spacingMm, voxelToWorld, type Grid, type VoxelIndex, type WorldMm } from '../geometry/affine';
-import { hashSeed, Rng } from '../phantom/rng';
+import { hashSeed, Rng } from '../random/rng';
 import { checkMask } from './promptPoint';
 
 /**

@@ -3,7 +3,7 @@
  * challenge places its first click.
  */
 import { spacingMm, type Grid } from '../geometry/affine';
-import { squaredDistanceMm2 } from '../metrics/edt';
+import { squaredDistanceMm2 } from '../geometry/distanceTransform';
 import { checkMask, pointAt, type PromptPoint } from './promptPoint';
 
 /**

@@ -1,6 +1,6 @@
 /** The "random" prompt: a uniformly drawn interior voxel of the organ, from a seeded stream. */
 import type { Grid } from '../geometry/affine';
-import { hashSeed, Rng } from '../phantom/rng';
+import { hashSeed, Rng } from '../random/rng';
 import { checkMask, pointAt, type PromptPoint } from './promptPoint';
 
 /**

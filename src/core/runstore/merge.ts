@@ -1,17 +1,17 @@
 /**
  * Merging shard runs (`evaluate --shard i/N`) into one run identical to the unsharded run: the same cases.jsonl
  * bytes (canonical order, runstore/shard.ts), hence the same summary, and the same pred/ (and prob/) files,
- * hard-linked where the file system allows, copied otherwise.
+ * hard-linked where the file system allows, copied otherwise. The run store stays below analysis: the caller
+ * summarizes the merged records (the summary is not a file of the run).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { summarize, type RunSummary } from '../analysis/summary';
 import { checkSameRun } from './resume';
 import { CASES_FILE, readRun, RUN_FILE, writeJsonAtomic, type StoredRun } from './runStore';
 import type { CaseRecord, RunManifest } from './schema';
 import { caseKey, canonicalOrder, writeCasesCanonical } from './shard';
 
-export interface MergeResult { runDir: string; manifest: RunManifest; records: CaseRecord[]; summary: RunSummary }
+export interface MergeResult { runDir: string; manifest: RunManifest; records: CaseRecord[] }
 
 function linkOrCopy(from: string, to: string): void {
   fs.mkdirSync(path.dirname(to), { recursive: true });
@@ -86,6 +86,5 @@ export function mergeRuns(shardDirs: readonly string[], outDir: string): MergeRe
     merged: { shards: ordered.map((r) => ({ index: r.manifest.shard!.index, count, dir: r.dir, startedAt: r.manifest.startedAt, finishedAt: r.manifest.finishedAt })) },
   };
   writeJsonAtomic(path.join(out, RUN_FILE), manifest);
-  const organOrder = Object.values(manifest.dataset.organs);
-  return { runDir: out, manifest, records, summary: summarize(records, organOrder) };
+  return { runDir: out, manifest, records };
 }

@@ -4,7 +4,7 @@
  * missing or mistyped fields, and oversized strings are refused (undefined). Pure: no `vscode` import, so the
  * unit tests run it directly.
  */
-import type { CaseRef, ViewerToHostMessage } from './messages';
+import type { CaseRef, ViewerToHostMessage } from '../../viewerProtocol/messages';
 
 const MAX_TEXT = 2000;
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import type { CaseRecord } from '../../core/runstore/schema';
 import { caseFiles, fmtDice, readRunInfo, runOrgans, type RunInfo } from '../runs/runReader';
 import { newNonce, renderViewerHtml } from './html';
-import type { CaseRef, LoadCaseMessage, RenderedMessage, ViewerToHostMessage } from './messages';
+import type { CaseRef, LoadCaseMessage, RenderedMessage, ViewerToHostMessage } from '../../viewerProtocol/messages';
 import { findPairedRecord, leftFirst } from './pairedCase';
 import { validateSavedCase, validateViewerMessage } from './validateMessage';
 

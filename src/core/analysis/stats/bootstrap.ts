@@ -3,12 +3,12 @@
  * and take their mean; the interval is the (1 - level)/2 and (1 + level)/2 quantiles of those means, with numpy's
  * default linear interpolation (value at fractional rank (R - 1) q of the sorted means).
  *
- * Deterministic under a seed: draws come from the mulberry32 generator of src/core/phantom/rng.ts (32-bit
+ * Deterministic under a seed: draws come from the mulberry32 generator of src/core/random/rng.ts (32-bit
  * integer arithmetic, so the same seed gives the same interval on any machine), seeded with
  * hashSeed("bootstrap-mean", seed); index = floor(u * n) for u uniform in [0, 1).
  * Empty input gives { low: NaN, high: NaN }; a single value gives that value twice.
  */
-import { hashSeed, Rng } from '../../phantom/rng';
+import { hashSeed, Rng } from '../../random/rng';
 
 export interface BootstrapOptions {
   /** Number of resamples (default 10000). */

@@ -1,6 +1,7 @@
 /**
- * Messages between the failure-case panel (extension host) and its webview (src/webview/viewer.ts).
- * Types only: the webview bundle imports this file for type checking, nothing else.
+ * Messages between the failure-case panel (extension host, src/extension/viewer/viewerPanel.ts) and its webview
+ * (src/webview/viewer.ts). Types only. In a folder of its own so that the webview, a browser bundle, imports the
+ * contract without importing the extension; the host checks what it receives in extension/viewer/validateMessage.ts.
  *
  * Flow (DVC style): the webview posts `ready` once its script runs; the panel answers with `load`
  * (again after every reload of the webview); the webview posts `rendered` once the volumes are drawn.

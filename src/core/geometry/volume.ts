@@ -1,4 +1,8 @@
-import type { Grid } from '../geometry/affine';
+/**
+ * Volumes: voxel values on a grid. Beside the grid (affine.ts) rather than in nifti/, so that resampling works on
+ * volumes without importing the file format, and nifti/ reads and writes them importing geometry only.
+ */
+import type { Grid } from './affine';
 
 /** Voxel values in storage order (i fastest, then j, then k). */
 export type VoxelData = Float32Array | Uint8Array | Uint16Array | Int16Array | Int32Array;

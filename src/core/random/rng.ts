@@ -1,5 +1,6 @@
 /**
- * Seeded, platform-independent randomness for the phantom. Everything is 32-bit integer arithmetic
+ * Seeded, platform-independent randomness for the phantom, the prompts and the bootstrap, in a folder of its own
+ * below them all so none of them imports another for it. Everything is 32-bit integer arithmetic
  * (Math.imul, shifts) plus float64 division by 2^32, so the same seed gives the same stream on any machine.
  * No Math.random, and no transcendental functions on the hot path (the gaussian is an Irwin-Hall sum).
  */
@@ -29,7 +30,7 @@ export function hashSeed(...parts: Array<number | string>): number {
   return h;
 }
 
-/** A mulberry32 stream with the helpers the phantom needs. */
+/** A mulberry32 stream with the helpers the phantom needs (the prompts and the bootstrap use next()). */
 export class Rng {
   private state: number;
 
