@@ -31,7 +31,7 @@ export default defineConfig(
   },
   {
     // the browser-side halves of the webview and workbench suites: functions passed to Playwright's page.evaluate
-    files: ['test/webview/**/*.mjs', 'test/workbench/**/*.mjs'],
+    files: ['test/webview/**/*.mjs', 'test/workbench/**/*.mjs', 'scripts/screenshots.mjs'],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
   {
