@@ -12,9 +12,11 @@ import { Gunzip } from 'fflate';
  * most ~1032x, so about 16 MB here). */
 const STEP = 16 * 1024;
 
-/** Compressed bytes pushed per step while inflating the header: a few hundred bytes of output are wanted, and a
- * 16 KB step of a label map (which compresses ~400x) would inflate megabytes in JavaScript to get them. */
+/** Compressed bytes pushed per step while inflating the header of a stream longer than one STEP: a few hundred
+ * bytes of output are wanted, and a 16 KB step of a label map (which compresses ~400x) would inflate megabytes in
+ * JavaScript to get them. A shorter stream is pushed whole, as before. */
 const HEAD_STEP = 256;
+const headStep = (input: Uint8Array): number => (input.length <= STEP ? STEP : HEAD_STEP);
 
 /** Inflates in steps of `step` compressed bytes until `enough(outLen)` or the stream ends; `out` receives at most
  * `cap` bytes. */
@@ -41,7 +43,7 @@ function gunzipSteps(input: Uint8Array, cap: number, enough: (outLen: number) =>
  * fewer when the stream ends first. Throws the gzip error of a corrupt or truncated stream.
  */
 export function gunzipBounded(input: Uint8Array, headBytes: number, need: (head: Uint8Array) => number): Uint8Array {
-  const head = gunzipSteps(input, headBytes, (n) => n >= headBytes, HEAD_STEP);
+  const head = gunzipSteps(input, headBytes, (n) => n >= headBytes, headStep(input));
   const total = Math.max(0, need(head));
   try {
     const all = zlib.gunzipSync(input, { maxOutputLength: Math.max(total, 1) });
@@ -71,7 +73,7 @@ const ASYNC_CHUNK = 1 << 20;
  * CRC checked), one holding more is cut at the bound.
  */
 export async function gunzipBoundedAsync(input: Uint8Array, headBytes: number, plan: (head: Uint8Array) => InflateTarget): Promise<number> {
-  const head = gunzipSteps(input, headBytes, (n) => n >= headBytes, HEAD_STEP);
+  const head = gunzipSteps(input, headBytes, (n) => n >= headBytes, headStep(input));
   const target = plan(head);
   const total = Math.max(0, target.total);
   return new Promise<number>((resolve, reject) => {
