@@ -3,7 +3,8 @@
  * the stream (fflate's streaming Gunzip, in small steps), the caller decides from it how many bytes it needs (or
  * refuses the file) before the rest is inflated, and the rest is inflated with that bound by Node's zlib (several
  * times faster than a JavaScript inflater on whole-body volumes). A stream holding more than the header declares
- * is inflated in steps that stop at the bound.
+ * is inflated in steps that stop at the bound. gunzipBoundedAsync does the same on libuv's thread pool, handing each
+ * inflated chunk to the caller (the metrics command inflates its two label maps at once, into shared memory).
  */
 import * as zlib from 'node:zlib';
 import { Gunzip } from 'fflate';
