@@ -3,14 +3,15 @@
  * bench/reference/surface_metrics_scipy.py) and DeepMind's surface-distance library, same case, same machine.
  * Prints figures; asserts nothing (the targets of issue #3 are printed next to them).
  *
- *   npm run build && node out/bench/metrics.bench.js [--scale 1] [--seed 7] [--threads N] [--tau 1] [--repeat 3] [--keep]
+ *   npm run build && node out/bench/metrics.bench.js [--scale 1] [--seed 7] [--threads N] [--tau 1] [--repeat 3] [--keep] [--case DIR]
  *
  * The case is generated here: the phantom's anatomy rasterized on a 320 x 320 x 1000 grid of 1.5 mm voxels
  * (--scale s: round(dims * s) voxels of 1.5 / s mm, the same field of view), its 13 organ labels as the ground truth,
  * and a deterministic imperfect prediction made from it: per organ a shift of 1-3 voxels, a one-voxel erosion or
  * dilation and boundary noise; the gallbladder missed; three false-positive blobs (spleen inside the liver, left
  * kidney on the right kidney, bladder in the stomach), which stretch those organs' boxes as real confusions do.
- * Both label maps are written as NIfTI to a temporary directory (removed unless --keep).
+ * Both label maps are written as gzipped NIfTI (as users' files are) to a temporary directory (removed unless --keep),
+ * or to --case DIR, where a later run finds them and skips the generation.
  *
  * UMD Lens is timed in fresh child processes (so that peak RSS is the metrics' own), as the CLI runs: start the worker
  * pool (its workers compile the metrics code on a small synthetic case meanwhile, surfaceWarmup.ts), read both NIfTI
@@ -18,6 +19,10 @@
  * workers, so no warm-up) plus a per-stage split. The references run with Debian's /usr/bin/python3 (numpy, scipy, nibabel); DeepMind's library runs
  * when $UMD_DEEPMIND_SURFACE_DISTANCE names a directory holding its `surface_distance` package. Python's seconds
  * exclude reading the NIfTI files. Every timed side runs --repeat times (default 3) and the medians are compared.
+ *
+ * The whole process of `umd-lens metrics gt.nii.gz pred.nii.gz --json` (dist/cli.js, spawn to exit, as a user runs
+ * it) is timed too, against the reference's whole process (Python start, imports, nibabel reading, compute), with
+ * the split of our process into its stages taken from the timed child (which runs the same steps).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -35,7 +40,8 @@ import { surfelsOfLabel } from '../src/core/metrics/surfels';
 import { surfelAreaTable } from '../src/core/metrics/surfelAreas';
 import { SurfacePool } from '../src/core/metrics/surfacePool';
 import { WorkBuffers } from '../src/core/metrics/workBuffers';
-import { readLabels } from '../src/core/nifti/read';
+import type { LabelVolume } from '../src/core/geometry/volume';
+import { readLabelsAsync } from '../src/core/nifti/read';
 import { writeNifti } from '../src/core/nifti/write';
 import { hashSeed, LABEL_OF_TISSUE, makeAnatomy, Rng } from '../src/core/phantom';
 import { rasterize } from '../src/core/phantom/modalities';
@@ -48,12 +54,14 @@ const { values } = parseArgs({
     tau: { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
     repeat: { type: 'string', default: '3' },
+    case: { type: 'string' },
     child: { type: 'string' }, // internal: "<gt>,<pred>,<threads>,<tau>" -> one timed run, JSON on stdout
   },
 });
 
 const PYTHON = '/usr/bin/python3';
 const SCIPY_REF = path.resolve(__dirname, '../../bench/reference/surface_metrics_scipy.py');
+const CLI = path.resolve(__dirname, '../../dist/cli.js');
 const ORGANS = DEFAULT_ORGANS.map((o) => ({ id: o.id, organ: o.name }));
 const seconds = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;
 const maxRssMb = () => process.resourceUsage().maxRSS / 1024;
@@ -180,11 +188,14 @@ function boundaryNoise(m: Uint8Array, d: Vec3, rng: Rng, p: number): Uint8Array 
 // ------------------------------------------------------------------------------------------------ our run (child)
 interface ChildResult {
   threads: number;
+  /** From the process's start to the child's first line: Node's start and loading the bundle. */
+  startSeconds: number;
   readSeconds: number;
   poolStartSeconds: number;
   metricsSeconds: number;
   /** The same case again on the same (now warm) pool: the per-case cost inside an evaluation run. */
   warmSeconds: number;
+  closeSeconds: number;
   rssAfterReadMb: number;
   peakRssMb: number;
   labels: Record<string, OrganMetrics>;
@@ -192,7 +203,13 @@ interface ChildResult {
   crops?: Record<string, string>;
 }
 
+/** Both label maps, read as the CLI reads them (in parallel). */
+async function readPair(gtFile: string, predFile: string): Promise<[LabelVolume, LabelVolume]> {
+  return Promise.all([readLabelsAsync(gtFile), readLabelsAsync(predFile)]);
+}
+
 async function child(spec: string): Promise<void> {
+  const startSeconds = process.uptime();
   const [gtFile, predFile, threadsArg, tauArg] = spec.split(',');
   const threads = Number(threadsArg);
   // the pool first, as the CLI starts it: its workers warm up (surfaceWarmup) while this thread reads the files
@@ -200,8 +217,7 @@ async function child(spec: string): Promise<void> {
   const pool = new SurfacePool(threads);
   const poolStartSeconds = seconds(t);
   t = process.hrtime.bigint();
-  const gt = readLabels(gtFile);
-  const pred = readLabels(predFile);
+  const [gt, pred] = await readPair(gtFile, predFile);
   const readSeconds = seconds(t);
   const rssAfterReadMb = maxRssMb();
   const protocol = makeProtocol('umd', [['cli', { '*': Number(tauArg) }]]);
@@ -213,9 +229,11 @@ async function child(spec: string): Promise<void> {
   const warmSeconds = seconds(t);
   const peakRssMb = maxRssMb();
   const used = pool.threads || 1;
+  t = process.hrtime.bigint();
   await pool.close();
+  const closeSeconds = seconds(t);
   const out: ChildResult = {
-    threads: used, readSeconds, poolStartSeconds, metricsSeconds, warmSeconds, rssAfterReadMb, peakRssMb,
+    threads: used, startSeconds, readSeconds, poolStartSeconds, metricsSeconds, warmSeconds, closeSeconds, rssAfterReadMb, peakRssMb,
     labels: Object.fromEntries([...res].map(([id, m]) => [String(id), m])),
   };
   if (threads === 1) {
@@ -260,9 +278,27 @@ function runChild(gtFile: string, predFile: string, threads: number, tau: number
   return JSON.parse(r.stdout) as ChildResult;
 }
 
+/** `umd-lens metrics gt pred --json` as a user runs it: spawn to exit, `repeat` fresh processes. */
+function runCli(gtFile: string, predFile: string, tau: number, repeat: number): { walls: number[]; labels: Record<string, OrganMetrics> } {
+  const walls: number[] = [];
+  let labels: Record<string, OrganMetrics> = {};
+  for (let n = 0; n < repeat; n++) {
+    const t = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [CLI, 'metrics', gtFile, predFile, '--json', '--tau', String(tau)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    walls.push(seconds(t));
+    if (r.status !== 0) throw new Error(`${CLI} metrics exited with ${r.status}: ${r.stderr.trim()}`);
+    labels = (JSON.parse(r.stdout) as { labels: Record<string, OrganMetrics> }).labels;
+  }
+  return { walls, labels };
+}
+
 // ------------------------------------------------------------------------------------------------ Python
 interface PyLabel { status: string; nsd: number | null; hd95: number | null; hd: number | null; assd: number | null }
-interface PyResult { impl: string; seconds: number; stages_seconds: Record<string, number> | null; peak_rss_mb: number; labels: Record<string, PyLabel> }
+interface PyResult {
+  impl: string; seconds: number; stages_seconds: Record<string, number> | null; peak_rss_mb: number; labels: Record<string, PyLabel>;
+  /** Added here: the median of the runs' whole-process wall times (start, imports, reading, compute). */
+  wallSeconds?: number; walls?: number[];
+}
 
 /** The reference `repeat` times (fresh processes, as ours): the run with the median compute time. */
 function runPython(args: string[], repeat: number): PyResult | string {
@@ -272,11 +308,13 @@ function runPython(args: string[], repeat: number): PyResult | string {
     const r = spawnSync(PYTHON, [SCIPY_REF, ...args, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
     if (r.error) return `${PYTHON} could not run: ${r.error.message}`;
     if (r.status !== 0) return `exited with ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
-    runs.push(JSON.parse(r.stdout) as PyResult);
-    process.stdout.write(`  (${runs[0].impl}: process wall ${seconds(t).toFixed(1)} s including NIfTI reading)\n`);
+    const wall = seconds(t);
+    runs.push({ ...(JSON.parse(r.stdout) as PyResult), wallSeconds: wall });
+    process.stdout.write(`  (${runs[0].impl}: process wall ${wall.toFixed(2)} s including NIfTI reading)\n`);
   }
   const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
-  const median = sorted[(sorted.length - 1) >> 1];
+  const walls = runs.map((r) => r.wallSeconds!);
+  const median = { ...sorted[(sorted.length - 1) >> 1], walls, wallSeconds: [...walls].sort((a, b) => a - b)[(walls.length - 1) >> 1] };
   if (repeat > 1) process.stdout.write(`  (${median.impl}: compute ${runs.map((r) => r.seconds.toFixed(2)).join(', ')} s; median taken)\n`);
   return median;
 }
@@ -306,22 +344,28 @@ async function main(): Promise<void> {
   const threads = Number(values.threads);
   const grid = wholeBodyGrid(scale);
   const spacing = 1.5 / scale;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-metrics-bench-'));
+  const dir = values.case ? path.resolve(values.case) : fs.mkdtempSync(path.join(os.tmpdir(), 'umd-metrics-bench-'));
   console.log(`Surface metrics benchmark: ${grid.dims.join(' x ')} voxels of ${spacing} mm (${(grid.dims[0] * grid.dims[1] * grid.dims[2] / 1e6).toFixed(1)} M), ` +
-    `13 organs, tau ${tau} mm, seed ${seed}; ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
+    `13 organs, tau ${tau} mm, seed ${seed}; ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
-  let t = process.hrtime.bigint();
-  const gt = groundTruth(grid, seed);
-  const tGt = seconds(t);
-  t = process.hrtime.bigint();
-  const pred = prediction(gt, grid.dims, spacing, seed);
-  const tPred = seconds(t);
-  const gtFile = path.join(dir, 'gt.nii'), predFile = path.join(dir, 'pred.nii');
-  writeNifti(gtFile, { ...grid, data: gt }, 'metrics bench ground truth');
-  writeNifti(predFile, { ...grid, data: pred }, 'metrics bench prediction');
+  const tag = `s${scale}-seed${seed}`;
+  const gtFile = path.join(dir, `gt-${tag}.nii.gz`), predFile = path.join(dir, `pred-${tag}.nii.gz`);
+  if (values.case && fs.existsSync(gtFile) && fs.existsSync(predFile)) {
+    console.log(`case: found in ${dir}`);
+  } else {
+    let t = process.hrtime.bigint();
+    const gt = groundTruth(grid, seed);
+    const tGt = seconds(t);
+    t = process.hrtime.bigint();
+    const pred = prediction(gt, grid.dims, spacing, seed);
+    const tPred = seconds(t);
+    fs.mkdirSync(dir, { recursive: true });
+    writeNifti(gtFile, { ...grid, data: gt }, 'metrics bench ground truth');
+    writeNifti(predFile, { ...grid, data: pred }, 'metrics bench prediction');
+    console.log(`case: ground truth ${tGt.toFixed(1)} s, prediction ${tPred.toFixed(1)} s, written to ${dir}`);
+  }
   const areasFile = path.join(dir, 'areas.json');
   fs.writeFileSync(areasFile, JSON.stringify({ spacing_mm: [spacing, spacing, spacing], areas: Array.from(surfelAreaTable([spacing, spacing, spacing])) }));
-  console.log(`case: ground truth ${tGt.toFixed(1)} s, prediction ${tPred.toFixed(1)} s, written to ${dir}`);
 
   // Our pool's run and each Python reference are repeated (fresh processes) and their medians compared: one run on a
   // shared 2-core VM varies by a third from one minute to the next.
@@ -336,6 +380,7 @@ async function main(): Promise<void> {
   };
   const spread = (k: 'metricsSeconds' | 'warmSeconds') => (repeat > 1 ? ` (runs: ${runs.map((r) => r[k].toFixed(3)).join(', ')})` : '');
   const one = runChild(gtFile, predFile, 1, tau);
+  const cli = runCli(gtFile, predFile, tau, repeat);
 
   console.log('\norgan            gt vox   pred vox  crop (padded)      status          dice    nsd    hd95      hd    assd');
   for (const { id, organ } of ORGANS) {
@@ -352,6 +397,14 @@ async function main(): Promise<void> {
     console.log('  1-thread split (warm, a second pass):');
     for (const [k, v] of Object.entries(one.stages)) console.log(`    ${k.padEnd(52)} ${v.toFixed(3)} s`);
   }
+
+  const cliWall = median(cli.walls);
+  const cliSame = ORGANS.every(({ id }) => JSON.stringify(cli.labels[String(id)]) === JSON.stringify(many.labels[String(id)]));
+  const stage = (k: 'startSeconds' | 'poolStartSeconds' | 'readSeconds' | 'metricsSeconds' | 'closeSeconds') => median(runs.map((r) => r[k])).toFixed(3);
+  console.log(`\nWhole process of \`umd-lens metrics gt.nii.gz pred.nii.gz --json\` (dist/cli.js, spawn to exit), median of ${repeat}: ${cliWall.toFixed(2)} s` +
+    `${repeat > 1 ? ` (runs: ${cli.walls.map((w) => w.toFixed(2)).join(', ')})` : ''}; scores identical to the timed child's: ${cliSame}`);
+  console.log(`  its stages (timed child, same steps, medians): node start + loading ${stage('startSeconds')} s, pool start ${stage('poolStartSeconds')} s, ` +
+    `reading both maps ${stage('readSeconds')} s, metrics ${stage('metricsSeconds')} s, pool close ${stage('closeSeconds')} s`);
 
   const labels = ORGANS.map((o) => o.id).join(',');
   const common = [gtFile, predFile, '--tau', String(tau), '--labels', labels, '--spacing', [spacing, spacing, spacing].join(',')];
@@ -372,7 +425,13 @@ async function main(): Promise<void> {
   if (!fs.existsSync(PYTHON)) {
     console.log(`Python references: not run (${PYTHON} not found)`);
   } else {
-    report('scipy reference (bench/reference/surface_metrics_scipy.py)', 10, runPython([...common, '--areas-json', areasFile], repeat));
+    const scipy = runPython([...common, '--areas-json', areasFile], repeat);
+    report('scipy reference (bench/reference/surface_metrics_scipy.py)', 10, scipy);
+    if (typeof scipy !== 'string') {
+      const whole = scipy.wallSeconds! / cliWall;
+      console.log(`  whole process: UMD Lens ${cliWall.toFixed(2)} s, the reference ${scipy.wallSeconds!.toFixed(2)} s (Python start, imports, nibabel reading, compute; runs ` +
+        `${scipy.walls!.map((w) => w.toFixed(2)).join(', ')}): ${whole.toFixed(1)}x [target >= 8x: ${whole >= 8 ? 'met' : 'MISSED'}]`);
+    }
     const dm = process.env.UMD_DEEPMIND_SURFACE_DISTANCE;
     if (!dm) console.log('DeepMind surface-distance: not run (set UMD_DEEPMIND_SURFACE_DISTANCE to the directory holding its surface_distance package)');
     else if (!fs.existsSync(path.join(dm, 'surface_distance'))) console.log(`DeepMind surface-distance: not run (no surface_distance package in ${dm})`);
@@ -380,7 +439,7 @@ async function main(): Promise<void> {
   }
   const peak = Math.max(many.peakRssMb, one.peakRssMb);
   console.log(`\nUMD Lens peak RSS ${peak.toFixed(0)} MB [target < 1024 MB: ${peak < 1024 ? 'met' : 'MISSED'}]`);
-  if (values.keep) console.log(`kept ${dir}`);
+  if (values.keep || values.case) console.log(`kept ${dir}`);
   else fs.rmSync(dir, { recursive: true, force: true });
 }
 

@@ -1,9 +1,8 @@
 import * as path from 'node:path';
 import { spacingMm } from '../../core/geometry/affine';
 import { resampleNearest } from '../../core/geometry/resample';
-import { readLabels } from '../../core/nifti/read';
+import { readLabelsAsync } from '../../core/nifti/read';
 import { caseMetrics, type OrganMetrics } from '../../core/metrics/caseMetrics';
-import { scanLabels } from '../../core/metrics/labelScan';
 import { makeProtocol } from '../../core/metrics/protocol';
 import { SurfacePool } from '../../core/metrics/surfacePool';
 import { parse, positiveInt } from '../args';
@@ -26,22 +25,28 @@ export async function metricsCommand(argv: string[]): Promise<number> {
   const threads = positiveInt('threads', values.threads);
   // started first: its workers compile the metrics code (surfaceWarmup) while this thread reads the files
   const pool = new SurfacePool(threads);
-  let gt: ReturnType<typeof readLabels>;
+  let gt: Awaited<ReturnType<typeof readLabelsAsync>>;
   let ids: number[];
   let scores: Map<number, OrganMetrics>;
   let sameGrid: boolean;
   try {
-    gt = readLabels(path.resolve(positionals[0]));
-    let pred = readLabels(path.resolve(positionals[1]));
+    // both at once: each file inflates on its own thread of libuv's pool
+    let pred: typeof gt;
+    [gt, pred] = await Promise.all([readLabelsAsync(path.resolve(positionals[0])), readLabelsAsync(path.resolve(positionals[1]))]);
     sameGrid = gt.dims.every((d, n) => d === pred.dims[n]) && gt.affine.every((v, n) => Math.abs(v - pred.affine[n]) < 1e-4);
     if (!sameGrid) pred = resampleNearest(pred, gt);
+    let asked: number[] | undefined;
     if (values.labels) {
-      ids = values.labels.split(',').map((s) => Number(s.trim()));
-      if (ids.some((n) => !Number.isInteger(n) || n <= 0 || n > 65535)) throw new UsageError(`--labels must be positive integer ids, got "${values.labels}"`);
-    } else {
-      ids = [...scanLabels(gt.data, pred.data, gt.dims).counts.keys()].sort((a, b) => a - b);
+      asked = values.labels.split(',').map((s) => Number(s.trim()));
+      if (asked.some((n) => !Number.isInteger(n) || n <= 0 || n > 65535)) throw new UsageError(`--labels must be positive integer ids, got "${values.labels}"`);
     }
-    scores = await caseMetrics(gt, gt.data, pred.data, ids.map((id) => ({ id })), protocol, pool);
+    // without --labels, the labels present, from the scan caseMetrics makes anyway (in parallel on the pool)
+    const chosen: number[] = [];
+    scores = await caseMetrics(gt, gt.data, pred.data, (scan) => {
+      chosen.push(...(asked ?? [...scan.counts.keys()].sort((a, b) => a - b)));
+      return chosen.map((id) => ({ id }));
+    }, protocol, pool);
+    ids = chosen;
   } finally {
     await pool.close();
   }

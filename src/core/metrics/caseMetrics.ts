@@ -29,9 +29,13 @@ export interface LabelRequest {
   organ?: string;
 }
 
-/** Both label maps on one grid (the ground truth's). */
+/**
+ * Both label maps on one grid (the ground truth's). `labels` may be chosen from the case's own scan (the labels
+ * present, for example), so that the maps are not scanned twice.
+ */
 export async function caseMetrics(
-  grid: Grid, gt: LabelData, pred: LabelData, labels: readonly LabelRequest[], protocol: MetricProtocol, pool?: SurfacePool,
+  grid: Grid, gt: LabelData, pred: LabelData, labelsOrChoice: readonly LabelRequest[] | ((scan: LabelScan) => readonly LabelRequest[]),
+  protocol: MetricProtocol, pool?: SurfacePool,
 ): Promise<Map<number, OrganMetrics>> {
   const spacing = spacingMm(grid.affine);
   const ownPool = pool ?? new SurfacePool(1);
@@ -40,6 +44,7 @@ export async function caseMetrics(
     const g = ownPool.share(gt);
     const p = ownPool.share(pred);
     const scan = await scanInSlabs(ownPool, g, p, dims);
+    const labels = typeof labelsOrChoice === 'function' ? labelsOrChoice(scan) : labelsOrChoice;
     const out = new Map<number, OrganMetrics>();
     // biggest boxes first, so that the last organ to finish is a small one
     const order = [...labels].sort((a, b) => boxVoxels(scan.boxes.get(b.id)) - boxVoxels(scan.boxes.get(a.id)));

@@ -3,7 +3,8 @@
  * the stream (fflate's streaming Gunzip, in small steps), the caller decides from it how many bytes it needs (or
  * refuses the file) before the rest is inflated, and the rest is inflated with that bound by Node's zlib (several
  * times faster than a JavaScript inflater on whole-body volumes). A stream holding more than the header declares
- * is inflated in steps that stop at the bound.
+ * is inflated in steps that stop at the bound. gunzipBoundedAsync does the same on libuv's thread pool, handing each
+ * inflated chunk to the caller (the metrics command inflates its two label maps at once, into shared memory).
  */
 import * as zlib from 'node:zlib';
 import { Gunzip } from 'fflate';
@@ -12,8 +13,15 @@ import { Gunzip } from 'fflate';
  * most ~1032x, so about 16 MB here). */
 const STEP = 16 * 1024;
 
-/** Inflates in steps until `enough(outLen)` or the stream ends; `out` receives at most `cap` bytes. */
-function gunzipSteps(input: Uint8Array, cap: number, enough: (outLen: number) => boolean): Uint8Array {
+/** Compressed bytes pushed per step while inflating the header of a stream longer than one STEP: a few hundred
+ * bytes of output are wanted, and a 16 KB step of a label map (which compresses ~400x) would inflate megabytes in
+ * JavaScript to get them. A shorter stream is pushed whole, as before. */
+const HEAD_STEP = 256;
+const headStep = (input: Uint8Array): number => (input.length <= STEP ? STEP : HEAD_STEP);
+
+/** Inflates in steps of `step` compressed bytes until `enough(outLen)` or the stream ends; `out` receives at most
+ * `cap` bytes. */
+function gunzipSteps(input: Uint8Array, cap: number, enough: (outLen: number) => boolean, step = STEP): Uint8Array {
   const chunks: Uint8Array[] = [];
   let outLen = 0;
   let ended = false;
@@ -23,7 +31,7 @@ function gunzipSteps(input: Uint8Array, cap: number, enough: (outLen: number) =>
     if (n > 0) chunks.push(chunk.slice(0, n));
     outLen += n;
   });
-  for (let o = 0; o < input.length && !enough(outLen) && !ended; o += STEP) gz.push(input.subarray(o, o + STEP), o + STEP >= input.length);
+  for (let o = 0; o < input.length && !enough(outLen) && !ended; o += step) gz.push(input.subarray(o, o + step), o + step >= input.length);
   const out = new Uint8Array(outLen);
   let at = 0;
   for (const c of chunks) { out.set(c, at); at += c.length; }
@@ -36,7 +44,7 @@ function gunzipSteps(input: Uint8Array, cap: number, enough: (outLen: number) =>
  * fewer when the stream ends first. Throws the gzip error of a corrupt or truncated stream.
  */
 export function gunzipBounded(input: Uint8Array, headBytes: number, need: (head: Uint8Array) => number): Uint8Array {
-  const head = gunzipSteps(input, headBytes, (n) => n >= headBytes);
+  const head = gunzipSteps(input, headBytes, (n) => n >= headBytes, headStep(input));
   const total = Math.max(0, need(head));
   try {
     const all = zlib.gunzipSync(input, { maxOutputLength: Math.max(total, 1) });
@@ -46,4 +54,52 @@ export function gunzipBounded(input: Uint8Array, headBytes: number, need: (head:
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return gunzipSteps(input, total, (n) => n >= total);
     throw e;
   }
+}
+
+/** Where the inflated bytes go: `total` bytes are wanted; `write(chunk, at)` receives them in order. */
+export interface InflateTarget {
+  total: number;
+  write(chunk: Uint8Array, at: number): void;
+}
+
+/** Output bytes per zlib step: large enough that the thread pool round trips cost nothing, small enough that the
+ * bound is overshot by at most this much. */
+const ASYNC_CHUNK = 1 << 20;
+
+/**
+ * gunzipBounded off the main thread: the header as there (fflate, the first bytes only, so its errors are the
+ * same), then Node's zlib on libuv's thread pool, so that two files inflate in parallel, with each output chunk
+ * handed to `plan(head).write` instead of being gathered and copied. Returns the number of bytes written (at most
+ * `total`). Bound and errors as gunzipBounded's: a stream that ends within the bound is inflated to its end (its
+ * CRC checked), one holding more is cut at the bound.
+ */
+export async function gunzipBoundedAsync(input: Uint8Array, headBytes: number, plan: (head: Uint8Array) => InflateTarget): Promise<number> {
+  const head = gunzipSteps(input, headBytes, (n) => n >= headBytes, headStep(input));
+  const target = plan(head);
+  const total = Math.max(0, target.total);
+  return new Promise<number>((resolve, reject) => {
+    const gz = zlib.createGunzip({ chunkSize: ASYNC_CHUNK });
+    let at = 0;
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      if (err) reject(err);
+      else resolve(Math.min(at, total));
+    };
+    gz.on('data', (chunk: Buffer) => {
+      if (done) return;
+      const n = Math.min(chunk.length, total - at);
+      if (n > 0) target.write(n === chunk.length ? chunk : chunk.subarray(0, n), at);
+      at += chunk.length;
+      if (at > total) {
+        // more data than the header declares: what is needed is out, the rest is never inflated
+        finish();
+        gz.destroy();
+      }
+    });
+    gz.on('error', (e) => finish(e));
+    gz.on('end', () => finish());
+    gz.end(input);
+  });
 }

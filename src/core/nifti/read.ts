@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as nifti from 'nifti-reader-js';
 import { voxelCount, type Affine, type GridDims } from '../geometry/affine';
 import type { ImageVolume, LabelVolume } from '../geometry/volume';
-import { gunzipBounded } from './gunzipBounded';
+import { gunzipBounded, gunzipBoundedAsync } from './gunzipBounded';
 import { maxVolumeBytes, mib, type ReadLimits } from './limits';
 
 export { DEFAULT_MAX_VOLUME_MB, type ReadLimits } from './limits';
@@ -23,9 +23,8 @@ interface Decoded {
   header: nifti.NIFTI1 | nifti.NIFTI2;
   dims: GridDims;
   affine: Affine;
-  raw: ArrayBuffer;
-  /** The header bytes, uncompressed. */
-  bytes: ArrayBuffer;
+  /** The voxel bytes (vox_offset to the end of the data), a view into the file's bytes: not a copy. */
+  payload: Uint8Array;
 }
 
 /** Bits per voxel of each supported datatype code; the header's bitpix must agree. */
@@ -91,50 +90,131 @@ function parseLayout(file: string, head: ArrayBuffer, limits: ReadLimits | undef
   return { header, dims, bytesPerVoxel, need };
 }
 
-function decode(file: string, limits?: ReadLimits): Decoded {
-  let input: Uint8Array;
+function tooLarge(file: string, size: number, limits: ReadLimits | undefined): NiftiError | undefined {
+  // a compressed file larger than the limit cannot inflate to a volume inside it (gzip does not shrink NIfTI data
+  // below ~1/1000, but the file itself would already be held in memory)
+  if (size <= maxVolumeBytes(limits) + 1048576) return undefined;
+  return new NiftiError(file, `file is ${mib(size)}, over the volume limit of ${mib(maxVolumeBytes(limits))} (umdLens.limits.maxVolumeMB / --max-volume-mb)`);
+}
+
+function cannotRead(file: string, e: unknown): NiftiError {
+  if (e instanceof NiftiError) return e;
+  return new NiftiError(file, `cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+}
+
+function readInput(file: string, limits: ReadLimits | undefined): Uint8Array {
   try {
-    const st = fs.statSync(file);
-    // a compressed file larger than the limit cannot inflate to a volume inside it (gzip does not shrink NIfTI data
-    // below ~1/1000, but the file itself would already be held in memory)
-    if (st.size > maxVolumeBytes(limits) + 1048576) {
-      throw new NiftiError(file, `file is ${mib(st.size)}, over the volume limit of ${mib(maxVolumeBytes(limits))} (umdLens.limits.maxVolumeMB / --max-volume-mb)`);
-    }
-    input = fs.readFileSync(file);
+    const big = tooLarge(file, fs.statSync(file).size, limits);
+    if (big) throw big;
+    return fs.readFileSync(file);
   } catch (e) {
-    if (e instanceof NiftiError) throw e;
-    throw new NiftiError(file, `cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw cannotRead(file, e);
   }
-  let layout: Layout | undefined;
-  let bytesU8: Uint8Array;
-  if (input.length >= 2 && input[0] === 0x1f && input[1] === 0x8b) {
-    try {
-      bytesU8 = gunzipBounded(input, 544, (head) => {
-        layout = parseLayout(file, toArrayBuffer(head), limits);
-        return layout.need;
-      });
-    } catch (e) {
-      if (e instanceof NiftiError) throw e;
-      throw new NiftiError(file, `corrupt or truncated gzip stream (${(e as Error).message})`);
-    }
-  } else {
-    bytesU8 = input;
+}
+
+async function readInputAsync(file: string, limits: ReadLimits | undefined): Promise<Uint8Array> {
+  try {
+    const big = tooLarge(file, (await fs.promises.stat(file)).size, limits);
+    if (big) throw big;
+    return await fs.promises.readFile(file);
+  } catch (e) {
+    throw cannotRead(file, e);
   }
-  const bytes = toArrayBuffer(bytesU8);
-  const { header, dims, bytesPerVoxel, need } = layout ?? parseLayout(file, bytes, limits);
+}
+
+const isGzip = (input: Uint8Array): boolean => input.length >= 2 && input[0] === 0x1f && input[1] === 0x8b;
+
+function gzipError(file: string, e: unknown): NiftiError {
+  if (e instanceof NiftiError) return e;
+  return new NiftiError(file, `corrupt or truncated gzip stream (${(e as Error).message})`);
+}
+
+/**
+ * What is checked once the bytes are in: `length` bytes of the (decompressed) file exist and `head` holds at least
+ * its header. Returns the affine.
+ */
+function checkDecoded(file: string, layout: Layout, head: ArrayBuffer, length: number, compressed: boolean): Affine {
+  const { header, dims, bytesPerVoxel, need } = layout;
   const off = Number(header.vox_offset);
-  if (off > bytes.byteLength) {
-    throw new NiftiError(file, `vox_offset ${off} is past the end of the ${input === bytesU8 ? '' : 'decompressed '}file (${bytes.byteLength} bytes)`);
+  if (off > length) {
+    throw new NiftiError(file, `vox_offset ${off} is past the end of the ${compressed ? 'decompressed ' : ''}file (${length} bytes)`);
   }
-  if (need > bytes.byteLength) {
-    throw new NiftiError(file, `truncated: header declares ${need} bytes (vox_offset ${off} + ${dims.join('x')} voxels of ${bytesPerVoxel} bytes), file has ${bytes.byteLength}`);
+  if (need > length) {
+    throw new NiftiError(file, `truncated: header declares ${need} bytes (vox_offset ${off} + ${dims.join('x')} voxels of ${bytesPerVoxel} bytes), file has ${length}`);
   }
-  const affine = chooseAffine(file, header, bytes);
+  const affine = chooseAffine(file, header, head);
   if (affine.some((v) => !Number.isFinite(v))) throw new NiftiError(file, 'affine has non-finite entries');
   const det = determinant3(affine);
   if (Math.abs(det) < 1e-9) throw new NiftiError(file, 'singular affine (zero or missing voxel spacing)');
-  const raw = bytes.slice(off, need);
-  return { header, dims, affine, raw, bytes };
+  return affine;
+}
+
+/** A plain (uncompressed) file: its bytes are the file. */
+function decodePlain(file: string, input: Uint8Array, limits: ReadLimits | undefined): Decoded {
+  const bytes = toArrayBuffer(input);
+  const layout = parseLayout(file, bytes, limits);
+  const affine = checkDecoded(file, layout, bytes, input.length, false);
+  const view = new Uint8Array(bytes);
+  return { header: layout.header, dims: layout.dims, affine, payload: view.subarray(Number(layout.header.vox_offset), layout.need) };
+}
+
+function decode(file: string, limits?: ReadLimits): Decoded {
+  const input = readInput(file, limits);
+  if (!isGzip(input)) return decodePlain(file, input, limits);
+  let layout: Layout | undefined;
+  let head: ArrayBuffer | undefined;
+  let bytes: Uint8Array;
+  try {
+    bytes = gunzipBounded(input, 544, (h) => {
+      head = toArrayBuffer(h);
+      layout = parseLayout(file, head, limits);
+      return layout.need;
+    });
+  } catch (e) {
+    throw gzipError(file, e);
+  }
+  const affine = checkDecoded(file, layout!, head!, bytes.length, true);
+  return { header: layout!.header, dims: layout!.dims, affine, payload: bytes.subarray(Number(layout!.header.vox_offset), layout!.need) };
+}
+
+/** Label maps whose every stored value is a valid label: uint8 (and binary) without scaling. */
+function bytesAreLabels(header: nifti.NIFTI1 | nifti.NIFTI2): boolean {
+  const T = nifti.NIFTI1;
+  const { slope, inter } = scaling(header);
+  return (header.datatypeCode === T.TYPE_UINT8 || header.datatypeCode === T.TYPE_BINARY) && slope === 1 && inter === 0;
+}
+
+/**
+ * decode, off the main thread: the file read and inflated on libuv's thread pool (two reads run in parallel), and
+ * a label map that needs no conversion inflated straight into the SharedArrayBuffer it is returned in.
+ */
+async function decodeLabelsAsync(file: string, limits: ReadLimits | undefined): Promise<Decoded> {
+  const input = await readInputAsync(file, limits);
+  if (!isGzip(input)) return decodePlain(file, input, limits);
+  let layout: Layout | undefined;
+  let head: ArrayBuffer | undefined;
+  let payload: Uint8Array = new Uint8Array(0);
+  let length: number;
+  try {
+    length = await gunzipBoundedAsync(input, 544, (h) => {
+      head = toArrayBuffer(h);
+      layout = parseLayout(file, head, limits);
+      const off = Number(layout.header.vox_offset);
+      const size = Math.max(0, layout.need - off);
+      payload = bytesAreLabels(layout.header) ? new Uint8Array(new SharedArrayBuffer(size)) : new Uint8Array(size);
+      return {
+        total: layout.need,
+        write: (chunk, at) => {
+          const from = Math.max(0, off - at);
+          if (from < chunk.length) payload.set(chunk.subarray(from), at + from - off);
+        },
+      };
+    });
+  } catch (e) {
+    throw gzipError(file, e);
+  }
+  const affine = checkDecoded(file, layout!, head!, length, true);
+  return { header: layout!.header, dims: layout!.dims, affine, payload };
 }
 
 function toArrayBuffer(u8: Uint8Array): ArrayBuffer {
@@ -170,28 +250,39 @@ function chooseAffine(file: string, header: nifti.NIFTI1 | nifti.NIFTI2, bytes: 
   return [p[1] || 0, 0, 0, 0, 0, p[2] || 0, 0, 0, 0, 0, p[3] || 1, 0, 0, 0, 0, 1];
 }
 
-function typedView(file: string, header: nifti.NIFTI1 | nifti.NIFTI2, raw: ArrayBuffer, n: number): ArrayLike<number> {
+/** scl_slope and scl_inter as the standard reads them: slope 0 (or not finite) means "not set". */
+function scaling(header: nifti.NIFTI1 | nifti.NIFTI2): { slope: number; inter: number } {
+  const slope = Number.isFinite(header.scl_slope) && header.scl_slope !== 0 ? header.scl_slope : 1;
+  const inter = Number.isFinite(header.scl_inter) && header.scl_slope !== 0 ? header.scl_inter : 0;
+  return { slope, inter };
+}
+
+/** The voxels as numbers in native order: a view of `payload` where it is aligned and little-endian, else a copy. */
+function typedView(file: string, header: nifti.NIFTI1 | nifti.NIFTI2, payload: Uint8Array, n: number): ArrayLike<number> {
   let arr: ArrayLike<number>;
   const T = nifti.NIFTI1;
   const le = header.littleEndian;
   const bytesPer = header.numBitsPerVoxel / 8;
-  const aligned = raw.byteLength >= n * bytesPer ? raw.slice(0, n * bytesPer) : raw;
+  const len = Math.min(payload.length, n * bytesPer);
+  const inPlace = payload.byteOffset % bytesPer === 0 && (le || bytesPer === 1);
+  const bytes = inPlace ? payload.subarray(0, len) : payload.slice(0, len);
   if (!le && bytesPer > 1) {
     // big-endian: swap into native (little-endian) order once
-    const u8 = new Uint8Array(aligned);
-    for (let o = 0; o < u8.length; o += bytesPer) u8.subarray(o, o + bytesPer).reverse();
+    for (let o = 0; o < bytes.length; o += bytesPer) bytes.subarray(o, o + bytesPer).reverse();
   }
+  const { buffer, byteOffset } = bytes;
+  const count = Math.floor(len / bytesPer);
   switch (header.datatypeCode) {
-    case T.TYPE_UINT8: case T.TYPE_BINARY: arr = new Uint8Array(aligned); break;
-    case T.TYPE_INT8: arr = new Int8Array(aligned); break;
-    case T.TYPE_INT16: arr = new Int16Array(aligned); break;
-    case T.TYPE_UINT16: arr = new Uint16Array(aligned); break;
-    case T.TYPE_INT32: arr = new Int32Array(aligned); break;
-    case T.TYPE_UINT32: arr = new Uint32Array(aligned); break;
-    case T.TYPE_FLOAT32: arr = new Float32Array(aligned); break;
-    case T.TYPE_FLOAT64: arr = new Float64Array(aligned); break;
-    case T.TYPE_INT64: arr = Array.from(new BigInt64Array(aligned), Number); break;
-    case T.TYPE_UINT64: arr = Array.from(new BigUint64Array(aligned), Number); break;
+    case T.TYPE_UINT8: case T.TYPE_BINARY: arr = bytes; break;
+    case T.TYPE_INT8: arr = new Int8Array(buffer, byteOffset, count); break;
+    case T.TYPE_INT16: arr = new Int16Array(buffer, byteOffset, count); break;
+    case T.TYPE_UINT16: arr = new Uint16Array(buffer, byteOffset, count); break;
+    case T.TYPE_INT32: arr = new Int32Array(buffer, byteOffset, count); break;
+    case T.TYPE_UINT32: arr = new Uint32Array(buffer, byteOffset, count); break;
+    case T.TYPE_FLOAT32: arr = new Float32Array(buffer, byteOffset, count); break;
+    case T.TYPE_FLOAT64: arr = new Float64Array(buffer, byteOffset, count); break;
+    case T.TYPE_INT64: arr = Array.from(new BigInt64Array(buffer, byteOffset, count), Number); break;
+    case T.TYPE_UINT64: arr = Array.from(new BigUint64Array(buffer, byteOffset, count), Number); break;
     default:
       throw new NiftiError(file, `unsupported datatype code ${header.datatypeCode}`);
   }
@@ -206,11 +297,10 @@ function typedView(file: string, header: nifti.NIFTI1 | nifti.NIFTI2, raw: Array
  * `limits.maxVolumeMB` are refused before their voxels are decompressed.
  */
 export function readImage(file: string, limits?: ReadLimits): ImageVolume {
-  const { header, dims, affine, raw } = decode(file, limits);
+  const { header, dims, affine, payload } = decode(file, limits);
   const n = voxelCount(dims);
-  const src = typedView(file, header, raw, n);
-  const slope = Number.isFinite(header.scl_slope) && header.scl_slope !== 0 ? header.scl_slope : 1;
-  const inter = Number.isFinite(header.scl_inter) && header.scl_slope !== 0 ? header.scl_inter : 0;
+  const src = typedView(file, header, payload, n);
+  const { slope, inter } = scaling(header);
   const data = new Float32Array(n);
   let bad = 0;
   let first = -1;
@@ -224,15 +314,20 @@ export function readImage(file: string, limits?: ReadLimits): ImageVolume {
 }
 
 /**
- * Reads a label map. Values must be non-negative integers below 65536 (after scaling): anything else is an
- * error naming the offending value, because a silently truncated label corrupts every score computed from it.
+ * The label map of decoded voxels, in shared memory: metric worker threads read it in place (no copy per case).
+ * Only what the stored type can get wrong is checked: every uint8 value is a label, so those bytes are taken as
+ * they are (and kept where they were inflated straight into shared memory); other types are scanned.
  */
-export function readLabels(file: string, limits?: ReadLimits): LabelVolume {
-  const { header, dims, affine, raw } = decode(file, limits);
+function labelsOf(file: string, { header, dims, affine, payload }: Decoded): LabelVolume {
   const n = voxelCount(dims);
-  const src = typedView(file, header, raw, n);
-  const slope = Number.isFinite(header.scl_slope) && header.scl_slope !== 0 ? header.scl_slope : 1;
-  const inter = Number.isFinite(header.scl_inter) && header.scl_slope !== 0 ? header.scl_inter : 0;
+  if (bytesAreLabels(header)) {
+    if (payload.buffer instanceof SharedArrayBuffer && payload.byteOffset === 0 && payload.length === n) return { dims, affine, data: payload };
+    const data = new Uint8Array(new SharedArrayBuffer(n));
+    data.set(payload.subarray(0, n));
+    return { dims, affine, data };
+  }
+  const src = typedView(file, header, payload, n);
+  const { slope, inter } = scaling(header);
   let max = 0;
   const scaled = slope === 1 && inter === 0 ? src : Float64Array.from({ length: n }, (_, v) => src[v] * slope + inter);
   for (let v = 0; v < n; v++) {
@@ -242,10 +337,27 @@ export function readLabels(file: string, limits?: ReadLimits): LabelVolume {
     }
     if (x > max) max = x;
   }
-  // in shared memory: metric worker threads read the label map in place (no copy per case)
   const data = max < 256 ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint16Array(new SharedArrayBuffer(2 * n));
-  for (let v = 0; v < n; v++) data[v] = scaled[v];
+  if (scaled.length === n && ArrayBuffer.isView(scaled)) data.set(scaled as Float64Array);
+  else for (let v = 0; v < n; v++) data[v] = scaled[v];
   return { dims, affine, data };
+}
+
+/**
+ * Reads a label map. Values must be non-negative integers below 65536 (after scaling): anything else is an
+ * error naming the offending value, because a silently truncated label corrupts every score computed from it.
+ */
+export function readLabels(file: string, limits?: ReadLimits): LabelVolume {
+  return labelsOf(file, decode(file, limits));
+}
+
+/**
+ * readLabels without holding the main thread: the file is read and inflated on libuv's thread pool, so reads
+ * started together (a ground truth and its prediction) run in parallel, and a uint8 map is inflated straight into
+ * the shared memory it is returned in. Same checks, same errors, same volume as readLabels.
+ */
+export async function readLabelsAsync(file: string, limits?: ReadLimits): Promise<LabelVolume> {
+  return labelsOf(file, await decodeLabelsAsync(file, limits));
 }
 
 /** The grid of a file without decoding its voxels beyond what decompression needs. */
