@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { spacingMm } from '../../core/geometry/affine';
 import { resampleNearest } from '../../core/geometry/resample';
+import { boxesOverlap, formatWorldBox, overlapFraction, worldBox } from '../../core/geometry/worldBox';
 import { readLabelsAsync } from '../../core/nifti/read';
 import { caseMetrics, type OrganMetrics } from '../../core/metrics/caseMetrics';
 import { makeProtocol } from '../../core/metrics/protocol';
@@ -13,7 +14,9 @@ import { protocolArg, tauArg } from './evaluate';
 /**
  * Scores a prediction against a ground truth: every metric of the protocol per label. Different grids are allowed:
  * the prediction is resampled to the ground truth's grid by nearest neighbour through the affines, and the output
- * says so. `--tau` takes label ids as keys here (`--tau 2` or `--tau 1=2,5=1.5`).
+ * says so, with the fraction of the ground truth's extent the prediction covers (`grid.overlap_fraction`). A prediction
+ * that covers none of it is the wrong file, not a score of 0: exit 1 naming both files and their world extents.
+ * `--tau` takes label ids as keys here (`--tau 2` or `--tau 1=2,5=1.5`).
  */
 export async function metricsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -29,12 +32,20 @@ export async function metricsCommand(argv: string[]): Promise<number> {
   let ids: number[];
   let scores: Map<number, OrganMetrics>;
   let sameGrid: boolean;
+  let overlap = 1;
   try {
     // both at once: each file inflates on its own thread of libuv's pool
     let pred: typeof gt;
     [gt, pred] = await Promise.all([readLabelsAsync(path.resolve(positionals[0])), readLabelsAsync(path.resolve(positionals[1]))]);
     sameGrid = gt.dims.every((d, n) => d === pred.dims[n]) && gt.affine.every((v, n) => Math.abs(v - pred.affine[n]) < 1e-4);
-    if (!sameGrid) pred = resampleNearest(pred, gt);
+    if (!sameGrid) {
+      const [g, p] = [worldBox(gt), worldBox(pred)];
+      if (!boxesOverlap(g, p)) {
+        throw new Error(`${path.resolve(positionals[1])}: the prediction does not overlap the ground truth in world space (prediction ${formatWorldBox(p)}; ground truth ${path.resolve(positionals[0])}: ${formatWorldBox(g)}); wrong file, or check their affines`);
+      }
+      overlap = overlapFraction(gt, pred);
+      pred = resampleNearest(pred, gt);
+    }
     let asked: number[] | undefined;
     if (values.labels) {
       asked = values.labels.split(',').map((s) => Number(s.trim()));
@@ -52,11 +63,11 @@ export async function metricsCommand(argv: string[]): Promise<number> {
   }
   const labels: Record<string, OrganMetrics> = {};
   for (const id of ids) labels[String(id)] = scores.get(id)!;
-  const grid = { dims: gt.dims, spacing_mm: spacingMm(gt.affine), prediction_resampled: !sameGrid };
+  const grid = { dims: gt.dims, spacing_mm: spacingMm(gt.affine), prediction_resampled: !sameGrid, overlap_fraction: Number(overlap.toFixed(4)) };
   if (values.json) {
     process.stdout.write(JSON.stringify({ protocol, grid, labels }, null, 2) + '\n');
   } else {
-    if (!sameGrid) process.stdout.write('prediction resampled to the ground truth grid (nearest neighbour, through the affines)\n');
+    if (!sameGrid) process.stdout.write(`prediction resampled to the ground truth grid (nearest neighbour, through the affines); it covers ${(overlap * 100).toFixed(1)} % of the ground truth's extent\n`);
     process.stdout.write(formatTable(['label', 'dice', `nsd`, 'tau mm', 'hd95 mm', 'assd mm', 'gt mL', 'pred mL', 'status'],
       ids.map((id) => {
         const s = labels[String(id)];
