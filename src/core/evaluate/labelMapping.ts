@@ -12,8 +12,8 @@
  */
 import type { OrganMap } from '../dataset/discover';
 import { organKey } from '../dataset/organs';
-import type { ModelCard } from '../model/card';
-import { umdOrganFor } from '../model/organSynonyms';
+import type { ModelCard } from '../model/card/modelCard';
+import { umdOrganFor } from '../model/card/organSynonyms';
 
 export type MatchedBy = 'organMap' | 'name' | 'synonym';
 

@@ -3,8 +3,8 @@
  * and undone exactly on the prediction. Axis codes are nibabel's aff2axcodes letters: for each voxel axis, the
  * world direction it points to in RAS+ space (R/L = x, A/P = y, S/I = z).
  */
-import type { Affine, GridDims } from '../geometry/affine';
-import type { Volume, VoxelData } from '../nifti/volume';
+import type { Affine, GridDims } from '../../geometry/affine';
+import type { Volume, VoxelData } from '../../nifti/volume';
 
 const LETTERS = [['R', 'L'], ['A', 'P'], ['S', 'I']] as const;
 

@@ -17,7 +17,7 @@
  * TotalSegmentator v2 segments the left atrial appendage apart from "heart"; it is part of the heart, so it maps
  * there and the union is scored.
  */
-import { DEFAULT_ORGANS, organKey } from '../dataset/organs';
+import { DEFAULT_ORGANS, organKey } from '../../dataset/organs';
 
 export const ORGAN_SYNONYMS: Readonly<Record<string, readonly string[]>> = {
   liver: [],
