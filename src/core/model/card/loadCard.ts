@@ -13,7 +13,7 @@ import type { ModalityKey, ModelCard, Normalization, NormalizationMethod, PadSpe
 import { CardError, isObject, show, warnUnknownKeys } from './jsonChecks';
 import { checkOrganMap, checkReported } from './checkOrganKeys';
 import { checkNormalization } from './checkNormalization';
-import { isAxisCodes } from '../preprocess/orientation';
+import { isAxisCodes } from './axisCodes';
 import { checkPromptable } from './checkPromptable';
 
 export { CardError } from './jsonChecks';
