@@ -17,7 +17,7 @@ import {
   CardError, gaussianImportanceMap, loadModel, normalize, normalizationFor, predictClasses, scanInterval,
   slidingWindowLogits, slidingWindowClasses, validateCard, wholeVolumeLogits, windowStarts, argmaxChannels, mirrorCombinations, ttaMirrors, type ModelCard,
 } from '../../src/core/model';
-import type { RunPatch, Shape3 } from '../../src/core/model/inference/slidingWindow';
+import type { RunPatch, Shape3 } from '../../src/core/model/inference';
 import { repoRoot } from '../helpers/realData';
 import { baseCard } from '../helpers/cards';
 

@@ -7,4 +7,4 @@ export { readOnnxModelInfo, OnnxFormatError, type OnnxModelInfo } from './card/o
 export { ORGAN_SYNONYMS, umdOrganFor } from './card/organSynonyms';
 export { ModelError } from './session';
 export { normalize, NormalizationError } from './preprocess/normalize';
-export { slidingWindowLogits, slidingWindowClasses, wholeVolumeLogits, argmaxChannels, gaussianImportanceMap, scanInterval, windowStarts, mirrorCombinations, ttaMirrors, type MirrorAxis, type WindowOptions } from './inference/slidingWindow';
+export { slidingWindowLogits, slidingWindowClasses, wholeVolumeLogits, argmaxChannels, gaussianImportanceMap, scanInterval, windowStarts, mirrorCombinations, ttaMirrors, type MirrorAxis, type WindowOptions } from './inference';

@@ -15,7 +15,7 @@ import type { CardSource, ModalityKey, ModelCard, Normalization } from './card/m
 import { resolveCard } from './card/resolveCard';
 import { toModelInput } from './preprocess/pipeline';
 import { allowedBatchSize, createSession, declaredSpatialShape, ModelError, type Device } from './session';
-import { argmaxChannels, probabilitySlabs, slidingWindowClasses, wholeVolumeLogits, type MirrorAxis, type ProbabilitySink, type RunPatch, type Shape3 } from './inference/slidingWindow';
+import { argmaxChannels, probabilitySlabs, slidingWindowClasses, wholeVolumeLogits, type MirrorAxis, type ProbabilitySink, type RunPatch, type Shape3 } from './inference';
 import { openNiftiSlabWriter } from '../nifti/streamWrite';
 import type { Affine } from '../geometry/affine';
 
