@@ -7,8 +7,8 @@
  */
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
-import { createBand } from '../src/core/model/blendBand';
-import { gaussianImportanceMap, scanInterval, windowStarts, type Shape3 } from '../src/core/model/slidingWindow';
+import { createBand } from '../src/core/model/inference/blendBand';
+import { gaussianImportanceMap, scanInterval, windowStarts, type Shape3 } from '../src/core/model/inference';
 
 const { values } = parseArgs({
   options: {

@@ -19,9 +19,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { normalizer } from '../src/core/model/normalize';
+import { normalizer } from '../src/core/model/preprocess/normalize';
 import { sessionOptions } from '../src/core/model/session';
-import { slidingWindowClasses, scanInterval, windowStarts, type RunPatch, type Shape3, type WindowTimings } from '../src/core/model/slidingWindow';
+import { slidingWindowClasses, scanInterval, windowStarts, type RunPatch, type Shape3, type WindowTimings } from '../src/core/model/inference';
 
 const { values } = parseArgs({
   options: {

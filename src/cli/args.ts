@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 import { DEVICES, isDevice, type Device } from '../core/model/session';
-import type { MirrorAxis } from '../core/model/slidingWindow';
+import type { MirrorAxis } from '../core/model/inference';
 import { UsageError } from './usage';
 import { parsePromptArg, type PromptSpec } from '../core/prompts/promptSpec';
 

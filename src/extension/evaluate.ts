@@ -2,7 +2,7 @@
  * "UMD Lens: Evaluate on UMD": runs a checkpoint on the dataset in the engine process, with a cancellable
  * progress notification; generates the UMD-mini dataset first when no dataset is configured.
  */
-import { cardPathFor } from '../core/model/loadCard';
+import { cardPathFor } from '../core/model/card/loadCard';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';

@@ -11,13 +11,13 @@ import * as ort from 'onnxruntime-node';
 import { axisAlignedAffine, voxelToWorld, type GridDims } from '../../src/core/geometry/affine';
 import { readImage } from '../../src/core/nifti/read';
 import type { ImageVolume } from '../../src/core/geometry/volume';
-import { createBand, type BandGeometry, type BlendBand } from '../../src/core/model/blendBand';
-import { normalizer } from '../../src/core/model/normalize';
+import { createBand, type BandGeometry, type BlendBand } from '../../src/core/model/inference/blendBand';
+import { normalizer } from '../../src/core/model/preprocess/normalize';
 import {
   CardError, gaussianImportanceMap, loadModel, normalize, normalizationFor, predictClasses, scanInterval,
   slidingWindowLogits, slidingWindowClasses, validateCard, wholeVolumeLogits, windowStarts, argmaxChannels, mirrorCombinations, ttaMirrors, type ModelCard,
 } from '../../src/core/model';
-import type { RunPatch, Shape3 } from '../../src/core/model/slidingWindow';
+import type { RunPatch, Shape3 } from '../../src/core/model/inference';
 import { repoRoot } from '../helpers/realData';
 import { baseCard } from '../helpers/cards';
 

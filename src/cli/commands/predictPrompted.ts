@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Modality } from '../../core/dataset/organs';
 import type { LoadedModel } from '../../core/model/predict';
-import { predictPromptedOrgan } from '../../core/model/promptablePredict';
+import { predictPromptedOrgan } from '../../core/model/promptable/predictPromptedOrgan';
 import { readImage, readLabels } from '../../core/nifti/read';
 import { writeNifti } from '../../core/nifti/write';
 import { boxPrompt, centerPoint, randomPoint, runClicks } from '../../core/prompts';

@@ -23,7 +23,7 @@ import { makeProtocol, toleranceFor, type MetricProtocol, type ProtocolName, typ
 import { SurfacePool } from '../metrics/surfacePool';
 import { loadModel, predictClasses, type LoadedModel } from '../model/predict';
 import { allowedBatchSize, type Device } from '../model/session';
-import type { MirrorAxis } from '../model/slidingWindow';
+import type { MirrorAxis } from '../model/inference';
 import { Eta } from './eta';
 import { summarize, type RunSummary } from '../analysis/summary';
 import { newRunDir, RunWriter } from '../runstore/runStore';

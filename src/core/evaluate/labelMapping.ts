@@ -6,7 +6,7 @@
  */
 import type { OrganMap } from '../dataset/discover';
 import { organMatcher, type MatchedBy } from '../dataset/organMatch';
-import type { ModelCard } from '../model/card';
+import type { ModelCard } from '../model/card/modelCard';
 
 export type { MatchedBy };
 

@@ -9,7 +9,7 @@ import type { MetricProtocol } from '../metrics/protocol';
 import type { SurfacePool } from '../metrics/surfacePool';
 import type { Modality } from '../dataset/organs';
 import type { LoadedModel } from '../model/predict';
-import { predictPromptedOrgan } from '../model/promptablePredict';
+import { predictPromptedOrgan } from '../model/promptable/predictPromptedOrgan';
 import type { ImageVolume } from '../geometry/volume';
 import { boxPrompt } from '../prompts/boxPrompt';
 import { centerPoint } from '../prompts/centerPoint';

@@ -1,7 +1,7 @@
 /**
  * A checkpoint with its card, and class prediction for one image.
  *
- * predictClasses: image -> the card's preprocessing (preprocess.ts: orientation, spacing, normalization for the
+ * predictClasses: image -> the card's preprocessing (preprocess/pipeline.ts: orientation, spacing, normalization for the
  * modality, crop/pad) -> tensor in the card's spatialOrder -> sliding window (card.patchSize) or one
  * whole-volume run -> argmax over channels -> the preprocessing undone, back onto the image's grid. Class ids
  * are the model's own, not yet mapped to any dataset's label ids.
@@ -11,11 +11,11 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Modality } from '../dataset/organs';
 import type { ImageVolume, LabelVolume } from '../geometry/volume';
-import type { CardSource, ModalityKey, ModelCard, Normalization } from './card';
-import { resolveCard } from './resolveCard';
-import { toModelInput } from './preprocess';
+import type { CardSource, ModalityKey, ModelCard, Normalization } from './card/modelCard';
+import { resolveCard } from './card/resolveCard';
+import { toModelInput } from './preprocess/pipeline';
 import { allowedBatchSize, createSession, declaredSpatialShape, ModelError, type Device } from './session';
-import { argmaxChannels, probabilitySlabs, slidingWindowClasses, wholeVolumeLogits, type MirrorAxis, type ProbabilitySink, type RunPatch, type Shape3 } from './slidingWindow';
+import { argmaxChannels, probabilitySlabs, slidingWindowClasses, wholeVolumeLogits, type MirrorAxis, type ProbabilitySink, type RunPatch, type Shape3 } from './inference';
 import { openNiftiSlabWriter } from '../nifti/streamWrite';
 import type { Affine } from '../geometry/affine';
 

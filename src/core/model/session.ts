@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { ModelCard } from './card';
+import type { ModelCard } from './card/modelCard';
 
 export class ModelError extends Error {
   constructor(readonly file: string, problem: string) {

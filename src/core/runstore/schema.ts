@@ -5,7 +5,7 @@
  *   pred/<study>_<subject>_<modality>.nii.gz   the prediction, on the labels' grid, dataset label ids
  */
 import type { Modality, Study } from '../dataset/organs';
-import type { CardSource, ModelCard } from '../model/card';
+import type { CardSource, ModelCard } from '../model/card/modelCard';
 import type { MetricProtocol } from '../metrics/protocol';
 import type { PromptRecord } from '../prompts/promptRecord';
 

@@ -8,9 +8,9 @@ import * as vscode from 'vscode';
 import { parseTree, getNodeValue, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import { DEFAULT_ORGANS } from '../../core/dataset/organs';
 import { mapModelClasses } from '../../core/evaluate/labelMapping';
-import type { ModelCard } from '../../core/model/card';
-import { CardError } from '../../core/model/cardJson';
-import { validateCard } from '../../core/model/loadCard';
+import type { ModelCard } from '../../core/model/card/modelCard';
+import { CardError } from '../../core/model/card/jsonChecks';
+import { validateCard } from '../../core/model/card/loadCard';
 import { keyNodeFor } from './cardKeyPath';
 
 export const CARD_SOURCE = 'UMD Lens card';

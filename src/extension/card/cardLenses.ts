@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { parseTree, getNodeValue } from 'jsonc-parser/lib/esm/main.js';
 import { DEFAULT_ORGANS } from '../../core/dataset/organs';
 import { mapModelClasses } from '../../core/evaluate/labelMapping';
-import type { ModelCard } from '../../core/model/card';
+import type { ModelCard } from '../../core/model/card/modelCard';
 import { newestRunOf, runScores } from '../gates/latestRuns';
 import { organLenses, propertyOf, RunLensProvider } from '../gates/gateLenses';
 

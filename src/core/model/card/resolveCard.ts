@@ -3,18 +3,18 @@
  *   1. umd.json        `<name>.umd.json` beside `<name>.onnx`, written for UMD Lens
  *   2. onnx-metadata   a `umd` entry in the ONNX model's metadata_props: the same JSON as a umd.json, carried
  *                      inside the checkpoint
- *   3. nnunet          nnU-Net v2 `dataset.json` + `plans.json` beside the model (cardFromNnunet.ts)
- *   4. monai-bundle    the MONAI bundle's `configs/metadata.json` (cardFromMonai.ts)
+ *   3. nnunet          nnU-Net v2 `dataset.json` + `plans.json` beside the model (fromNnunet.ts)
+ *   4. monai-bundle    the MONAI bundle's `configs/metadata.json` (fromMonai.ts)
  * A hand-written card comes first because it is the only way to correct what the others imply. The ONNX file
  * is read (headers only, onnxProto.ts) only when there is no umd.json: for the metadata, and for the tensor
  * names that nnU-Net and MONAI files do not give.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CardSource, ModelCard } from './card';
-import { cardFromMonai, findMonaiMetadata } from './cardFromMonai';
-import { cardFromNnunet, findNnunetFiles } from './cardFromNnunet';
-import { CardError } from './cardJson';
+import type { CardSource, ModelCard } from './modelCard';
+import { cardFromMonai, findMonaiMetadata } from './fromMonai';
+import { cardFromNnunet, findNnunetFiles } from './fromNnunet';
+import { CardError } from './jsonChecks';
 import { cardPathFor, loadCard, validateCard } from './loadCard';
 import { OnnxFormatError, readOnnxModelInfo, type OnnxModelInfo } from './onnxProto';
 

@@ -49,7 +49,7 @@ export interface ModelCard {
    * `prompt` says how the prompt is fed and `labels` must hold the foreground class (its logit vs background).
    */
   kind: 'semantic' | 'promptable';
-  /** kind "promptable" only (required there): how prompts reach the network. See promptableCard.ts. */
+  /** kind "promptable" only (required there): how prompts reach the network. See checkPromptable.ts. */
   prompt?: PromptInputs;
   /** kind "promptable" only (required there): crop size in voxels, in the tensor's spatial order. */
   cropSize?: [number, number, number];

@@ -9,14 +9,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ModalityKey, ModelCard, Normalization, PadSpec } from './card';
-import { CardError, isObject, show, warnUnknownKeys } from './cardJson';
-import { checkOrganMap, checkReported } from './cardOrganKeys';
-import { checkNormalization } from './cardNormalization';
-import { isAxisCodes } from './orientation';
-import { checkPromptable } from './promptableCard';
+import type { ModalityKey, ModelCard, Normalization, PadSpec } from './modelCard';
+import { CardError, isObject, show, warnUnknownKeys } from './jsonChecks';
+import { checkOrganMap, checkReported } from './checkOrganKeys';
+import { checkNormalization } from './checkNormalization';
+import { isAxisCodes } from './axisCodes';
+import { checkPromptable } from './checkPromptable';
 
-export { CardError } from './cardJson';
+export { CardError } from './jsonChecks';
 
 export interface LoadedCard {
   card: ModelCard;

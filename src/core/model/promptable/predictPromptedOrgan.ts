@@ -4,16 +4,16 @@
  * pasted back (nearest neighbour, through both affines) onto the image's grid; voxels outside the crop are 0.
  */
 import * as ort from 'onnxruntime-node';
-import { worldToVoxel, type Grid, type WorldMm } from '../geometry/affine';
-import { resampleLinear, resampleNearest } from '../geometry/resample';
-import type { ImageVolume, Volume } from '../geometry/volume';
-import type { PromptBox } from '../prompts/boxPrompt';
-import type { PromptPoint } from '../prompts/promptPoint';
-import type { ModelCard } from './card';
-import { normalize } from './normalize';
-import { normalizationFor } from './predict';
-import { ModelError } from './session';
-import type { Modality } from '../dataset/organs';
+import { worldToVoxel, type Grid, type WorldMm } from '../../geometry/affine';
+import { resampleLinear, resampleNearest } from '../../geometry/resample';
+import type { ImageVolume, Volume } from '../../geometry/volume';
+import type { PromptBox } from '../../prompts/boxPrompt';
+import type { PromptPoint } from '../../prompts/promptPoint';
+import type { ModelCard } from '../card/modelCard';
+import { normalize } from '../preprocess/normalize';
+import { normalizationFor } from '../predict';
+import { ModelError } from '../session';
+import type { Modality } from '../../dataset/organs';
 
 /** What the model is told about one organ: clicks (the first one centres the crop) and/or a box. */
 export interface OrganPrompt {

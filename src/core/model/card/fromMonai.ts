@@ -13,9 +13,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { organKey } from '../dataset/organs';
-import type { ModelCard } from './card';
-import { CardError, isObject, isTriple, readJsonFile, show, warnUnknownKeys } from './cardJson';
+import { organKey } from '../../dataset/organs';
+import type { ModelCard } from './modelCard';
+import { CardError, isObject, isTriple, readJsonFile, show, warnUnknownKeys } from './jsonChecks';
 
 /** `configs/metadata.json` of the bundle holding the model, or undefined. */
 export function findMonaiMetadata(onnxPath: string): string | undefined {

@@ -21,8 +21,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ModelCard, Normalization } from './card';
-import { CardError, isFiniteNumber, isObject, isTriple, readJsonFile, show, warnUnknownKeys } from './cardJson';
+import type { ModelCard, Normalization } from './modelCard';
+import { CardError, isFiniteNumber, isObject, isTriple, readJsonFile, show, warnUnknownKeys } from './jsonChecks';
 
 export interface NnunetFiles {
   datasetJson: string;

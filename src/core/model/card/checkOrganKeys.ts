@@ -2,10 +2,10 @@
  * Validation of the card keys about organs rather than tensors: `organMap` (model organ name -> dataset organ)
  * and `reported` (the authors' own scores per organ). Problems name the key path, as in loadCard.ts.
  */
-import { organKey } from '../dataset/organs';
-import { umdOrganFor } from '../dataset/organSynonyms';
-import type { ReportedScore } from './card';
-import { isObject, show, warnUnknownKeys } from './cardJson';
+import { organKey } from '../../dataset/organs';
+import type { ReportedScore } from './modelCard';
+import { isObject, show, warnUnknownKeys } from './jsonChecks';
+import { umdOrganFor } from '../../dataset/organSynonyms';
 
 /** Organ names a card speaks of: its labels' names, the organs its organMap sends them to, their UMD organs. */
 function knownOrganKeys(labels: Record<string, string>, organMap: Record<string, string | null> | undefined): Set<string> {

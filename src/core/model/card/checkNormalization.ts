@@ -2,8 +2,8 @@
  * Validation of one `normalization.<modality>` entry of a card (semantics in normalize.ts). Each problem names
  * its key path, e.g. "normalization.ct.lowerPercentile".
  */
-import type { Normalization, NormalizationMask, NormalizationMethod } from './card';
-import { isObject, show } from './cardJson';
+import type { Normalization, NormalizationMask, NormalizationMethod } from './modelCard';
+import { isObject, show } from './jsonChecks';
 
 export const METHODS: readonly NormalizationMethod[] = ['none', 'minmax', 'zscore', 'clip-zscore', 'suv-clip'];
 type NumberField = 'lower' | 'upper' | 'lowerPercentile' | 'upperPercentile' | 'mean' | 'std';

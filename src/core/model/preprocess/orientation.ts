@@ -3,17 +3,9 @@
  * and undone exactly on the prediction. Axis codes are nibabel's aff2axcodes letters: for each voxel axis, the
  * world direction it points to in RAS+ space (R/L = x, A/P = y, S/I = z).
  */
-import type { Affine, GridDims } from '../geometry/affine';
-import type { Volume, VoxelData } from '../geometry/volume';
-
-const LETTERS = [['R', 'L'], ['A', 'P'], ['S', 'I']] as const;
-
-/** Whether `codes` is three letters naming x, y and z once each ("RAS", "LPI", "ASR", ...). */
-export function isAxisCodes(codes: string): boolean {
-  if (codes.length !== 3) return false;
-  const axes = [...codes].map((c) => LETTERS.findIndex((pair) => (pair as readonly string[]).includes(c)));
-  return axes.every((a) => a >= 0) && new Set(axes).size === 3;
-}
+import type { Affine, GridDims } from '../../geometry/affine';
+import type { Volume, VoxelData } from '../../geometry/volume';
+import { LETTERS } from '../card/axisCodes';
 
 /**
  * The axis codes of an affine. Each voxel axis takes the world axis its direction leans on most; for an oblique

@@ -4,9 +4,9 @@
  * rest after; CenterSpatialCrop keeps the window starting at floor(n / 2) - floor(size / 2). The affine moves
  * with the data, so every kept voxel keeps its world position.
  */
-import type { GridDims } from '../geometry/affine';
-import type { Volume, VoxelData } from '../geometry/volume';
-import type { PadSpec } from './card';
+import type { GridDims } from '../../geometry/affine';
+import type { Volume, VoxelData } from '../../geometry/volume';
+import type { PadSpec } from '../card/modelCard';
 
 /** Voxels added before each axis (negative: cropped from its start), and the resulting dims. */
 export interface PadPlan {

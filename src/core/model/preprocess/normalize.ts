@@ -16,7 +16,7 @@
  * A std of (nearly) 0 only subtracts the mean, as MONAI's NormalizeIntensity does, instead of dividing by 0.
  * Statistics are accumulated in float64; the result is float32.
  */
-import type { Normalization } from './card';
+import type { Normalization } from '../card/modelCard';
 import { maskedValues, maskOf, meanStd, percentiles } from './intensityStats';
 
 export class NormalizationError extends Error {

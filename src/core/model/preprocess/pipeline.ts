@@ -4,10 +4,10 @@
  * affines) -> normalization -> crop/pad. The prediction returns through unpad -> nearest-neighbour resampling
  * onto the oriented image grid -> inverse orientation, landing voxel for voxel on the image's own grid.
  */
-import { regrid } from '../geometry/affine';
-import { resampleLinear, resampleNearest } from '../geometry/resample';
-import type { ImageVolume, LabelVolume } from '../geometry/volume';
-import type { ModelCard, Normalization } from './card';
+import { regrid } from '../../geometry/affine';
+import { resampleLinear, resampleNearest } from '../../geometry/resample';
+import type { ImageVolume, LabelVolume } from '../../geometry/volume';
+import type { ModelCard, Normalization } from '../card/modelCard';
 import { applyPointwise, normalizer, type Pointwise } from './normalize';
 import { axisCodes, inverse, isIdentity, transformBetween, transformVolume } from './orientation';
 import { isNoop, planPad, shiftWindow } from './padCrop';

@@ -2,7 +2,7 @@
  * Per-volume intensity statistics that normalization takes from the image itself: the foreground mask they are
  * taken over, mean and population std, and percentiles. All accumulate in float64.
  */
-import type { NormalizationMask } from './card';
+import type { NormalizationMask } from '../card/modelCard';
 
 /** 1 where the voxel counts for the statistics; null mask = every voxel. */
 export function maskOf(data: Float32Array, mask: NormalizationMask | undefined): Uint8Array | null {

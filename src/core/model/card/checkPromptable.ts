@@ -2,8 +2,8 @@
  * Validation of the card fields only a promptable model has (`prompt`, `cropSize`, and a `spacing` that must be
  * set), reporting each problem with its key path like the rest of loadCard.ts.
  */
-import type { PromptInputs } from './card';
-import { isObject, show } from './cardJson';
+import type { PromptInputs } from './modelCard';
+import { isObject, show } from './jsonChecks';
 
 const PROMPT_KEYS = ['points', 'pointLabels', 'box', 'channels', 'radiusMm'];
 const CHANNELS = ['positive', 'negative', 'box'] as const;

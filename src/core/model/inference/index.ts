@@ -1,0 +1,8 @@
+/** What the rest of the model layer (and benchmarks, tests) use of inference: the runs, their grid, their types. */
+export type { Logits, MirrorAxis, ProbabilitySink, RunPatch, Shape3, WindowOptions, WindowTimings } from './types';
+export { slidingWindowClasses, slidingWindowLogits } from './slidingWindow';
+export { wholeVolumeLogits } from './wholeVolume';
+export { argmaxChannels, probabilitySlabs } from './classesAndProbabilities';
+export { scanInterval, windowStarts } from './windowGrid';
+export { gaussianImportanceMap } from './importanceMap';
+export { mirrorCombinations, ttaMirrors } from './mirroring';
