@@ -32,6 +32,10 @@
  * browser bundle: it imports only src/viewerProtocol (the message contract it shares with the extension) and its
  * npm libraries, no Node built-ins. src/viewerProtocol imports nothing of src. No circular dependencies anywhere.
  *
+ * Inside core/model, the same rule for its parts: card (what a checkpoint is and how to feed it) < preprocess (the
+ * card's preprocessing) and inference (windows and blending, knows no card) < session.ts, predict.ts (a model run) <
+ * promptable (a run per prompt, built on predict's normalization).
+ *
  * Type-only imports count (tsPreCompilationDeps): a type imported backwards couples the layers as much as a value.
  */
 const RANKS = {
@@ -69,9 +73,25 @@ const layerRules = folders.map((folder) => {
   };
 });
 
+/** core/model's parts, ranked like the core folders (files at the folder's top are the model run itself). */
+const MODEL_PARTS = { card: 0, preprocess: 1, inference: 1, run: 2, promptable: 3 };
+const modelPath = (part) => (part === 'run' ? '^src/core/model/[^/]+\\.ts$' : `^src/core/model/${part}/`);
+const modelRules = Object.keys(MODEL_PARTS).flatMap((part) => {
+  const notBelow = Object.keys(MODEL_PARTS).filter((o) => o !== part && MODEL_PARTS[o] >= MODEL_PARTS[part]);
+  if (!notBelow.length) return []; // the top part may import any other
+  return {
+    name: `model-${part}`,
+    severity: 'error',
+    comment: `core/model/${part === 'run' ? '*.ts' : part} may import only the parts of core/model of lower rank; see MODEL_PARTS in .dependency-cruiser.cjs`,
+    from: { path: modelPath(part), pathNot: '^src/core/model/index\\.ts$' },
+    to: { path: notBelow.map(modelPath).join('|') },
+  };
+});
+
 module.exports = {
   forbidden: [
     ...layerRules,
+    ...modelRules,
     {
       name: 'core-folder-without-rank',
       severity: 'error',
