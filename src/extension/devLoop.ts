@@ -3,7 +3,6 @@
  * behind their link), model card diagnostics, CodeLens on gates files and cards, the gates as tests, watch mode.
  * Nothing runs at activation beyond listing the workspace's gates files; every check runs in the engine process.
  */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { cardDiagnostics, isCardFile } from './card/cardDiagnostics';
 import { CardLensProvider } from './card/cardLenses';
@@ -12,10 +11,9 @@ import { GateEvaluator, GATES_GLOB, isGatesFile, type GateEvaluation } from './g
 import { GateLensProvider } from './gates/gateLenses';
 import { GateTests } from './testing/gateTests';
 import { WatchMode } from './watch/watchMode';
+import type { LensHost } from './host';
 
 export interface DevLoopDeps {
-  log: vscode.LogOutputChannel;
-  runsRoot: () => string;
   baseline: () => string | undefined;
   /** The dataset to evaluate on when none is configured (the generated UMD-mini). */
   ensureDataset: (token?: vscode.CancellationToken) => Promise<string>;
@@ -35,8 +33,9 @@ export interface DevLoopApi {
 const GATES_SELECTOR: vscode.DocumentSelector = [{ scheme: 'file', pattern: GATES_GLOB }];
 const CARD_SELECTOR: vscode.DocumentSelector = [{ scheme: 'file', pattern: '**/*.umd.json' }];
 
-export function registerDevLoop(context: vscode.ExtensionContext, deps: DevLoopDeps): DevLoopApi {
-  const enginePath = path.join(context.extensionPath, 'dist', 'engine.js');
+export function registerDevLoop(host: LensHost, hostDeps: DevLoopDeps): DevLoopApi {
+  const { context, enginePath } = host;
+  const deps = { ...hostDeps, log: host.log, runsRoot: host.runsRoot };
   const gateProblems = vscode.languages.createDiagnosticCollection('umdLens.gates');
   const gates = new GateEvaluator({
     enginePath, runsRoot: deps.runsRoot, baseline: deps.baseline, log: deps.log,
