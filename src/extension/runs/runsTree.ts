@@ -95,7 +95,10 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
         const isBaseline = this.baseline() === node.run.dir;
         if (isBaseline) item.description = `baseline · ${item.description}`;
         item.iconPath = new vscode.ThemeIcon(isBaseline ? 'pinned' : m.finishedAt ? 'beaker' : 'loading~spin');
-        item.contextValue = isBaseline ? 'umdLens.run.baseline' : m.finishedAt ? 'umdLens.run' : 'umdLens.run.unfinished';
+        // "comparable" in the item, not a global context key in the menus' when clauses: a context key those use
+        // changing makes every tree view re-render its rows, and a row of a view in mid-refresh (Regressions, just
+        // before the baseline is cleared) is by then a stale element: "TreeError ... Data tree node not found"
+        item.contextValue = isBaseline ? 'umdLens.run.baseline' : !m.finishedAt ? 'umdLens.run.unfinished' : this.baseline() ? 'umdLens.run.comparable' : 'umdLens.run';
         item.id = `run:${node.run.dir}`;
         item.resourceUri = vscode.Uri.file(node.run.dir);
         return item;
