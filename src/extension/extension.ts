@@ -52,7 +52,7 @@ export function activate(context: vscode.ExtensionContext): UmdLensApi {
   context.subscriptions.push(...registerRunCommands({
     runsProvider, regressionsProvider, baseline, log, runsRoot: host.runsRoot, onBaselineCleared: () => syncBaselineContext(),
   }));
-  const { gapProvider, failuresProvider, showAnalysis } = registerAnalysisViews(context, runsProvider, log);
+  const { gapProvider, failuresProvider, showAnalysis } = registerAnalysisViews(host, runsProvider);
   const evaluator = registerEvaluate(host, (runDir) => {
     runsProvider.refresh();
     if (baseline.get()) void compareWithBaseline(runDir);
