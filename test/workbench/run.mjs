@@ -36,6 +36,10 @@ for (const f of [SUITE, path.join(ROOT, 'dist/extension.js'), path.join(ROOT, 'd
 let server;
 let browser;
 
+// The workbench logs its tree views' internal errors (a stale element re-rendered, a refresh racing another) and
+// carries on; they point at a view provider's bug, so each one fails the phase that logged it.
+const WORKBENCH_TREE_ERROR = /TreeError|Data tree node not found/;
+
 /**
  * Runs a mocha suite inside the extension host of `server` (the @vscode/test-electron contract), echoes its
  * output (the offline workbench's failed gallery look-ups stay in the log file only) and counts its results.
@@ -44,6 +48,7 @@ async function hostSuite({ phase, runner, server, folder, suite, env, timeoutMs,
   const resultFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'umd-ext-tests-')), 'result.json');
   const out = fs.createWriteStream(path.join(RESULTS, logFile));
   let echo = false;
+  const treeErrors = [];
   const code = await runExtensionTests({
     browser, server, folder,
     extensionDevelopmentPaths: [ROOT],
@@ -53,6 +58,7 @@ async function hostSuite({ phase, runner, server, folder, suite, env, timeoutMs,
     screenshot: path.join(RESULTS, screenshot),
     onLog: (type, line) => {
       out.write(`[${type}] ${line}\n`);
+      if (WORKBENCH_TREE_ERROR.test(line)) treeErrors.push(line.split('\n')[0].slice(0, 300));
       if (line.includes('[ext-tests] begin')) echo = true;
       if (echo && !/open-vsx\.org|AccountPolicyGate/.test(line)) console.log(`  | ${line}`);
       if (line.includes('[ext-tests] end')) echo = false;
@@ -64,6 +70,10 @@ async function hostSuite({ phase, runner, server, folder, suite, env, timeoutMs,
   log(`${phase}: exit code ${code}${r ? `, mocha passes=${r.passes} failures=${r.failures}` : ''}`);
   if (r) { passed += r.passes; failed += r.failures; }
   if (code !== 0 && !(r && r.failures > 0)) { failed += 1; console.log(`  ✘ ${runner} (exit ${code})`); }
+  if (treeErrors.length) {
+    failed += 1;
+    console.log(`  ✘ ${phase}: the workbench logged ${treeErrors.length} tree view error(s)\n${treeErrors.slice(0, 5).map((l) => `    | ${l}`).join('\n')}`);
+  }
 }
 
 /** What a failed UI test leaves behind for whoever reads the CI log. */
@@ -534,6 +544,8 @@ try {
       let error;
       try {
         await fn(page);
+        const treeErrors = consoleLines.filter((l) => WORKBENCH_TREE_ERROR.test(l));
+        if (treeErrors.length) throw new Error(`the workbench logged a tree view error: ${treeErrors[0]}`);
       } catch (e) {
         error = e;
         console.log(`  ✘ ${name}${attempt === 1 ? ' (first try)' : ''}\n    ${String(e.message).split('\n')[0]}`);

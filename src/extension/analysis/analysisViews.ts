@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { runEngine } from '../engineClient';
 import { FailuresTreeProvider } from './failuresTree';
 import { GapTreeProvider } from './gapTree';
+import type { LensHost } from '../host';
 import type { RunInfo } from '../runs/runReader';
 import type { RunsNode, RunsTreeProvider } from '../runs/runsTree';
 
@@ -18,9 +19,8 @@ export interface AnalysisViews {
   showAnalysis(runDir?: string): Promise<void>;
 }
 
-export function registerAnalysisViews(
-  context: vscode.ExtensionContext, runsProvider: RunsTreeProvider, log: vscode.LogOutputChannel,
-): AnalysisViews {
+export function registerAnalysisViews(host: LensHost, runsProvider: RunsTreeProvider): AnalysisViews {
+  const { context, log } = host;
   const runInfo = (dir: string): RunInfo | undefined => runsProvider.runs().find((r): r is RunInfo => !('error' in r) && r.dir === dir);
   const gapProvider = new GapTreeProvider((dir, k) => runInfo(dir)?.records.find((r) =>
     r.subject === k.subject && r.study === k.study && r.modality === k.modality && r.organ === k.organ));
@@ -37,7 +37,7 @@ export function registerAnalysisViews(
     gapProvider.show(undefined, { label: `computing the modality gap of ${path.basename(dir)}…`, icon: 'loading~spin' });
     try {
       const done = await runEngine({
-        enginePath: path.join(context.extensionPath, 'dist', 'engine.js'),
+        enginePath: host.enginePath,
         request: { type: 'gap', runDir: dir },
         onOutput: (l) => log.info(`engine: ${l}`),
       });

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Disposable } from '../util/disposable';
 import type { CaseRecord } from '../../core/runstore/schema';
 import { fmtDice, modalityStats, type RunInfo } from '../runs/runReader';
 import { OPEN_CASE_COMMAND } from '../runs/runsTree';
@@ -40,16 +41,12 @@ export function failureGroups(run: RunInfo, perGroup: number): Map<string, Failu
   return new Map([...byOrgan.entries()].sort((a, b) => lowest(a[1]) - lowest(b[1]) || a[0].localeCompare(b[0])));
 }
 
-export class FailuresTreeProvider implements vscode.TreeDataProvider<FailuresNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<FailuresNode | undefined>();
+export class FailuresTreeProvider extends Disposable implements vscode.TreeDataProvider<FailuresNode> {
+  private readonly changed = this.register(new vscode.EventEmitter<FailuresNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
   private run: RunInfo | undefined;
 
-  constructor(private readonly perGroup: () => number) {}
-
-  dispose(): void {
-    this.changed.dispose();
-  }
+  constructor(private readonly perGroup: () => number) { super(); }
 
   show(run: RunInfo | undefined): void {
     this.run = run;

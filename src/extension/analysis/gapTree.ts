@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Disposable } from '../util/disposable';
 import type { GapPair, GapRow, GapSubject } from '../../core/analysis/gap';
 import { GAP_PAIRS } from '../../core/analysis/gap';
 import type { CaseRecord } from '../../core/runstore/schema';
@@ -36,8 +37,8 @@ export function worstPetGap(rows: GapRow[]): number {
   return gaps.length ? Math.max(...gaps) : -Infinity;
 }
 
-export class GapTreeProvider implements vscode.TreeDataProvider<GapNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<GapNode | undefined>();
+export class GapTreeProvider extends Disposable implements vscode.TreeDataProvider<GapNode> {
+  private readonly changed = this.register(new vscode.EventEmitter<GapNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
   private state: GapState | undefined;
   private message: GapNode | undefined;
@@ -45,11 +46,7 @@ export class GapTreeProvider implements vscode.TreeDataProvider<GapNode>, vscode
   constructor(
     /** The case record of one side of a pair, for opening it in the viewer. */
     private readonly recordFor: (runDir: string, key: Pick<CaseRecord, 'subject' | 'study' | 'modality' | 'organ'>) => CaseRecord | undefined,
-  ) {}
-
-  dispose(): void {
-    this.changed.dispose();
-  }
+  ) { super(); }
 
   show(state: GapState | undefined, message?: { label: string; icon: string }): void {
     this.state = state;

@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Disposable } from '../util/disposable';
 import { parseTree, type Node } from 'jsonc-parser/lib/esm/main.js';
 import { formatCells, newestRun, organScores, runScores } from './latestRuns';
 
@@ -37,18 +38,14 @@ export const propertyOf = (obj: Node | undefined, key: string): Node | undefined
   obj?.children?.find((p) => p.children?.[0]?.value === key);
 
 /** A CodeLens provider whose lenses follow the runs on disk: `refresh()` when a run finishes or is deleted. */
-export abstract class RunLensProvider implements vscode.CodeLensProvider {
-  private readonly changed = new vscode.EventEmitter<void>();
+export abstract class RunLensProvider extends Disposable implements vscode.CodeLensProvider {
+  private readonly changed = this.register(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.changed.event;
 
-  constructor(protected readonly deps: LensDeps) {}
+  constructor(protected readonly deps: LensDeps) { super(); }
 
   refresh(): void {
     this.changed.fire();
-  }
-
-  dispose(): void {
-    this.changed.dispose();
   }
 
   abstract provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[];

@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Disposable } from '../util/disposable';
 import type { ChangeClass, CompareCell, Comparison } from '../../core/analysis/compare';
 import type { Modality } from '../../core/dataset/organs';
 
@@ -49,8 +50,8 @@ export function byClass(a: CompareCell, b: CompareCell): number {
 const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
 const pText = (p: number) => (p < 0.001 ? 'p<0.001' : `p=${p.toFixed(3)}`);
 
-export class RegressionsTreeProvider implements vscode.TreeDataProvider<RegressionsNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<RegressionsNode | undefined>();
+export class RegressionsTreeProvider extends Disposable implements vscode.TreeDataProvider<RegressionsNode> {
+  private readonly changed = this.register(new vscode.EventEmitter<RegressionsNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
   private state: RegressionsState | undefined;
   private message: RegressionsNode | undefined;
@@ -66,10 +67,6 @@ export class RegressionsTreeProvider implements vscode.TreeDataProvider<Regressi
 
   viewOptions(): { filter: RegressionsFilter; sort: RegressionsSort } {
     return { filter: this.filter, sort: this.sort };
-  }
-
-  dispose(): void {
-    this.changed.dispose();
   }
 
   show(state: RegressionsState | undefined, message?: { label: string; icon: string }): void {

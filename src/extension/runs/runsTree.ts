@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Disposable } from '../util/disposable';
 import type { CaseRecord } from '../../core/runstore/schema';
 import { fmtDice, protocolLabel, listRunDirs, modalityStats, readRunInfo, type ModalityStats, type OrganStats, type RunInfo } from './runReader';
 
@@ -22,8 +23,8 @@ export const OPEN_CASE_COMMAND = 'umdLens.openCase';
 /** Contributed to case items' context menu (package.json), not set on the items. */
 export const OPEN_PAIRED_CASE_COMMAND = 'umdLens.openPairedCase';
 
-export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
+export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvider<RunsNode> {
+  private readonly changed = this.register(new vscode.EventEmitter<RunsNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
   private cache = new Map<string, { mtime: number; run: RunInfo }>();
 
@@ -32,14 +33,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     private readonly log?: vscode.LogOutputChannel,
     /** The workspace's baseline run directory, marked in the tree. */
     private readonly baseline: () => string | undefined = () => undefined,
-  ) {}
+  ) { super(); }
 
   refresh(): void {
     this.changed.fire(undefined);
-  }
-
-  dispose(): void {
-    this.changed.dispose();
   }
 
   /** Runs under the runs root, newest first (re-read when their files change). */
@@ -98,7 +95,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         const isBaseline = this.baseline() === node.run.dir;
         if (isBaseline) item.description = `baseline · ${item.description}`;
         item.iconPath = new vscode.ThemeIcon(isBaseline ? 'pinned' : m.finishedAt ? 'beaker' : 'loading~spin');
-        item.contextValue = isBaseline ? 'umdLens.run.baseline' : m.finishedAt ? 'umdLens.run' : 'umdLens.run.unfinished';
+        // "comparable" in the item, not a global context key in the menus' when clauses: a context key those use
+        // changing makes every tree view re-render its rows, and a row of a view in mid-refresh (Regressions, just
+        // before the baseline is cleared) is by then a stale element: "TreeError ... Data tree node not found"
+        item.contextValue = isBaseline ? 'umdLens.run.baseline' : !m.finishedAt ? 'umdLens.run.unfinished' : this.baseline() ? 'umdLens.run.comparable' : 'umdLens.run';
         item.id = `run:${node.run.dir}`;
         item.resourceUri = vscode.Uri.file(node.run.dir);
         return item;

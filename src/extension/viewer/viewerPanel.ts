@@ -8,6 +8,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Disposable } from '../util/disposable';
 import type { CaseRecord } from '../../core/runstore/schema';
 import { caseFiles, fmtDice, readRunInfo, runOrgans, type RunInfo } from '../runs/runReader';
 import { newNonce, renderViewerHtml } from './html';
@@ -27,19 +28,17 @@ function resourceRoots(extensionUri: vscode.Uri, run: RunInfo, record: CaseRecor
   return [vscode.Uri.file(datasetRoot), vscode.Uri.file(run.dir), vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')];
 }
 
-export class CaseViewerPanel implements vscode.Disposable {
+export class CaseViewerPanel extends Disposable {
   static readonly viewType = 'umdLens.caseViewer';
   private static current: CaseViewerPanel | undefined;
 
-  private readonly disposables: vscode.Disposable[] = [];
   private message: LoadCaseMessage | undefined;
   private shown: { run: RunInfo; record: CaseRecord; paired: boolean } | undefined;
-  private readonly renderedEmitter = new vscode.EventEmitter<RenderedMessage>();
-  private readonly errorEmitter = new vscode.EventEmitter<string>();
+  private readonly renderedEmitter = this.register(new vscode.EventEmitter<RenderedMessage>());
+  private readonly errorEmitter = this.register(new vscode.EventEmitter<string>());
   /** Fires when the webview has drawn the case (used by tests and for logging). */
   readonly onDidRender = this.renderedEmitter.event;
   readonly onDidFail = this.errorEmitter.event;
-  private disposed = false;
   private ready = false;
 
   /** Shows a case (paired: beside the other modality's scan), reusing the open panel when its resource roots allow. */
@@ -49,7 +48,7 @@ export class CaseViewerPanel implements vscode.Disposable {
     const cur = CaseViewerPanel.current;
     const key = roots.map((r) => r.fsPath).join('\n');
     let panel: CaseViewerPanel;
-    if (cur && !cur.disposed && cur.rootsKey === key) {
+    if (cur && !cur.isDisposed && cur.rootsKey === key) {
       panel = cur;
       panel.panel.reveal(undefined, false);
     } else {
@@ -93,6 +92,7 @@ export class CaseViewerPanel implements vscode.Disposable {
   }
 
   private constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri, private readonly rootsKey: string, private readonly log?: vscode.LogOutputChannel) {
+    super();
     CaseViewerPanel.current = this;
     const wv = panel.webview;
     wv.html = renderViewerHtml({
@@ -101,15 +101,12 @@ export class CaseViewerPanel implements vscode.Disposable {
       scriptUri: wv.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'viewer.js')).toString(),
       styleUri: wv.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'viewer.css')).toString(),
     });
-    this.disposables.push(
-      wv.onDidReceiveMessage((raw: unknown) => {
-        const m = validateViewerMessage(raw);
-        if (m) this.onMessage(m);
-        else this.log?.warn(`viewer: ignored a malformed message: ${JSON.stringify(raw)?.slice(0, 200)}`);
-      }),
-      panel.onDidDispose(() => this.dispose()),
-      this.renderedEmitter, this.errorEmitter,
-    );
+    this.register(wv.onDidReceiveMessage((raw: unknown) => {
+      const m = validateViewerMessage(raw);
+      if (m) this.onMessage(m);
+      else this.log?.warn(`viewer: ignored a malformed message: ${JSON.stringify(raw)?.slice(0, 200)}`);
+    }));
+    this.register(panel.onDidDispose(() => this.dispose()));
   }
 
   private showCase(run: RunInfo, record: CaseRecord, paired: boolean): void {
@@ -200,12 +197,11 @@ export class CaseViewerPanel implements vscode.Disposable {
     });
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+  override dispose(): void {
+    if (this.isDisposed) return;
     if (CaseViewerPanel.current === this) CaseViewerPanel.current = undefined;
+    super.dispose();
     this.panel.dispose();
-    this.disposables.forEach((d) => d.dispose());
   }
 }
 

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Disposable } from '../util/disposable';
 import type { RunSummary } from '../../core/analysis/summary';
 import { configuredDataset, inferenceSettings, metricSettings, SECTION } from '../config';
 import { runEngine } from '../engineClient';
@@ -30,24 +31,21 @@ export interface WatchRun {
 
 const DEBOUNCE_MS = 1000;
 
-export class WatchMode implements vscode.Disposable {
-  readonly status = vscode.window.createStatusBarItem('umdLens.watch', vscode.StatusBarAlignment.Left, 50);
+export class WatchMode extends Disposable {
+  readonly status = this.register(vscode.window.createStatusBarItem('umdLens.watch', vscode.StatusBarAlignment.Left, 50));
   private watcher: vscode.FileSystemWatcher | undefined;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private running: { model: string; abort: AbortController } | undefined;
   private readonly queue: string[] = [];
-  private readonly finished = new vscode.EventEmitter<WatchRun>();
+  private readonly finished = this.register(new vscode.EventEmitter<WatchRun>());
   /** Fires after each finished watch evaluation (and its refreshes). */
   readonly onDidFinish = this.finished.event;
-  private readonly subs: vscode.Disposable[] = [];
-
   constructor(private readonly deps: WatchDeps) {
+    super();
     this.status.name = 'UMD Lens watch mode';
     this.status.command = 'umdLens.runs.focus';
-    this.subs.push(
-      vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration(`${SECTION}.watch`)) this.configure(); }),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => this.configure()),
-    );
+    this.register(vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration(`${SECTION}.watch`)) this.configure(); }));
+    this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.configure()));
     this.configure();
   }
 
@@ -149,12 +147,12 @@ export class WatchMode implements vscode.Disposable {
     }
   }
 
-  dispose(): void {
+  override dispose(): void {
+    if (this.isDisposed) return;
     this.running?.abort.abort();
     for (const t of this.timers.values()) clearTimeout(t);
+    // recreated on each configure(), so not registered once
     this.watcher?.dispose();
-    this.subs.forEach((s) => s.dispose());
-    this.finished.dispose();
-    this.status.dispose();
+    super.dispose();
   }
 }

@@ -53,7 +53,9 @@ export async function startCodeServer({ logFile, env = process.env, log = () => 
   ], {
     detached: true, // own process group: we stop exactly what we started
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...env, XDG_CONFIG_HOME: dirs['xdg-config'], XDG_DATA_HOME: dirs['xdg-data'] },
+    // EXTENSIONS_GALLERY is code-server's documented override of product.json's extensionsGallery: an empty one (no
+    // serviceUrl) turns the gallery off, so the offline host does not try to reach open-vsx.org
+    env: { ...env, XDG_CONFIG_HOME: dirs['xdg-config'], XDG_DATA_HOME: dirs['xdg-data'], EXTENSIONS_GALLERY: '{}' },
   });
   log(`code-server pid ${child.pid}`);
   const address = await new Promise((resolve, reject) => {

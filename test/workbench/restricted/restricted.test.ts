@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { CaseRecord } from '../../../src/core/runstore/schema';
 import type { UmdLensApi } from '../../../src/extension/extension';
 import type { RunsNode } from '../../../src/extension/runs/runsTree';
+import { readCases } from '../suite/fixture';
 
 const EXT_ID = 'umd-lens.umd-lens';
 
@@ -49,7 +50,7 @@ suite('UMD Lens in Restricted Mode (untrusted workspace)', () => {
   test('viewing: a case opens in the viewer', async function () {
     this.timeout(180000);
     const dir = path.join(api.runsRoot(), runDirs()[0]);
-    const rec: CaseRecord = fs.readFileSync(path.join(dir, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as CaseRecord)
+    const rec: CaseRecord = readCases(dir)
       .find((r) => r.modality === 'CT' && typeof r.dice === 'number')!;
     const panel = api.openCase(dir, rec);
     const r = await panel.whenRendered(150000);

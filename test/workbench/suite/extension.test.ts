@@ -8,18 +8,15 @@ import { DEFAULT_ORGANS } from '../../../src/core/dataset/organs';
 import type { CaseRecord } from '../../../src/core/runstore/schema';
 import type { UmdLensApi } from '../../../src/extension/extension';
 import type { RunsNode } from '../../../src/extension/runs/runsTree';
-
-const EXT_ID = 'umd-lens.umd-lens';
+import { EXT_ID, evaluatedRun, lensApi, readCases } from './fixture';
 
 suite('UMD Lens in a real extension host', () => {
   let api: UmdLensApi;
-  let runDir: string;
   const model = process.env.UMD_TEST_MODEL ?? '';
 
   suiteSetup(async () => {
-    const ext = vscode.extensions.getExtension<UmdLensApi>(EXT_ID);
-    assert.ok(ext, `${EXT_ID} not found`);
-    api = await ext.activate();
+    assert.ok(vscode.extensions.getExtension<UmdLensApi>(EXT_ID), `${EXT_ID} not found`);
+    api = await lensApi();
   });
 
   test('activates lean and registers its commands', async () => {
@@ -35,9 +32,8 @@ suite('UMD Lens in a real extension host', () => {
   test('evaluate runs the model in the engine process on the generated UMD-mini dataset', async function () {
     this.timeout(900000);
     const t0 = Date.now();
-    const dir = await api.evaluate(model);
-    assert.ok(dir, 'no run directory');
-    runDir = dir;
+    const runDir = await evaluatedRun(this);
+    assert.ok(runDir, 'no run directory');
     console.log(`    run ${runDir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     assert.strictEqual(path.dirname(runDir), api.runsRoot());
     const ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
@@ -45,7 +41,7 @@ suite('UMD Lens in a real extension host', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8'));
     assert.ok(manifest.finishedAt, 'run.json has finishedAt');
     assert.ok(fs.existsSync(path.join(manifest.dataset.root, 'PETCT')) && fs.existsSync(path.join(manifest.dataset.root, 'PETMRI')), 'UMD-mini generated');
-    const records: CaseRecord[] = fs.readFileSync(path.join(runDir, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const records: CaseRecord[] = readCases(runDir);
     assert.ok(records.length >= 13 * 4, `only ${records.length} records`);
     const scored = records.filter((r) => typeof r.dice === 'number');
     assert.ok(scored.length > records.length / 2, 'most records have a Dice');
@@ -55,8 +51,8 @@ suite('UMD Lens in a real extension host', () => {
     assert.ok(preds.length >= 4, `predictions: ${preds.join(', ')}`);
   });
 
-  test('Runs tree: run -> CT/PET/MRI -> the 13 organs -> cases worst first', async () => {
-    assert.ok(runDir, 'needs the evaluation');
+  test('Runs tree: run -> CT/PET/MRI -> the 13 organs -> cases worst first', async function () {
+    const runDir = await evaluatedRun(this);
     const p = api.runsProvider;
     const roots = p.getChildren();
     const runNode = roots.find((n) => n.kind === 'run' && n.run.dir === runDir);
@@ -83,8 +79,8 @@ suite('UMD Lens in a real extension host', () => {
     await vscode.commands.executeCommand('umdLens.runs.focus');
   });
 
-  test('Runs tree: failed cases are error items with the message naming the file', async () => {
-    assert.ok(runDir, 'needs the evaluation');
+  test('Runs tree: failed cases are error items with the message naming the file', async function () {
+    const runDir = await evaluatedRun(this);
     // a run whose PET/MRI PET of one subject could not be read, as the engine records it
     const failed = path.join(api.runsRoot(), `${path.basename(runDir)}-failed`);
     fs.cpSync(runDir, failed, { recursive: true });
@@ -108,10 +104,10 @@ suite('UMD Lens in a real extension host', () => {
 
   test('Regressions: a baseline run, a run compared with it in the engine, regressions first with interval and colour', async function () {
     this.timeout(300000);
-    assert.ok(runDir, 'needs the evaluation');
+    const runDir = await evaluatedRun(this);
     // two runs made from the real one: the same cases, with CT liver Dice lowered and PET spleen Dice raised in
     // the second for every subject (different amounts, so the paired test has no ties); every other score equal
-    const records: CaseRecord[] = fs.readFileSync(path.join(runDir, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const records: CaseRecord[] = readCases(runDir);
     const subjects = [...new Set(records.map((r) => r.subject))].sort();
     const variant = (suffix: string, liverCt: (i: number) => number, spleenPet: (i: number) => number): string => {
       const dir = path.join(api.runsRoot(), `${path.basename(runDir)}-${suffix}`);
@@ -195,7 +191,7 @@ suite('UMD Lens in a real extension host', () => {
 
   test('Resume Run: an interrupted run (first case kept, torn line) finishes in the engine identical to the uninterrupted one', async function () {
     this.timeout(600000);
-    assert.ok(runDir, 'needs the evaluation');
+    const runDir = await evaluatedRun(this);
     const lines = fs.readFileSync(path.join(runDir, 'cases.jsonl'), 'utf8').trim().split('\n');
     const first = JSON.parse(lines[0]) as CaseRecord;
     const firstCase = lines.filter((l) => { const r = JSON.parse(l) as CaseRecord; return r.subject === first.subject && r.study === first.study && r.modality === first.modality; });
@@ -244,7 +240,7 @@ suite('UMD Lens in a real extension host', () => {
     assert.ok(err instanceof Error, 'the evaluation reports the crash');
     assert.match(err.message, /engine exited unexpectedly \(SIGKILL\) while evaluating PET(CT|MRI) sub-\d+ (CT|MRI|PET)/);
     assert.ok(err.message.includes(newRun), `names the kept run: ${err.message}`);
-    const kept = fs.readFileSync(path.join(newRun, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as CaseRecord);
+    const kept = readCases(newRun);
     assert.ok(kept.length >= 13, `${kept.length} records kept`);
     assert.ok(!JSON.parse(fs.readFileSync(path.join(newRun, 'run.json'), 'utf8')).finishedAt);
     // the extension still works: the partial run is listed, ready to resume
@@ -257,7 +253,8 @@ suite('UMD Lens in a real extension host', () => {
 
   test('opening a case shows the NiiVue viewer, which reports the volumes drawn', async function () {
     this.timeout(180000);
-    const records: CaseRecord[] = fs.readFileSync(path.join(runDir, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const runDir = await evaluatedRun(this);
+    const records: CaseRecord[] = readCases(runDir);
     const rec = records.filter((r) => r.modality === 'CT' && (r.dice ?? 0) > 0).sort((a, b) => b.dice! - a.dice!)[0] ?? records[0];
     const panel = await vscode.commands.executeCommand<{ whenRendered(ms?: number): Promise<{ volumes: number; voxels: { gt: number; pred: number } }> }>('umdLens.openCase', runDir, rec);
     assert.ok(panel, 'panel returned');
@@ -270,7 +267,8 @@ suite('UMD Lens in a real extension host', () => {
 
   test('the paired view of a CT case shows the same subject\'s PET beside it', async function () {
     this.timeout(180000);
-    const records: CaseRecord[] = fs.readFileSync(path.join(runDir, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const runDir = await evaluatedRun(this);
+    const records: CaseRecord[] = readCases(runDir);
     const rec = records.find((r) => r.modality === 'CT' && r.organ && records.some((o) => o.modality === 'PET' && o.subject === r.subject && o.study === r.study && o.organ === r.organ));
     assert.ok(rec, 'a CT case with its PET in the run');
     const panel = await vscode.commands.executeCommand<{ whenRendered(ms?: number): Promise<{ caseId: string; panes?: number; volumes: number }> }>('umdLens.openPairedCase', runDir, rec);
@@ -288,6 +286,7 @@ suite('UMD Lens engine process control', () => {
     const { runEngine } = await import('../../../src/extension/engineClient');
     const ext = vscode.extensions.getExtension<UmdLensApi>(EXT_ID)!;
     const api = await ext.activate();
+    await evaluatedRun(this);
     const runs = api.runsProvider.runs().filter((r): r is Exclude<typeof r, { error: string }> => !('error' in r));
     assert.ok(runs.length, 'needs a finished run (dataset root)');
     const datasetRoot = runs[0].manifest.dataset.root;

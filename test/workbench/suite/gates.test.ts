@@ -7,8 +7,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { CaseRecord } from '../../../src/core/runstore/schema';
 import type { UmdLensApi } from '../../../src/extension/extension';
+import { evaluatedRun, finishedRuns, lensApi, readCases } from './fixture';
 
-const EXT_ID = 'umd-lens.umd-lens';
 const GATES = `{
   "gates": [
     { "organ": "liver", "modality": "CT", "minDice": 0 },
@@ -29,7 +29,7 @@ const BAD_CARD = `{
 }
 `;
 
-const records = (runDir: string): CaseRecord[] => fs.readFileSync(path.join(runDir, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const records = (runDir: string): CaseRecord[] => readCases(runDir);
 const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 function cell(runDir: string, organ: string, modality: string) {
   const rs = records(runDir).filter((r) => r.organ === organ && r.modality === modality);
@@ -57,13 +57,9 @@ suite('UMD Lens while developing: gates, cards, CodeLens, tests, watch mode', ()
 
   suiteSetup(async function () {
     this.timeout(900000);
-    api = await vscode.extensions.getExtension<UmdLensApi>(EXT_ID)!.activate();
+    api = await lensApi();
     ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
-    const finished = fs.existsSync(api.runsRoot())
-      ? fs.readdirSync(api.runsRoot()).sort().reverse().map((d) => path.join(api.runsRoot(), d))
-        .find((d) => fs.existsSync(path.join(d, 'run.json')) && JSON.parse(fs.readFileSync(path.join(d, 'run.json'), 'utf8')).finishedAt)
-      : undefined;
-    runDir = finished ?? (await api.evaluate(process.env.UMD_TEST_MODEL!))!;
+    runDir = finishedRuns(api.runsRoot())[0] ?? (await evaluatedRun(this));
     assert.ok(runDir, 'a finished run');
     gatesUri = vscode.Uri.file(path.join(ws, 'umd.gates.json'));
     fs.writeFileSync(gatesUri.fsPath, GATES);

@@ -10,8 +10,8 @@ import type { CaseRecord } from '../../../src/core/runstore/schema';
 import type { UmdLensApi } from '../../../src/extension/extension';
 import type { GapNode } from '../../../src/extension/analysis/gapTree';
 import type { FailuresNode } from '../../../src/extension/analysis/failuresTree';
+import { evaluatedRun, finishedRuns, lensApi, readCases } from './fixture';
 
-const EXT_ID = 'umd-lens.umd-lens';
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 suite('UMD Lens analysis views', () => {
@@ -19,13 +19,14 @@ suite('UMD Lens analysis views', () => {
   let runDir: string;
   let records: CaseRecord[];
 
-  suiteSetup(async () => {
-    api = await vscode.extensions.getExtension<UmdLensApi>(EXT_ID)!.activate();
-    const finished = fs.readdirSync(api.runsRoot()).sort().reverse().map((d) => path.join(api.runsRoot(), d))
-      .filter((d) => { try { return !!JSON.parse(fs.readFileSync(path.join(d, 'run.json'), 'utf8')).finishedAt; } catch { return false; } });
+  suiteSetup(async function () {
+    api = await lensApi();
+    // run alone, the suite makes the evaluation the main suite would have made
+    if (!finishedRuns(api.runsRoot()).length) await evaluatedRun(this);
+    const finished = finishedRuns(api.runsRoot());
     assert.ok(finished.length, 'a finished run from the main suite');
     // the newest of the largest runs: watch mode's quick runs (one subject) may be newer
-    const read = (d: string): CaseRecord[] => fs.readFileSync(path.join(d, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const read = readCases;
     const sized = finished.map((d) => ({ d, n: read(d).length }));
     const most = Math.max(...sized.map((x) => x.n));
     runDir = sized.find((x) => x.n === most)!.d;
