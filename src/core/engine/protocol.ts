@@ -6,6 +6,7 @@ import type { CompareOptions, Comparison } from '../analysis/compare';
 import type { GapOptions, GapRow } from '../analysis/gap';
 import type { GateResult } from '../analysis/gates';
 import type { RunSummary } from '../analysis/summary';
+import type { EvaluateEvent } from '../evaluate/evaluateRun';
 import type { ProtocolName, ToleranceOverrides } from '../metrics/protocol';
 import type { Device } from '../model/session';
 
@@ -77,12 +78,9 @@ export interface GatesRequest {
 
 export type EngineRequest = EvaluateRequest | PhantomRequest | CompareRequest | GapRequest | GatesRequest;
 
+/** The engine forwards evaluateRun's own events unchanged (one type for both), plus its final outcome. */
 export type EngineEvent =
-  | { type: 'started'; runDir?: string; total: number }
-  | { type: 'progress'; done: number; total: number; message: string; etaSeconds?: number }
-  | { type: 'window-progress'; done: number; total: number; windowsDone: number; windowsTotal: number; etaSeconds?: number; message: string }
-  | { type: 'case-error'; caseId: string; file?: string; message: string }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | EvaluateEvent
   | { type: 'done'; runDir?: string; summary?: RunSummary; cancelled?: boolean; comparison?: Comparison; gap?: GapRow[]; gates?: GateResult[] }
   | { type: 'failed'; message: string };
 

@@ -94,8 +94,9 @@ export interface CaseRecord {
   dice_auc?: number;
   nsd_auc?: number | null;
   overlap_voxels?: number;
-  /** Image the case was run on, and the prediction written (relative to the run directory). */
+  /** Image the case was run on (relative to the dataset root). */
   image: string;
+  /** The prediction written (relative to the run directory). */
   pred?: string;
   /** On error: what went wrong, naming the file. */
   error?: string;
