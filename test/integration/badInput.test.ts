@@ -18,7 +18,7 @@ import { writeNifti } from '../../src/core/nifti/write';
 import { readRun } from '../../src/core/runstore/runStore';
 import type { CaseRecord } from '../../src/core/runstore/schema';
 import { repoRoot } from '../helpers/realData';
-import { runNiftiFuzz } from './niftiFuzzRun';
+import { runNiftiFuzz } from '../helpers/niftiFuzzRun';
 import { baseCard } from '../helpers/cards';
 import { recordReliability } from '../helpers/reliability';
 
