@@ -16,8 +16,8 @@ import { evaluateGates, GatesFileError, parseGates, GATE_KINDS } from '../../src
 import { readRun, type StoredRun } from '../../src/core/runstore/runStore';
 import { demoRuns } from '../helpers/demoRuns';
 import { repoRoot } from '../helpers/realData';
+import { CLI } from '../helpers/cli';
 
-const CLI = path.join(repoRoot(), 'dist', 'cli.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-analysis-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
