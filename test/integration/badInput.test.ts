@@ -206,7 +206,10 @@ test('untrusted workspaces: commands that run a model need trust; path and execu
   const restricted: string[] = pkg.capabilities.untrustedWorkspaces.restrictedConfigurations;
   for (const key of ['umdLens.datasetPath', 'umdLens.runsDirectory', 'umdLens.inference.device', 'umdLens.limits.maxVolumeMB']) assert.ok(restricted.includes(key), key);
   // the host refuses too (a command invoked programmatically bypasses enablement)
-  assert.match(fs.readFileSync(path.join(repoRoot(), 'src', 'extension', 'extension.ts'), 'utf8'), /registerCommand\('umdLens\.evaluate'[\s\S]{0,120}!vscode\.workspace\.isTrusted/);
+  // (the trust check lives once, in host.ts: ensureTrusted; the evaluate command asks it before anything else)
+  const src = (f: string) => fs.readFileSync(path.join(repoRoot(), 'src', 'extension', f), 'utf8');
+  assert.match(src('registerEvaluate.ts'), /registerCommand\('umdLens\.evaluate', async \([^)]*\) => \{\s*if \(!ensureTrusted\(/);
+  assert.match(src('host.ts'), /export function ensureTrusted\([^)]*\): boolean \{\s*if \(vscode\.workspace\.isTrusted\) return true;/);
 });
 
 test('fuzz counts for the summary', () => {
