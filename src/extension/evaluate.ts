@@ -9,11 +9,12 @@ import * as vscode from 'vscode';
 import type { EngineEvent } from '../core/engine/protocol';
 import { formatDuration } from '../core/evaluate/eta';
 import { metricSettings, configuredDataset, inferenceSettings, miniDatasetDir, runsRoot } from './config';
-import { EngineError, runEngine } from './engineClient';
+import { EngineError, type EngineClient } from './engineClient';
 
 export interface EvaluateDeps {
   context: vscode.ExtensionContext;
   log: vscode.LogOutputChannel;
+  engine: EngineClient;
   onRunFinished: (runDir: string) => void;
 }
 
@@ -24,10 +25,6 @@ export class Evaluator {
 
   constructor(private readonly deps: EvaluateDeps) {}
 
-  private get enginePath(): string {
-    return path.join(this.deps.context.extensionPath, 'dist', 'engine.js');
-  }
-
   private logEvent(e: EngineEvent): void {
     const log = this.deps.log;
     switch (e.type) {
@@ -37,7 +34,8 @@ export class Evaluator {
       case 'progress': log.debug(`${e.done}/${e.total} ${e.message}`); break;
       case 'window-progress': log.trace(`${e.done + 1}/${e.total} ${e.message}: window ${e.windowsDone}/${e.windowsTotal}`); break;
       case 'failed': log.error(`engine failed: ${e.message}`); break;
-      case 'done': log.info(`engine done${e.runDir ? `: ${e.runDir}` : ''}`); break;
+      case 'finished': log.debug(`${e.done}/${e.total} ${e.cancelled ? 'cancelled' : 'done'}`); break;
+      case 'result': log.info(`engine done${e.request === 'evaluate' ? `: ${e.result.runDir}` : ''}`); break;
     }
   }
 
@@ -49,18 +47,14 @@ export class Evaluator {
       this.deps.log.info(`generating the UMD-mini dataset in ${dir}`);
       fs.rmSync(dir, { recursive: true, force: true });
       fs.mkdirSync(dir, { recursive: true });
-      const ac = new AbortController();
-      const sub = token?.onCancellationRequested(() => ac.abort());
       try {
-        const r = await runEngine({
-          enginePath: this.enginePath, request: { type: 'phantom', outDir: dir }, signal: ac.signal,
-          onEvent: (e) => this.logEvent(e), onOutput: (l) => this.deps.log.info(`engine: ${l}`),
+        const r = await this.deps.engine.run({ type: 'phantom', outDir: dir }, {
+          token, onEvent: (e) => this.logEvent(e), onOutput: (l) => this.deps.log.info(`engine: ${l}`),
         });
         if (r.cancelled) throw new vscode.CancellationError();
         fs.writeFileSync(path.join(dir, MINI_MARKER), new Date().toISOString() + '\n');
         return dir;
       } finally {
-        sub?.dispose();
         this.miniPending = undefined;
       }
     })();
@@ -100,21 +94,21 @@ export class Evaluator {
         let last = 0;
         let runDir: string | undefined;
         try {
-          const done = await runEngine({
-            enginePath: this.enginePath,
-            request: {
-              type: 'evaluate', modelPath, datasetRoot: dataset, runsRoot: root, ...metricSettings(), ...inferenceSettings(), ...prompt,
-              ...(resumeDir ? { runDir: resumeDir, resume: true } : {}),
-            },
+          const done = await this.deps.engine.run({
+            type: 'evaluate', modelPath, datasetRoot: dataset, runsRoot: root, ...metricSettings(), ...inferenceSettings(), ...prompt,
+            ...(resumeDir ? { runDir: resumeDir, resume: true } : {}),
+          }, {
             signal: ac.signal,
             onOutput: (l, s) => (s === 'stderr' ? this.deps.log.warn(`engine: ${l}`) : this.deps.log.info(`engine: ${l}`)),
             onEvent: (e) => {
               this.logEvent(e);
               if (e.type === 'started' && e.runDir) runDir = e.runDir;
               const left = (s?: number) => (s === undefined ? '' : ` · about ${formatDuration(s)} left`);
-              if (e.type === 'progress' && e.total > 0) {
+              if ((e.type === 'progress' || e.type === 'finished') && e.total > 0) {
                 const pct = (100 * e.done) / e.total;
-                progress.report({ increment: pct - last, message: `${e.done}/${e.total} ${e.message}${left(e.etaSeconds)}` });
+                const message = e.type === 'finished' ? (e.cancelled ? 'cancelled' : 'done') : e.message;
+                const eta = e.type === 'progress' ? e.etaSeconds : undefined;
+                progress.report({ increment: pct - last, message: `${e.done}/${e.total} ${message}${left(eta)}` });
                 last = pct;
               } else if (e.type === 'window-progress' && e.total > 0) {
                 // within a case: the bar advances by the case's share of windows
@@ -124,7 +118,7 @@ export class Evaluator {
               }
             },
           });
-          runDir = done.runDir ?? runDir;
+          runDir = done.result?.runDir ?? runDir;
           if (runDir) this.deps.onRunFinished(runDir);
           if (done.cancelled) {
             void vscode.window.showWarningMessage(`UMD Lens: evaluation of ${name} cancelled; finished cases were kept.`);

@@ -5,21 +5,20 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { runsRoot } from './config';
+import { EngineClient } from './engineClient';
 
 export interface LensHost {
   context: vscode.ExtensionContext;
   log: vscode.LogOutputChannel;
-  /** The engine process's entry (dist/engine.js): models and analyses run there, never in the extension host. */
-  enginePath: string;
+  /** The engine process (dist/engine.js): models and analyses run there, never in the extension host. */
+  engine: EngineClient;
   runsRoot(): string;
 }
 
 export function createHost(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): LensHost {
-  return { context, log, enginePath: enginePath(context), runsRoot: () => runsRoot(context) };
-}
-
-export function enginePath(context: vscode.ExtensionContext): string {
-  return path.join(context.extensionPath, 'dist', 'engine.js');
+  const engine = new EngineClient(path.join(context.extensionPath, 'dist', 'engine.js'));
+  context.subscriptions.push(engine);
+  return { context, log, engine, runsRoot: () => runsRoot(context) };
 }
 
 const UNTRUSTED = 'UMD Lens evaluates models only in trusted workspaces.';

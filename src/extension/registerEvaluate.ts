@@ -8,7 +8,7 @@ import type { RunsNode } from './runs/runsTree';
 
 export function registerEvaluate(host: LensHost, onRunFinished: (runDir: string) => void): Evaluator {
   const { context, log } = host;
-  const evaluator = new Evaluator({ context, log, onRunFinished });
+  const evaluator = new Evaluator({ context, log, engine: host.engine, onRunFinished });
   context.subscriptions.push(
     vscode.commands.registerCommand('umdLens.resumeRun', async (node?: RunsNode | string) => {
       const dir = typeof node === 'string' ? node : node?.kind === 'run' ? node.run.dir : undefined;

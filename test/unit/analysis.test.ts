@@ -1,8 +1,8 @@
 /**
  * Gap, compare and gates on real runs: UMD-mini (6 subjects) evaluated by both demo checkpoints
- * (test/helpers/demoRuns.ts, cached across test processes). Every number of the gap and compare tables is checked
- * against an independent recomputation from cases.jsonl in Python with numpy/scipy
- * (test/fixtures/stats/analysis_reference.py); the gates run through the built CLI (dist/cli.js) for exit codes.
+ * (test/helpers/demoRuns.ts, cached across test processes). The recomputation of the gap and
+ * compare tables in Python is test/integration/analysisReference.test.ts; the gates run through the built CLI
+ * (dist/cli.js) for exit codes.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,10 +16,8 @@ import { evaluateGates, GatesFileError, parseGates, GATE_KINDS } from '../../src
 import { readRun, type StoredRun } from '../../src/core/runstore/runStore';
 import { demoRuns } from '../helpers/demoRuns';
 import { repoRoot } from '../helpers/realData';
+import { CLI } from '../helpers/cli';
 
-const PYTHON = '/usr/bin/python3';
-const REFERENCE = path.join(repoRoot(), 'test', 'fixtures', 'stats', 'analysis_reference.py');
-const CLI = path.join(repoRoot(), 'dist', 'cli.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-analysis-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -33,50 +31,12 @@ before(async () => {
   multimodal = readRun(dirs.multimodal);
 });
 
-function python<T>(...args: string[]): T {
-  const r = spawnSync(PYTHON, [REFERENCE, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  assert.equal(r.status, 0, `${REFERENCE} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
-
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 const near = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs reference ${b}`);
-
-interface RefGap { organ: string; pair: string; metric: string; n: number; mean_a: number; mean_b: number; median_a: number; median_b: number; mean_diff: number; p: number; p_holm: number; drop_share: number; worst_subject: string; worst_diff: number }
-
-function checkAgainstReference(rows: GapRow[], ref: RefGap[], what: string) {
-  const key = (r: { organ: string; pair: string; metric: string }) => `${r.metric} ${r.pair} ${r.organ}`;
-  assert.deepEqual(rows.map(key).sort(), ref.map(key).sort(), `${what}: same rows`);
-  const byKey = new Map(ref.map((r) => [key(r), r]));
-  for (const row of rows) {
-    const r = byKey.get(key(row))!;
-    const k = `${what} ${key(row)}`;
-    assert.equal(row.n, r.n, `${k} n`);
-    for (const f of ['mean_a', 'mean_b', 'median_a', 'median_b', 'mean_diff', 'drop_share'] as const) near(row[f], r[f], 1e-12, `${k} ${f}`);
-    near(row.p, r.p, 1e-9 * Math.max(r.p, 1e-300), `${k} p`);
-    near(row.p_holm, r.p_holm, 1e-9, `${k} p_holm`);
-    assert.equal(row.subjects[0].subject, r.worst_subject, `${k} worst subject`);
-    near(row.subjects[0].diff, r.worst_diff, 1e-12, `${k} worst diff`);
-    assert.equal(row.subjects.length, row.n);
-    for (let i = 1; i < row.subjects.length; i++) assert.ok(row.subjects[i - 1].diff >= row.subjects[i].diff, `${k} subjects sorted worst first`);
-    for (const s of row.subjects) near(s.diff, s.a - s.b, 0, `${k} diff = a - b`);
-  }
-}
-
-test('gap of the CT-only run equals the Python/scipy recomputation, every row and field', () => {
-  const rows = modalityGap(ctOnly);
-  checkAgainstReference(rows, python<RefGap[]>('gap', dirs.ctOnly), 'ct-only');
-  // 13 organs x 3 pairs x 2 metrics, 6 subjects each on UMD-mini
-  assert.equal(rows.length, 78);
-});
-
-test('gap of the multimodal run with another drop threshold equals the recomputation', () => {
-  checkAgainstReference(modalityGap(multimodal, { dropThreshold: 0.05 }), python<RefGap[]>('gap', dirs.multimodal, '0.05'), 'multimodal');
-});
 
 test('CT-only model: the CT-PET Dice gap is large, significant and excludes 0 for large organs', () => {
   const rows = modalityGap(ctOnly, { metrics: ['dice'] }).filter((r) => r.pair === 'CT-PET');
@@ -144,38 +104,6 @@ test('illusion: reported card scores (model names, synonyms, organMap) minus the
   const kidneyPet = rows.find((r) => r.organ === 'left kidney' && r.study === 'PETCT' && r.modality === 'PET')!;
   assert.ok(kidneyPet.diff > 0.9, 'the CT-only model is far below its reported Dice on PET');
   assert.deepEqual(illusion(ctOnly), [], 'the demo card reports nothing');
-});
-
-interface RefCell { organ: string; modality: string; metric: string; n: number; mean_run: number; mean_baseline: number; mean_diff: number; p: number }
-
-test('compare multimodal vs CT-only baseline equals the recomputation; PET improves, CT losses are regressions', () => {
-  const cmp = compareRuns(multimodal, ctOnly);
-  const ref = python<RefCell[]>('compare', dirs.multimodal, dirs.ctOnly);
-  const key = (c: { organ: string; modality: string; metric: string }) => `${c.metric} ${c.modality} ${c.organ}`;
-  assert.deepEqual(cmp.cells.map(key).sort(), ref.map(key).sort());
-  const byKey = new Map(ref.map((c) => [key(c), c]));
-  for (const c of cmp.cells) {
-    const r = byKey.get(key(c))!;
-    assert.equal(c.n, r.n, key(c));
-    for (const f of ['mean_run', 'mean_baseline', 'mean_diff'] as const) near(c[f], r[f], 1e-12, `${key(c)} ${f}`);
-    near(c.p, r.p, 1e-9 * r.p, `${key(c)} p`);
-    const expected = r.p < 0.05 && r.mean_diff <= -0.02 ? 'regression' : r.p < 0.05 && r.mean_diff >= 0.02 ? 'improvement' : 'unchanged';
-    assert.equal(c.class, expected, key(c));
-    assert.ok(c.ci_low <= c.mean_diff + 1e-12 && c.mean_diff <= c.ci_high + 1e-12, key(c));
-  }
-  const pet = cmp.cells.filter((c) => c.modality === 'PET' && c.metric === 'dice');
-  assert.equal(pet.length, 13);
-  for (const c of pet) {
-    assert.equal(c.n, 12, 'PET of both studies pooled: 2 x 6 subjects');
-    assert.equal(c.class, 'improvement', `${c.organ} PET`);
-  }
-  const ctDice = cmp.cells.filter((c) => c.modality === 'CT' && c.metric === 'dice');
-  const aorta = ctDice.find((c) => c.organ === 'aorta')!;
-  assert.equal(aorta.class, 'regression', 'the multimodal model loses aorta Dice on CT');
-  assert.ok(aorta.mean_diff < -0.2);
-  assert.deepEqual(cmp.onlyInRun, []);
-  assert.deepEqual(cmp.onlyInBaseline, []);
-  assert.deepEqual(cmp.options, { metrics: ['dice', 'nsd'], minEffect: 0.02, alpha: 0.05, seed: 0, resamples: 10000 });
 });
 
 test('compare: a run against itself is unchanged; unmatched cases are listed; options change the classes', () => {

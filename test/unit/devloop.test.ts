@@ -34,12 +34,13 @@ test('engine gates request: the unsaved text of a gates file checked against a r
   const text = '{ "gates": [\n  { "organ": "*", "modality": "CT", "minDice": 0.5 },\n  { "organ": "liver", "modality": "MRI", "minNsd": 0.99 },\n  { "maxRegression": 0.01 }\n] }';
   const file = path.join(repoRoot(), 'umd.gates.json'); // never read: gatesText wins
   const events = await engine({ type: 'gates', runDir: ctOnly, gatesFile: file, gatesText: text, baselineDir: multimodal });
-  const done = events.find((e): e is Extract<EngineEvent, { type: 'done' }> => e.type === 'done');
-  assert.ok(done, JSON.stringify(events));
+  const result = events.find((e): e is Extract<EngineEvent, { type: 'result'; request: 'gates' }> => e.type === 'result' && e.request === 'gates');
+  assert.ok(result, JSON.stringify(events));
+  const done = result.result;
   const expected = evaluateGates(readRun(ctOnly), parseGates(text, file), readRun(multimodal));
   assert.deepEqual(done.gates, expected);
   assert.ok(expected.some((r) => !r.pass) && expected.some((r) => r.pass), 'both outcomes present');
-  const liverMri = done.gates!.find((r) => r.gate.kind === 'minNsd')!;
+  const liverMri = done.gates.find((r) => r.gate.kind === 'minNsd')!;
   assert.equal(liverMri.line, 3);
   const nsd = readRun(ctOnly).cases.filter((r) => r.organ === 'liver' && r.modality === 'MRI' && typeof r.nsd === 'number').map((r) => r.nsd!);
   assert.equal(liverMri.measured, nsd.reduce((a, b) => a + b, 0) / nsd.length);

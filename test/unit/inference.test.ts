@@ -10,6 +10,7 @@ import { inferenceArgs } from '../../src/cli/args';
 import { UsageError } from '../../src/cli/usage';
 import { Eta, formatDuration } from '../../src/core/evaluate/eta';
 import { repoRoot } from '../helpers/realData';
+import { CLI } from '../helpers/cli';
 
 test('inference options parse, and bad values are usage errors naming the option', () => {
   assert.deepEqual(inferenceArgs({}), {});
@@ -39,7 +40,7 @@ test('time left: mean time per case (with the current case\'s fraction of window
 });
 
 test('CLI: predict --device cuda without the CUDA binaries exits 1 naming the missing files and the install flag', () => {
-  const cli = path.join(repoRoot(), 'dist', 'cli.js');
+  const cli = CLI;
   const model = path.join(repoRoot(), 'models', 'umd-mini-ct-only.onnx');
   const r = spawnSync('node', [cli, 'predict', model, '/nonexistent/ct.nii.gz', '--out', '/nonexistent/out.nii.gz', '--device', 'cuda'], { encoding: 'utf8' });
   assert.equal(r.status, 1, r.stderr);

@@ -19,6 +19,7 @@ import { makeProtocol, parseToleranceArg, toleranceFor } from '../../src/core/me
 import { scoreSurfaces, surfaceDistances } from '../../src/core/metrics/surface';
 import { surfelAreaTable } from '../../src/core/metrics/surfelAreas';
 import { SurfacePool } from '../../src/core/metrics/surfacePool';
+import { lcg } from '../helpers/random';
 
 type Box = [number, number, number, number, number, number];
 
@@ -52,8 +53,7 @@ test('one pass counts tp/fp/fn and finds the union box per label', () => {
 test('exact EDT equals brute force on random features at anisotropic spacing, bit for bit', () => {
   const dims: Dims3 = [9, 7, 6];
   const s: [number, number, number] = [0.7, 1.3, 2.9];
-  let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rand = lcg(12345, 'uint32');
   const f = new Uint8Array(dims[0] * dims[1] * dims[2]);
   for (let v = 0; v < f.length; v++) f[v] = rand() < 0.04 ? 1 : 0;
   const feats: number[][] = [];

@@ -15,11 +15,9 @@ import { surfelsOf, surfelsOfLabel } from '../../src/core/metrics/surfels';
 import { runTask } from '../../src/core/metrics/surfaceTask';
 import { makeBuffersReady, warmUpSurfaceMetrics } from '../../src/core/metrics/surfaceWarmup';
 import { WorkBuffers } from '../../src/core/metrics/workBuffers';
+import { lcg } from '../helpers/random';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
-}
+const rng = (seed: number) => lcg(seed, 'imul');
 
 /** Random blobs of labels 1..labels (overlapping ellipsoids), some touching the volume border. */
 function blobs(dims: Dims3, labels: number, seed: number, kind: 'u8' | 'u16' = 'u8'): Uint8Array | Uint16Array {

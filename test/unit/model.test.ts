@@ -19,31 +19,19 @@ import {
 } from '../../src/core/model';
 import type { RunPatch, Shape3 } from '../../src/core/model/inference';
 import { repoRoot } from '../helpers/realData';
-import { baseCard } from '../helpers/cards';
+import { baseCard, withCard } from '../helpers/cards';
+import { lcg } from '../helpers/random';
 
 const FIXTURES = path.join(repoRoot(), 'test', 'fixtures', 'models');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-model-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
 
-let dirCount = 0;
-/** A model fixture symlinked into a fresh temp dir with the given card beside it. */
-function withCard(fixture: string, card: Record<string, unknown>): string {
-  const dir = path.join(tmp, `m${dirCount++}`);
-  fs.mkdirSync(dir);
-  const onnx = path.join(dir, 'model.onnx');
-  fs.symlinkSync(path.join(FIXTURES, fixture), onnx);
-  fs.writeFileSync(path.join(dir, 'model.umd.json'), JSON.stringify(card));
-  return onnx;
-}
 
 /** Deterministic pseudo-random values in [-3, 3] (all three fixture classes occur there). */
 function noise(n: number, seed = 1): Float32Array {
-  let s = seed;
-  return Float32Array.from({ length: n }, () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return (s / 2147483648) * 6 - 3;
-  });
+  const rand = lcg(seed, 'mod31');
+  return Float32Array.from({ length: n }, () => rand() * 6 - 3);
 }
 
 // ---- card -----------------------------------------------------------------------------------------------
@@ -551,8 +539,8 @@ function blendAll(geom: BandGeometry, band: BlendBand, classes: boolean, stopAft
   const acc = new Float32Array(channels * nf);
   const cnt = new Float32Array(nf);
   const got = classes ? new Uint8Array(nf) : new Float32Array(channels * nf);
-  let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 8 - 4;
+  const next7 = lcg(7, 'mod31');
+  const rand = () => next7() * 8 - 4;
   let next = 0;
   const finish = (upTo: number) => {
     for (; next < upTo; next++) {

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FUZZ_LIMIT_MB, runNiftiFuzz } from './niftiFuzzRun';
+import { FUZZ_LIMIT_MB, runNiftiFuzz } from '../helpers/niftiFuzzRun';
 
 test('NIfTI fuzz: 3000 mutated or truncated files x {image, labels}: a value or a named Error, bounded time and memory', { timeout: 60_000 }, () => {
   const t0 = Date.now();

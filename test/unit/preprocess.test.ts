@@ -21,7 +21,8 @@ import { isAxisCodes } from '../../src/core/model/card/axisCodes';
 import { planPad, shiftWindow } from '../../src/core/model/preprocess/padCrop';
 import { loadModel, predictClasses } from '../../src/core/model/predict';
 import { realDataDir, repoRoot } from '../helpers/realData';
-import { baseCard } from '../helpers/cards';
+import { baseCard, withCard } from '../helpers/cards';
+import { lcg } from '../helpers/random';
 
 interface Samples { index: number[]; value: number[] }
 interface Fixture {
@@ -58,8 +59,7 @@ test('percentiles equal numpy.percentile (default linear interpolation)', () => 
   assert.deepEqual(percentiles(Float32Array.from([7]), [0, 99.5, 100]), [7, 7, 7]);
   assert.throws(() => percentiles(new Float32Array(0), [50]), /percentile of no values/);
   // long runs of equal values (air at -1000 HU, zeros outside the body) against the sorted definition
-  let seed = 11;
-  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const rand = lcg(11, 'mod31');
   for (const n of [2, 3, 10, 1000, 4097]) {
     const x = Float32Array.from({ length: n }, () => (rand() < 0.4 ? -1000 : rand() < 0.3 ? 0 : Math.round(rand() * 2000 - 500)));
     const s2 = new Float32Array(x).sort();
@@ -230,14 +230,7 @@ test('card: orientation, pad and the new normalization keys are read; errors nam
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-preprocess-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 let dirCount = 0;
-function withCard(card: Record<string, unknown>): string {
-  const dir = path.join(tmp, `m${dirCount++}`);
-  fs.mkdirSync(dir);
-  const onnx = path.join(dir, 'model.onnx');
-  fs.symlinkSync(path.join(repoRoot(), 'test', 'fixtures', 'models', 'pointwise.onnx'), onnx);
-  fs.writeFileSync(path.join(dir, 'model.umd.json'), JSON.stringify(card));
-  return onnx;
-}
+const pointwiseWithCard = (card: Record<string, unknown>): string => withCard('pointwise.onnx', card);
 
 /** test/fixtures/models/make_models.py's pointwise network in plain JS: class = argmax of its 3 logits. */
 function pointwiseClass(x: number): number {
@@ -262,7 +255,7 @@ test('predictClasses: orientation and crop/pad are undone voxel for voxel (point
     [{ pad: { size: [5, 4, 9] } }, (v) => { const j = Math.floor(v / 9) % 7; return j >= 1 && j < 5; }],
   ];
   for (const [extra, kept] of cases) {
-    const model = await loadModel(withCard({ ...baseCard(), ...extra }), { threads: 1 });
+    const model = await loadModel(pointwiseWithCard({ ...baseCard(), ...extra }), { threads: 1 });
     try {
       const pred = await predictClasses(model, img, 'CT');
       assert.deepEqual(pred.dims, img.dims);

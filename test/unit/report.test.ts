@@ -16,12 +16,13 @@ import { buildReport } from '../../src/core/report/model';
 import { readRun } from '../../src/core/runstore/runStore';
 import { demoRuns } from '../helpers/demoRuns';
 import { repoRoot } from '../helpers/realData';
+import { CLI } from '../helpers/cli';
 
 let dirs: { dataset: string; ctOnly: string; multimodal: string };
 before(async () => { dirs = await demoRuns(); });
 
 function cli(...args: string[]): string {
-  const r = spawnSync(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout;
 }
@@ -123,9 +124,9 @@ test('md: headline, organ x scan table with the run\'s mean Dice / NSD, gap tabl
 });
 
 test('bad input: unknown format and missing run dir give clear errors', () => {
-  const r = spawnSync(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), 'report', dirs.multimodal, '--format', 'pdf'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, 'report', dirs.multimodal, '--format', 'pdf'], { encoding: 'utf8' });
   assert.notEqual(r.status, 0); assert.match(r.stderr, /--format must be one of json, csv, md, html/);
-  const r2 = spawnSync(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), 'report', '/nonexistent-run'], { encoding: 'utf8' });
+  const r2 = spawnSync(process.execPath, [CLI, 'report', '/nonexistent-run'], { encoding: 'utf8' });
   assert.notEqual(r2.status, 0); assert.match(r2.stderr, /nonexistent-run/);
 });
 

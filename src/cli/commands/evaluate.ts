@@ -12,8 +12,8 @@ export function progressPrinter(json: boolean): (e: EvaluateEvent) => void {
   return (e) => {
     const out = process.stderr; // stdout stays clean for --json
     const left = (s?: number) => (s === undefined ? '' : `, about ${formatDuration(s)} left`);
-    if (e.type === 'progress' && e.message !== 'done' && e.message !== 'cancelled') out.write(`[${e.done + 1}/${e.total}] ${e.message}${left(e.etaSeconds)}\n`);
-    else if (e.type === 'progress' && e.message === 'cancelled') out.write(`cancelled after ${e.done}/${e.total} cases\n`);
+    if (e.type === 'progress') out.write(`[${e.done + 1}/${e.total}] ${e.message}${left(e.etaSeconds)}\n`);
+    else if (e.type === 'finished' && e.cancelled) out.write(`cancelled after ${e.done}/${e.total} cases\n`);
     else if (e.type === 'window-progress') out.write(`[${e.done + 1}/${e.total}] ${e.message}: window ${e.windowsDone}/${e.windowsTotal}${left(e.etaSeconds)}\n`);
     else if (e.type === 'case-error') out.write(`error: ${e.message}\n`);
     else if (e.type === 'log' && (!json || e.level !== 'info')) out.write(`${e.level}: ${e.message}\n`);

@@ -31,22 +31,22 @@ async function handle(req: EngineRequest): Promise<void> {
       outDir: req.outDir, subjects: req.subjects, seed: req.seed,
       onProgress: (message) => void send({ type: 'log', level: 'info', message }),
     });
-    await send({ type: 'done' });
+    await send({ type: 'result', request: 'phantom', result: { outDir: req.outDir } });
     return;
   }
   if (req.type === 'compare') {
     const comparison = compareRuns(readRun(req.runDir), readRun(req.baselineDir), req.options);
-    await send({ type: 'done', runDir: req.runDir, comparison });
+    await send({ type: 'result', request: 'compare', result: { comparison } });
     return;
   }
   if (req.type === 'gap') {
-    await send({ type: 'done', runDir: req.runDir, gap: modalityGap(readRun(req.runDir), req.options) });
+    await send({ type: 'result', request: 'gap', result: { gap: modalityGap(readRun(req.runDir), req.options) } });
     return;
   }
   if (req.type === 'gates') {
     const gates = req.gatesText !== undefined ? parseGates(req.gatesText, req.gatesFile) : readGates(req.gatesFile);
     const results = evaluateGates(readRun(req.runDir), gates, req.baselineDir ? readRun(req.baselineDir) : undefined);
-    await send({ type: 'done', runDir: req.runDir, gates: results });
+    await send({ type: 'result', request: 'gates', result: { gates: results } });
     return;
   }
   const result = await evaluateRun({
@@ -58,7 +58,7 @@ async function handle(req: EngineRequest): Promise<void> {
     protocol: req.protocol, toleranceOverrides: [['settings', req.toleranceMm]],
     onEvent: (e) => void send(e),
   });
-  await send({ type: 'done', runDir: result.runDir, summary: result.summary, cancelled: result.cancelled });
+  await send({ type: 'result', request: 'evaluate', result: { runDir: result.runDir, summary: result.summary, cancelled: result.cancelled } });
 }
 
 /**

@@ -78,10 +78,29 @@ export interface GatesRequest {
 
 export type EngineRequest = EvaluateRequest | PhantomRequest | CompareRequest | GapRequest | GatesRequest;
 
-/** The engine forwards evaluateRun's own events unchanged (one type for both), plus its final outcome. */
+/** What each request's run ends with, by request type: one typed result per request, no shared optional fields. */
+export interface RequestResults {
+  /** `cancelled`: the run stopped early (its finished cases are kept in `runDir`, `summary` covers them). */
+  evaluate: { runDir: string; summary: RunSummary; cancelled: boolean };
+  compare: { comparison: Comparison };
+  gap: { gap: GapRow[] };
+  gates: { gates: GateResult[] };
+  phantom: { outDir: string };
+}
+
+export type RequestType = EngineRequest['type'];
+export type RequestResult<T extends RequestType> = RequestResults[T];
+
+/** The last event of a request that succeeded; `request` tells which result it carries. */
+export type ResultEvent = { [T in RequestType]: { type: 'result'; request: T; result: RequestResult<T> } }[RequestType];
+
+/**
+ * The engine forwards evaluateRun's own events unchanged (one type for both: progress, window progress, case
+ * errors, logs, its `finished` outcome), then ends with the request's result or its failure.
+ */
 export type EngineEvent =
   | EvaluateEvent
-  | { type: 'done'; runDir?: string; summary?: RunSummary; cancelled?: boolean; comparison?: Comparison; gap?: GapRow[]; gates?: GateResult[] }
+  | ResultEvent
   | { type: 'failed'; message: string };
 
 export type CancelMessage = { type: 'cancel' };

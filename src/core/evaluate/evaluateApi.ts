@@ -57,7 +57,9 @@ export type EvaluateEvent =
   /** Within the current case (throttled): windows run so far, and the estimate of the whole run's time left. */
   | { type: 'window-progress'; done: number; total: number; windowsDone: number; windowsTotal: number; etaSeconds?: number; message: string }
   | { type: 'case-error'; caseId: string; file?: string; message: string }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  /** The last event: cases finished out of `total`, and whether the run stopped early (EvaluateResult.cancelled). */
+  | { type: 'finished'; done: number; total: number; cancelled: boolean };
 
 export interface EvaluateResult {
   runDir: string;

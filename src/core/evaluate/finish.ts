@@ -1,5 +1,5 @@
 /**
- * The end of a run, finished or cancelled: the last progress event, run.json with its finish time and counts,
+ * The end of a run, finished or cancelled: the last event ('finished'), run.json with its finish time and counts,
  * cases.jsonl rewritten in canonical order, and the summary.
  */
 import * as path from 'node:path';
@@ -16,7 +16,7 @@ export function finishRun(
 ): EvaluateResult {
   const { runDir, dataset } = plan;
   const { done, total, errors, cancelled } = counts;
-  emit({ type: 'progress', done, total, message: cancelled ? 'cancelled' : 'done' });
+  emit({ type: 'finished', done, total, cancelled });
   const finished = writer.finish({ cases: done, errors });
   // a resumed run appended after its kept cases, and its problems came first: one canonical order for every run
   writeCasesCanonical(path.join(runDir, 'cases.jsonl'), records);

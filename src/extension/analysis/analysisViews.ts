@@ -5,7 +5,6 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { runEngine } from '../engineClient';
 import { FailuresTreeProvider } from './failuresTree';
 import { GapTreeProvider } from './gapTree';
 import type { LensHost } from '../host';
@@ -36,14 +35,11 @@ export function registerAnalysisViews(host: LensHost, runsProvider: RunsTreeProv
     }
     gapProvider.show(undefined, { label: `computing the modality gap of ${path.basename(dir)}…`, icon: 'loading~spin' });
     try {
-      const done = await runEngine({
-        enginePath: host.enginePath,
-        request: { type: 'gap', runDir: dir },
-        onOutput: (l) => log.info(`engine: ${l}`),
-      });
-      if (!done.gap) throw new Error('the engine returned no modality gap');
-      gapProvider.show(done.gap.length ? { runDir: dir, rows: done.gap } : undefined,
-        done.gap.length ? undefined : { label: `${path.basename(dir)} has no subject scored on two scans`, icon: 'info' });
+      const done = await host.engine.run({ type: 'gap', runDir: dir }, { onOutput: (l) => log.info(`engine: ${l}`) });
+      const gap = done.result?.gap;
+      if (!gap) throw new Error('the engine returned no modality gap');
+      gapProvider.show(gap.length ? { runDir: dir, rows: gap } : undefined,
+        gap.length ? undefined : { label: `${path.basename(dir)} has no subject scored on two scans`, icon: 'info' });
     } catch (e) {
       log.error(`modality gap failed: ${(e as Error).message}`);
       gapProvider.show(undefined, { label: `modality gap failed: ${(e as Error).message}`, icon: 'error' });

@@ -53,7 +53,7 @@ export function gateDiagnostics(e: GateEvaluation): vscode.Diagnostic[] {
     d.source = GATE_SOURCE;
     out.push(d);
   }
-  if (e.note && e.note !== 'cancelled') {
+  if (e.note) {
     const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 1), e.note, e.error ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information);
     d.source = GATE_SOURCE;
     out.push(d);

@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { GatesFileError, parseGates, type GateResult, type GateSpec, type GatesProblem, type ParsedGates } from '../../core/analysis/gates';
-import { runEngine } from '../engineClient';
+import type { EngineClient } from '../engineClient';
 import { newestRun } from './latestRuns';
 
 /** File names the gates features own (the JSON schema is bound to the same names in package.json). */
@@ -30,11 +30,13 @@ export interface GateEvaluation {
   unchecked?: GateSpec[];
   /** Why nothing was checked (no run yet, the engine failed). */
   note?: string;
+  /** The check was cancelled (a newer edit, or the caller): nothing to show for it. */
+  cancelled?: boolean;
   error?: boolean;
 }
 
 export interface GateEvaluatorDeps {
-  enginePath: string;
+  engine: EngineClient;
   runsRoot: () => string;
   baseline: () => string | undefined;
   log: vscode.LogOutputChannel;
@@ -104,17 +106,13 @@ export class GateEvaluator implements vscode.Disposable {
     const unchecked = baselineDir ? [] : gates.gates.filter((g) => g.kind === 'maxRegression');
     const checked: ParsedGates = { file: gates.file, gates: gates.gates.filter((g) => !unchecked.includes(g)) };
     if (!checked.gates.length) return { uri, text, gates, runDir, results: [], unchecked };
-    const ac = new AbortController();
-    const sub = opts.token?.onCancellationRequested(() => ac.abort());
     try {
-      const done = await runEngine({
-        enginePath: this.deps.enginePath,
-        request: { type: 'gates', runDir, gatesFile: uri.fsPath, gatesText: text, baselineDir: unchecked.length ? undefined : baselineDir },
-        signal: ac.signal,
-        onOutput: (l) => this.deps.log.info(`engine: ${l}`),
-      });
-      if (done.cancelled) return { uri, text, gates, runDir, note: 'cancelled' };
-      const results = done.gates ?? [];
+      const done = await this.deps.engine.run(
+        { type: 'gates', runDir, gatesFile: uri.fsPath, gatesText: text, baselineDir: unchecked.length ? undefined : baselineDir },
+        { token: opts.token, onOutput: (l) => this.deps.log.info(`engine: ${l}`) },
+      );
+      if (done.cancelled) return { uri, text, gates, runDir, cancelled: true };
+      const results = done.result.gates;
       const failed = results.filter((r) => !r.pass).length;
       this.deps.log.info(`gates ${vscode.workspace.asRelativePath(uri)} on ${path.basename(runDir)}: ${results.length - failed} hold, ${failed} fail`);
       return { uri, text, gates, runDir, results, unchecked };
@@ -122,8 +120,6 @@ export class GateEvaluator implements vscode.Disposable {
       const msg = (e as Error).message;
       this.deps.log.error(`gates ${uri.fsPath}: ${msg}`);
       return { uri, text, gates, runDir, note: `the gates could not be checked: ${msg}`, error: true };
-    } finally {
-      sub?.dispose();
     }
   }
 

@@ -24,9 +24,9 @@ export function registerGates(host: LensHost, deps: { baseline: () => string | u
   const { log } = host;
   const gateProblems = vscode.languages.createDiagnosticCollection('umdLens.gates');
   const gates = new GateEvaluator({
-    enginePath: host.enginePath, runsRoot: host.runsRoot, baseline: deps.baseline, log,
+    engine: host.engine, runsRoot: host.runsRoot, baseline: deps.baseline, log,
     // a cancelled evaluation keeps the diagnostics it would have replaced
-    onEvaluated: (e) => { if (e.note !== 'cancelled') gateProblems.set(e.uri, gateDiagnostics(e)); },
+    onEvaluated: (e) => { if (!e.cancelled) gateProblems.set(e.uri, gateDiagnostics(e)); },
   });
   const gateLenses = new GateLensProvider({ runsRoot: host.runsRoot });
   const tests = new GateTests(gates, log);

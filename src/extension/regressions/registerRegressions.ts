@@ -5,7 +5,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Comparison } from '../../core/analysis/compare';
-import { runEngine } from '../engineClient';
 import type { LensHost } from '../host';
 import { protocolLabel, type RunInfo } from '../runs/runReader';
 import type { RunsNode, RunsTreeProvider } from '../runs/runsTree';
@@ -42,17 +41,14 @@ export function registerRegressions(host: LensHost, baseline: BaselineStore, run
     }
     regressionsProvider.show(undefined, { label: `comparing ${path.basename(run)} with the baseline…`, icon: 'loading~spin' });
     try {
-      const done = await runEngine({
-        enginePath: host.enginePath,
-        request: { type: 'compare', runDir: run, baselineDir: base },
-        onOutput: (l) => log.info(`engine: ${l}`),
-      });
-      if (!done.comparison) throw new Error('the engine returned no comparison');
+      const done = await host.engine.run({ type: 'compare', runDir: run, baselineDir: base }, { onOutput: (l) => log.info(`engine: ${l}`) });
+      const comparison = done.result?.comparison;
+      if (!comparison) throw new Error('the engine returned no comparison');
       const protocolOf = (dir: string) => { const m = runInfo(dir)?.manifest; return m && protocolLabel(m); };
-      regressionsProvider.show({ runDir: run, baselineDir: base, comparison: done.comparison, protocols: { run: protocolOf(run), baseline: protocolOf(base) } });
-      const regressed = done.comparison.cells.filter((c) => c.metric === 'dice' && c.class === 'regression');
+      regressionsProvider.show({ runDir: run, baselineDir: base, comparison, protocols: { run: protocolOf(run), baseline: protocolOf(base) } });
+      const regressed = comparison.cells.filter((c) => c.metric === 'dice' && c.class === 'regression');
       log.info(`compared ${run} with baseline ${base}: ${regressed.length} regression(s)${regressed.length ? `: ${regressed.map((c) => `${c.organ} ${c.modality}`).join(', ')}` : ''}`);
-      return done.comparison;
+      return comparison;
     } catch (e) {
       const msg = (e as Error).message;
       log.error(`comparison failed: ${msg}`);

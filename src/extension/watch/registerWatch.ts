@@ -13,7 +13,7 @@ export interface WatchDeps {
 
 export function registerWatch(host: LensHost, deps: WatchDeps): WatchMode {
   const watch = new WatchMode({
-    enginePath: host.enginePath, runsRoot: host.runsRoot, ensureDataset: deps.ensureDataset, log: host.log,
+    engine: host.engine, runsRoot: host.runsRoot, ensureDataset: deps.ensureDataset, log: host.log,
     onRun: async (runDir) => {
       deps.refreshRuns();
       return { failingGates: await deps.failingGates(runDir) };

@@ -11,10 +11,10 @@ import * as vscode from 'vscode';
 import { Disposable } from '../util/disposable';
 import type { RunSummary } from '../../core/analysis/summary';
 import { configuredDataset, inferenceSettings, metricSettings, SECTION } from '../config';
-import { runEngine } from '../engineClient';
+import type { EngineClient } from '../engineClient';
 
 export interface WatchDeps {
-  enginePath: string;
+  engine: EngineClient;
   runsRoot: () => string;
   ensureDataset: (token?: vscode.CancellationToken) => Promise<string>;
   log: vscode.LogOutputChannel;
@@ -118,19 +118,21 @@ export class WatchMode extends Disposable {
       const root = this.deps.runsRoot();
       fs.mkdirSync(root, { recursive: true });
       this.deps.log.info(`watch mode: ${model} changed: evaluating ${subjects.join(', ')}`);
-      const done = await runEngine({
-        enginePath: this.deps.enginePath,
-        request: { type: 'evaluate', modelPath: model, datasetRoot: dataset, runsRoot: root, subjects, ...metricSettings(), ...inferenceSettings() },
+      const outcome = await this.deps.engine.run({
+        type: 'evaluate', modelPath: model, datasetRoot: dataset, runsRoot: root, subjects, ...metricSettings(), ...inferenceSettings(),
+      }, {
         signal: abort.signal,
         onOutput: (l) => this.deps.log.info(`engine: ${l}`),
         onEvent: (e) => {
           if (e.type === 'progress' && e.total > 0) this.show(`$(sync~spin) UMD watch: ${name} ${e.done}/${e.total}`, `Evaluating ${model}: ${e.message}`);
+          if (e.type === 'finished' && e.total > 0) this.show(`$(sync~spin) UMD watch: ${name} ${e.done}/${e.total}`, `Evaluating ${model}: ${e.cancelled ? 'cancelled' : 'done'}`);
         },
       });
-      if (done.cancelled || !done.runDir) return;
+      if (outcome.cancelled || !outcome.result.runDir) return;
+      const done = outcome.result;
       const gates = await this.deps.onRun(done.runDir);
       const order = ['CT', 'PET', 'MRI'];
-      const dice = [...(done.summary?.modalities ?? [])].sort((a, b) => order.indexOf(a.modality) - order.indexOf(b.modality)).map((m) => `${m.modality} ${m.meanDice === null ? '—' : m.meanDice.toFixed(3)}`).join(' · ');
+      const dice = [...(done.summary.modalities)].sort((a, b) => order.indexOf(a.modality) - order.indexOf(b.modality)).map((m) => `${m.modality} ${m.meanDice === null ? '—' : m.meanDice.toFixed(3)}`).join(' · ');
       const failing = gates ? gates.failingGates : 0;
       this.show(
         `${failing ? '$(error)' : '$(pass)'} UMD watch: ${name} Dice ${dice}${failing ? ` · ${failing} gate${failing === 1 ? '' : 's'} failing` : ''}`,

@@ -7,21 +7,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { voxelToWorld, worldToVoxel } from '../../src/core/geometry/affine';
 import { readImage, readLabels } from '../../src/core/nifti/read';
-import { generatePhantom } from '../../src/core/phantom';
 import { readRun } from '../../src/core/runstore/runStore';
 import { repoRoot } from '../helpers/realData';
+import { CLI } from '../helpers/cli';
+import { phantomDataset } from '../helpers/phantomDataset';
 
 const ROOT = repoRoot();
-const CLI = path.join(ROOT, 'dist', 'cli.js');
 const MODEL = path.join(ROOT, 'models', 'umd-mini-ct-only.onnx');
 
 test('evaluate --probabilities: per case and organ maps that agree with the scored prediction', { timeout: 600_000 }, async () => {
-  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-prob-'));
-  await generatePhantom({ outDir: data, subjects: 1, seed: 3 });
+  const data = await phantomDataset('umd-prob-', 1, 3);
   const out = path.join(data, 'run');
   const r = spawnSync(process.execPath, [CLI, 'evaluate', MODEL, '--data', data, '--out', out, '--probabilities', 'liver,spleen', '--json'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

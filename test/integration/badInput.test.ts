@@ -12,15 +12,16 @@ import { spawnSync } from 'node:child_process';
 import { gunzipSync } from 'fflate';
 import { insideRunDir } from '../../src/core/runstore/confine';
 import { evaluateRun } from '../../src/core/evaluate/evaluateRun';
-import { generatePhantom } from '../../src/core/phantom';
 import { readImage, readLabels } from '../../src/core/nifti/read';
 import { writeNifti } from '../../src/core/nifti/write';
 import { readRun } from '../../src/core/runstore/runStore';
 import type { CaseRecord } from '../../src/core/runstore/schema';
 import { repoRoot } from '../helpers/realData';
-import { runNiftiFuzz } from './niftiFuzzRun';
+import { runNiftiFuzz } from '../helpers/niftiFuzzRun';
 import { baseCard } from '../helpers/cards';
 import { recordReliability } from '../helpers/reliability';
+import { CLI } from '../helpers/cli';
+import { phantomDataset } from '../helpers/phantomDataset';
 
 const MODEL = path.join(repoRoot(), 'models', 'umd-mini-ct-only.onnx');
 const tally = { modelInputs: 0, modelCorrect: 0, corpusFiles: 0, corpusErrorsCorrect: 0, corpusCrashes: 0, goodExpected: 0, goodLost: 0, fuzzTried: 0, fuzzNamed: 0, fuzzValues: 0, fuzzCrashes: 0 };
@@ -31,9 +32,8 @@ type Edit = (v: DataView, bytes: Uint8Array) => void;
 interface Bad { subject: string; files: string[]; problem: RegExp }
 
 test('bad-input corpus: each bad file is an error record naming it and the problem; good cases score as in a clean run', { timeout: 900_000 }, async () => {
-  const clean = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-bad-clean-'));
+  const clean = await phantomDataset('umd-bad-clean-', 1, 11);
   cleanDataset = clean;
-  await generatePhantom({ outDir: clean, subjects: 1, seed: 11 });
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-bad-'));
   fs.cpSync(clean, data, { recursive: true });
   const src = path.join(data, 'PETCT', 'sub-001');
@@ -152,13 +152,13 @@ test('bad-input corpus: each bad file is an error record naming it and the probl
 test('CLI --max-volume-mb: scans over the limit are case errors with the numbers, refused before decompression', { timeout: 300_000 }, () => {
   assert.ok(cleanDataset, 'needs the corpus test\'s dataset');
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-bad-limit-'));
-  const r = spawnSync(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), 'evaluate', MODEL, '--data', cleanDataset, '--out', out, '--max-volume-mb', '1', '--json'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, 'evaluate', MODEL, '--data', cleanDataset, '--out', out, '--max-volume-mb', '1', '--json'], { encoding: 'utf8' });
   assert.equal(r.status, 3, r.stderr);
   const errors: string[] = JSON.parse(r.stdout).errors;
   assert.equal(errors.length, 4, errors.join('\n'));
   // CT of the phantom: 96x64x240 int16 -> float32 = 5.6 MB (labels are read first, and their grid is the CT's)
   for (const e of errors) assert.match(e, /sub-001\/(labels|CT|PET|MRI)\.nii\.gz: volume of \d+x\d+x\d+ \w+ voxels needs [\d.]+ MB in memory, over the limit of 1.00 MB \(umdLens\.limits\.maxVolumeMB \/ --max-volume-mb\)/);
-  const bad = spawnSync(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), 'evaluate', MODEL, '--data', cleanDataset, '--out', out + '-0', '--max-volume-mb', '0'], { encoding: 'utf8' });
+  const bad = spawnSync(process.execPath, [CLI, 'evaluate', MODEL, '--data', cleanDataset, '--out', out + '-0', '--max-volume-mb', '0'], { encoding: 'utf8' });
   assert.match(bad.stderr, /--max-volume-mb must be a positive number of MB, got "0"/);
   assert.equal(bad.status, 2, bad.stderr);
 });
@@ -206,7 +206,10 @@ test('untrusted workspaces: commands that run a model need trust; path and execu
   const restricted: string[] = pkg.capabilities.untrustedWorkspaces.restrictedConfigurations;
   for (const key of ['umdLens.datasetPath', 'umdLens.runsDirectory', 'umdLens.inference.device', 'umdLens.limits.maxVolumeMB']) assert.ok(restricted.includes(key), key);
   // the host refuses too (a command invoked programmatically bypasses enablement)
-  assert.match(fs.readFileSync(path.join(repoRoot(), 'src', 'extension', 'extension.ts'), 'utf8'), /registerCommand\('umdLens\.evaluate'[\s\S]{0,120}!vscode\.workspace\.isTrusted/);
+  // (the trust check lives once, in host.ts: ensureTrusted; the evaluate command asks it before anything else)
+  const src = (f: string) => fs.readFileSync(path.join(repoRoot(), 'src', 'extension', f), 'utf8');
+  assert.match(src('registerEvaluate.ts'), /registerCommand\('umdLens\.evaluate', async \([^)]*\) => \{\s*if \(!ensureTrusted\(/);
+  assert.match(src('host.ts'), /export function ensureTrusted\([^)]*\): boolean \{\s*if \(vscode\.workspace\.isTrusted\) return true;/);
 });
 
 test('fuzz counts for the summary', () => {

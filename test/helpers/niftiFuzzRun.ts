@@ -10,6 +10,7 @@ import { gzipSync } from 'fflate';
 import { axisAlignedAffine } from '../../src/core/geometry/affine';
 import { readImage, readLabels } from '../../src/core/nifti/read';
 import { encodeNifti } from '../../src/core/nifti/write';
+import { mulberry32 } from './random';
 
 export interface FuzzOutcome {
   tried: number;
@@ -26,17 +27,8 @@ export interface FuzzOutcome {
   maxArrayBufferGrowth: number;
 }
 
-/** mulberry32: a small seeded PRNG, so every run mutates the same way. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so every run mutates the same way. */
+const rng = mulberry32;
 
 export const FUZZ_LIMIT_MB = 1;
 

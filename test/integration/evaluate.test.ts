@@ -10,18 +10,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { evaluateRun, sha256File } from '../../src/core/evaluate/evaluateRun';
-import { generatePhantom } from '../../src/core/phantom';
 import { readLabels } from '../../src/core/nifti/read';
 import { writeNifti } from '../../src/core/nifti/write';
 import { axisAlignedAffine } from '../../src/core/geometry/affine';
 import { readRun } from '../../src/core/runstore/runStore';
 import { repoRoot } from '../helpers/realData';
+import { CLI } from '../helpers/cli';
+import { phantomDataset } from '../helpers/phantomDataset';
 
 const MODEL = path.join(repoRoot(), 'models', 'umd-mini-ct-only.onnx');
 
 test('evaluate: CT-only demo model scores high on CT, lower on PET; bad cases are errors, the rest complete', { timeout: 900_000 }, async () => {
-  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-eval-'));
-  await generatePhantom({ outDir: data, subjects: 2, seed: 7 });
+  const data = await phantomDataset('umd-eval-', 2, 7);
   // a truncated CT in a third subject, and a PET/MRI study without its PET
   const bad = path.join(data, 'PETCT', 'sub-bad');
   fs.mkdirSync(bad);
@@ -95,7 +95,7 @@ test('evaluate: CT-only demo model scores high on CT, lower on PET; bad cases ar
 });
 
 test('CLI: usage errors exit 2; metrics --json on different grids resamples and scores', () => {
-  const cli = path.join(repoRoot(), 'dist', 'cli.js');
+  const cli = CLI;
   const none = spawnSync('node', [cli], { encoding: 'utf8' });
   assert.equal(none.status, 2);
   assert.match(none.stdout, /umd-lens evaluate <model\.onnx>/);
