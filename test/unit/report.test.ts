@@ -138,7 +138,7 @@ test('escaping: hostile organ names and paths cannot break out of the HTML data 
   assert.equal(htmlEscape('<a href="x">&\''), '&lt;a href=&quot;x&quot;&gt;&amp;&#39;');
   assert.ok(!mdEscape(evil).includes('<') && !/(^|[^\\])\|/.test(mdEscape(evil)), mdEscape(evil));
   const run = readRun(dirs.ctOnly);
-  run.cases = run.cases.map((c) => ({ ...c, organ: c.organ === null ? null : evil + c.organ }));
+  run.cases = run.cases.map((c) => (c.organ === null ? { ...c } : { ...c, organ: evil + c.organ }));
   run.manifest = { ...run.manifest, model: { ...run.manifest.model, name: evil } };
   const html = reportHtml(buildReport(run), run.cases, '/* echarts */');
   // The only "</script" are the page's own three closing tags.

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CASES_FILE, RUN_FILE } from './runStore';
-import type { CaseRecord, RunManifest } from './schema';
+import { isCaseError, type CaseRecord, type RunManifest } from './schema';
 import { caseKey, writeCasesCanonical } from './shard';
 
 export interface ResumeState {
@@ -67,7 +67,7 @@ export function prepareResume(dir: string, now: RunManifest, organCount: number)
   const finished = new Set<string>();
   const kept: CaseRecord[] = [];
   for (const [key, recs] of byCase) {
-    const done = recs.some((r) => r.status === 'error' && r.organ === null) || new Set(recs.map((r) => r.organ)).size >= organCount;
+    const done = recs.some(isCaseError) || new Set(recs.map((r) => r.organ)).size >= organCount;
     if (!done) continue;
     finished.add(key);
     kept.push(...recs);

@@ -1,7 +1,8 @@
 /**
  * On-disk format of a run. A run directory holds:
  *   run.json      RunManifest (written at start, rewritten with `finishedAt` and counts at the end)
- *   cases.jsonl   one CaseRecord per line: one case (study, subject, modality) x one organ
+ *   cases.jsonl   one CaseRecord per line: an OrganRecord per case (study, subject, modality) and organ, or one
+ *                 CaseErrorRecord for a case that failed
  *   pred/<study>_<subject>_<modality>.nii.gz   the prediction, on the labels' grid, dataset label ids
  */
 import type { Modality, Study } from '../dataset/organs';
@@ -53,20 +54,25 @@ export interface RunManifest {
   merged?: { shards: Array<{ index: number; count: number; dir: string; startedAt: string; finishedAt?: string }> };
 }
 
-/** Status of one organ in one case. Scores are null where undefined (both masks empty) or on error. */
+/**
+ * Status of one organ in one case, or of a failed case ('error'). Scores are null where undefined (both masks
+ * empty) or on error.
+ */
 export type CaseStatus = 'ok' | 'both-empty' | 'missed' | 'false-positive' | 'error';
+/** The status of a scored organ: a failing case is one CaseErrorRecord, never an organ record with 'error'. */
+export type OrganStatus = Exclude<CaseStatus, 'error'>;
 
-export interface CaseRecord {
+/** What names the case (study, subject, modality) and the image it was run on. */
+interface CaseFields {
   subject: string;
   study: Study;
   modality: Modality;
-  /** Organ name, and its label id in the dataset. Null on case-level errors. */
-  organ: string | null;
-  labelId: number | null;
-  dice: number | null;
-  volume_gt_ml: number | null;
-  volume_pred_ml: number | null;
-  status: CaseStatus;
+  /** Image the case was run on (relative to the dataset root). */
+  image: string;
+}
+
+/** What only a scored organ has: the scores beyond Dice and volumes, and the files written for it. */
+interface OrganOnlyFields {
   /** Format 2 on (absent in format-1 runs). Distances in mm; nsd at tau_mm; null where not applicable. */
   iou?: number | null;
   nsd?: number | null;
@@ -80,6 +86,8 @@ export interface CaseRecord {
   tau_mm?: number;
   /** Voxel spacing of the ground truth grid the metrics were computed on, mm (i, j, k). */
   spacing_mm?: [number, number, number];
+  /** The prediction written (relative to the run directory). */
+  pred?: string;
   /** This organ's softmax probability map (relative to the run directory), when the run was asked for it. */
   probabilities?: string;
   /**
@@ -94,10 +102,42 @@ export interface CaseRecord {
   dice_auc?: number;
   nsd_auc?: number | null;
   overlap_voxels?: number;
-  /** Image the case was run on (relative to the dataset root). */
-  image: string;
-  /** The prediction written (relative to the run directory). */
-  pred?: string;
-  /** On error: what went wrong, naming the file. */
-  error?: string;
+}
+
+/** A case error has none of them (so every record reads `r.nsd`, `r.pred`, ... as undefined there). */
+type NoOrganFields = { [K in keyof OrganOnlyFields]?: undefined };
+
+/** One organ of one case, scored. */
+export interface OrganRecord extends CaseFields, OrganOnlyFields {
+  /** Organ name, and its label id in the dataset. */
+  organ: string;
+  labelId: number;
+  dice: number | null;
+  volume_gt_ml: number | null;
+  volume_pred_ml: number | null;
+  status: OrganStatus;
+  error?: undefined;
+}
+
+/**
+ * A case that could not be scored (unreadable or mismatched files, a failed model run, a dataset problem): one
+ * record for the whole case, in place of its organ records.
+ */
+export interface CaseErrorRecord extends CaseFields, NoOrganFields {
+  organ: null;
+  labelId: null;
+  dice: null;
+  volume_gt_ml: null;
+  volume_pred_ml: null;
+  status: 'error';
+  /** What went wrong, naming the file. */
+  error: string;
+}
+
+/** One line of cases.jsonl: a scored organ of a case, or a case error. */
+export type CaseRecord = OrganRecord | CaseErrorRecord;
+
+/** True for a case error (the case's one record), false for a scored organ. */
+export function isCaseError(r: CaseRecord): r is CaseErrorRecord {
+  return r.status === 'error' && r.organ === null;
 }

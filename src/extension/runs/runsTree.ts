@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Disposable } from '../util/disposable';
-import type { CaseRecord } from '../../core/runstore/schema';
+import { isCaseError, type CaseRecord } from '../../core/runstore/schema';
 import { fmtDice, protocolLabel, listRunDirs, modalityStats, readRunInfo, type ModalityStats, type OrganStats, type RunInfo } from './runReader';
 
 export type RunsNode =
@@ -65,7 +65,7 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
     }
     switch (node.kind) {
       case 'run': {
-        const failed = node.run.records.filter((r) => r.status === 'error' && r.organ === null);
+        const failed = node.run.records.filter(isCaseError);
         const mods: RunsNode[] = modalityStats(node.run).map((stats) => ({ kind: 'modality', run: node.run, stats }));
         return failed.length ? [{ kind: 'failures', run: node.run, records: failed }, ...mods] : mods;
       }
