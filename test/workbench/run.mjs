@@ -160,6 +160,23 @@ try {
     }
     return page.locator('.part.sidebar');
   };
+  // VS Code's context menu drops a click that comes in its first moments on screen (the mouse-up of the opening
+  // right-click must not pick an item): on an idle machine Playwright clicks that fast, the menu stays open and
+  // nothing runs. Wait until the item is shown and hovered, then click; a menu still open after that gets Enter.
+  const clickMenuItem = async (page, text) => {
+    const item = page.locator('.monaco-menu .action-item', { hasText: text }).first();
+    await item.waitFor({ timeout: 15000 });
+    await item.hover();
+    await page.waitForTimeout(500);
+    await item.click();
+    const menu = page.locator('.monaco-menu');
+    const t0 = Date.now();
+    while (await menu.count() && await menu.first().isVisible() && Date.now() - t0 < 2000) await page.waitForTimeout(100);
+    if (await menu.count() && await menu.first().isVisible()) {
+      await item.hover();
+      await page.keyboard.press('Enter');
+    }
+  };
   const expand = async (r) => {
     await r.waitFor({ timeout: 30000 });
     if ((await r.getAttribute('aria-expanded')) !== 'true') await r.click();
@@ -333,9 +350,7 @@ try {
       const caseRow = side.locator('.monaco-list-row[aria-level="4"]', { hasText: `${pick.subject} · ${pick.study}` }).first();
       await caseRow.waitFor({ timeout: 15000 });
       await caseRow.click({ button: 'right' });
-      const item = page.locator('.monaco-menu .action-item', { hasText: 'Open Paired View' }).first();
-      await item.waitFor({ timeout: 15000 });
-      await item.click();
+      await clickMenuItem(page, 'Open Paired View');
       const frame = page.frameLocator('iframe.webview.ready:visible').frameLocator('#active-frame');
       await frame.locator('#status').filter({ hasText: /ground truth \d+ voxels/ }).waitFor({ timeout: 120000 });
       await frame.locator('#paneB:not([hidden])').waitFor({ timeout: 30000 });
@@ -371,7 +386,7 @@ try {
       const row = side.locator('.monaco-list-row[aria-level="1"]', { hasText: 'copy-to-delete' }).first();
       await row.waitFor({ timeout: 30000 });
       await row.click({ button: 'right' });
-      await page.locator('.monaco-menu .action-item', { hasText: 'Delete Run' }).first().click();
+      await clickMenuItem(page, 'Delete Run');
       const dialog = page.locator('.monaco-dialog-box');
       await dialog.waitFor({ timeout: 15000 });
       const text = await dialog.innerText();
@@ -395,7 +410,7 @@ try {
       const file = explorer.locator('.monaco-list-row', { hasText: name }).first();
       await file.waitFor({ timeout: 30000 });
       await file.click({ button: 'right' });
-      await page.locator('.monaco-menu .action-item', { hasText: 'Evaluate on UMD' }).first().click();
+      await clickMenuItem(page, 'Evaluate on UMD');
       const pick = page.locator('.quick-input-widget');
       await pick.locator('.quick-input-list .monaco-list-row', { hasText: 'clicks:5' }).first().waitFor({ timeout: 30000 });
       const offered = (await pick.locator('.quick-input-list .monaco-list-row .label-name').allInnerTexts()).map((t) => t.trim());
