@@ -82,6 +82,17 @@ export interface ModelCard {
   organMap?: Record<string, string | null>;
   /** Scores the model's authors report per organ, kept for comparison with the scores measured here. */
   reported?: Record<string, ReportedScore>;
+  /**
+   * Foundation-model contracts (docs/foundation-models.md). `decoder`: a second graph run per prompt, fed the
+   * outputs of this card's own graph (the encoder, run once per organ crop) named in `decoder.embeddings`.
+   */
+  decoder?: DecoderGraph;
+  /** How the output logits become a mask: low-res size and its resize, and the activation. */
+  logits?: LogitsSpec;
+  /** Class-id prompts (VISTA3D): each window is told which classes to segment. */
+  classPrompt?: ClassPrompt;
+  /** Promptable models: where the crop is centred ("prompt", the default, or the leaky "official" GT-box centre). */
+  crop?: 'prompt' | 'official';
   /** Free text shown to users. */
   name?: string;
   description?: string;
@@ -100,9 +111,69 @@ export interface PromptInputs {
   points?: string;
   pointLabels?: string;
   box?: string;
-  channels?: Array<'positive' | 'negative' | 'box'>;
+  /**
+   * Dense channels after the image's, in this order. "previous": the previous 0/1 prediction on the crop (zeros
+   * before the first interaction); "box-negative": a negative box (never simulated: zeros); "empty": an
+   * interaction the protocol never simulates (scribbles, lasso), all zeros, so the channel count matches.
+   */
+  channels?: Array<PromptChannel>;
   /** Radius (mm) of a click's ball in a dense channel; default 5. */
   radiusMm?: number;
+  /** Radius in crop voxels instead of mm (nnInteractive); exclusive with radiusMm. */
+  radiusVoxels?: number;
+  /** The previous output fed back on the next click (see PreviousMaskInput). */
+  previousMask?: PreviousMaskInput;
+  /** Value that pads pointLabels of shorter click lists (VISTA3D: -1); absent = no padding is ever needed. */
+  pointPadding?: number;
+  /** Precomputed text embeddings, one row per organ (SegVol, SAT). */
+  text?: TextEmbeddings;
+}
+
+export type PromptChannel = 'positive' | 'negative' | 'box' | 'box-negative' | 'previous' | 'empty';
+
+/**
+ * The previous click's output, fed back: "logits" = the previous raw output logits at their own size
+ * (`logits.size`; zeros before the first click, SAM-Med3D's prev_low_res_mask); "binary" = the previous 0/1 mask
+ * on the crop grid. Shape [1, 1, size...].
+ */
+export interface PreviousMaskInput {
+  input: string;
+  form: 'logits' | 'binary';
+}
+
+/** A second ONNX graph (path relative to the card) fed the named outputs of the card's own graph. */
+export interface DecoderGraph {
+  file: string;
+  /** Outputs of the encoder, passed to decoder inputs of the same names; cached across one organ's clicks. */
+  embeddings: string[];
+}
+
+/**
+ * size: the output's spatial size when it is low-resolution (tensor order), resized to the crop/patch with
+ * `upsample` (trilinear = PyTorch F.interpolate(mode="trilinear", align_corners=False)). activation: "sigmoid"
+ * = foreground (or each asked class) where logit > 0; "softmax" = argmax over channels (the default for C >= 2).
+ */
+export interface LogitsSpec {
+  size?: [number, number, number];
+  upsample?: 'trilinear' | 'nearest';
+  activation?: 'sigmoid' | 'softmax';
+}
+
+/** Class ids (the keys of `labels` being evaluated) fed to every window as an [N, 1] tensor of `dtype`. */
+export interface ClassPrompt {
+  input: string;
+  dtype: 'int64' | 'int32';
+}
+
+/**
+ * `file` (relative to the card): rows.length x dim float32 little-endian; the row of the organ being segmented
+ * (and of its modality, when a row names one; a row without modality serves every modality) is fed as [1, dim].
+ */
+export interface TextEmbeddings {
+  input: string;
+  file: string;
+  dim: number;
+  rows: Array<{ organ: string; modality?: 'CT' | 'MRI' | 'PET' }>;
 }
 
 /** A score the model's authors report for one organ (Dice and NSD in [0, 1]) and where it is reported. */
