@@ -15,6 +15,7 @@
  * UMD_LENS_BLEND=js asks for it; the tests hold the two equal.
  */
 import kernelBytes from './blendKernel.wat';
+import { halfBits, halfTable } from './float16';
 
 type Shape3 = readonly [number, number, number];
 
@@ -23,8 +24,18 @@ export interface BandGeometry {
   patch: Shape3;
   /** Padded image shape [d0, d1, d2]. */
   full: Shape3;
-  /** Window starts per axis (windows are their Cartesian product, d0 slowest, in this order). */
+  /**
+   * Window starts per axis (windows are their Cartesian product, taken with the sweep axis slowest, then the other
+   * two in tensor order).
+   */
   starts: readonly [readonly number[], readonly number[], readonly number[]];
+  /**
+   * The tensor axis the band is laid along (default 0): slabs are planes across it, a ring of patch[sweep] of them
+   * is held, and slab x is finished once no later window starts at or before it along this axis.
+   */
+  sweep?: 0 | 1 | 2;
+  /** Storage of the accumulators (default float32); float16 halves the band's memory (JavaScript only). */
+  dtype?: 'float32' | 'float16';
   /** Windows per network run: the size of the logits area the network may write into (`outputArea`). */
   batchSize?: number;
   /** Column tile width of the WebAssembly band's planes, in voxels (tiledIndex); the patch's width when absent. */
@@ -40,9 +51,12 @@ export interface BlendBand {
   outputArea(batch: number): Float32Array | undefined;
   /** Adds one window's logits [channels, p0, p1, p2] at `start` (anywhere, or a part of outputArea()). */
   add(start: Shape3, logits: Float32Array): void;
-  /** Slab `x` (padded d0 index) finished: its blended logits [channels, full1 * full2] into `out`; the slot is reset. */
+  /**
+   * Slab `x` (padded index along the sweep axis) finished: its blended logits [channels, full_u * full_v] into `out`
+   * (u, v: planeAxes, v fastest); the slot is reset.
+   */
   finishLogits(x: number, out: Float32Array): void;
-  /** Slab `x` finished: its classes (argmax of the blended logits, first on ties) into `out`; the slot is reset. */
+  /** Slab `x` finished: its classes (argmax of the blended logits, first on ties), [full_u * full_v], into `out`; the slot is reset. */
   finishClasses(x: number, out: Uint8Array): void;
   /** The band is no longer used: its memory may serve the next band (takeMemory); nothing may be called after. */
   release(): void;
@@ -111,24 +125,55 @@ function kernelModule(): WebAssembly.Module | null {
 }
 
 export function createBand(geom: BandGeometry, weights: Float32Array, prefer: 'wasm' | 'js' = process.env.UMD_LENS_BLEND === 'js' ? 'js' : 'wasm'): BlendBand {
-  if (prefer === 'wasm' && geom.channels <= 256) {
-    const band = wasmBand(geom, weights);
+  if (prefer === 'wasm' && geom.channels <= 256 && (geom.dtype ?? 'float32') === 'float32') {
+    const band = (geom.sweep ?? 0) === 0 ? wasmBand(geom, weights) : wasmSweptBand(geom, weights);
     if (band) return band;
   }
   return jsBand(geom, weights);
 }
 
-/** Windows covering slab x, in window order: (a = x - s0, s1, s2). */
-function* coveringWindows({ patch, starts }: BandGeometry, x: number): Generator<[number, number, number]> {
-  for (const s0 of starts[0]) {
-    if (x < s0 || x >= s0 + patch[0]) continue;
-    for (const s1 of starts[1]) for (const s2 of starts[2]) yield [x - s0, s1, s2];
+/** The two tensor axes of a slab's plane, in tensor order (u slower, v fastest): the axes other than the sweep. */
+export function planeAxes(sweep: 0 | 1 | 2): [number, number] {
+  return sweep === 0 ? [1, 2] : sweep === 1 ? [0, 2] : [0, 1];
+}
+
+/**
+ * The tensor axis the band is laid along: the longest of the padded shape (so the band holds patch x the two short
+ * axes), axis 0 on ties, which keeps MONAI's own window order whenever that is as good.
+ */
+export function sweepAxis(full: Shape3): 0 | 1 | 2 {
+  let s: 0 | 1 | 2 = 0;
+  if (full[1] > full[s]) s = 1;
+  if (full[2] > full[s]) s = 2;
+  return s;
+}
+
+/**
+ * Windows covering slab x (along the sweep axis), in window order (sweep axis slowest, then u, then v): the window's
+ * start on every tensor axis and x's index within it.
+ */
+function* coveringWindows({ patch, starts, sweep = 0 }: BandGeometry, x: number): Generator<[Shape3, number]> {
+  const [u, v] = planeAxes(sweep);
+  const start = [0, 0, 0];
+  for (const ss of starts[sweep]) {
+    if (x < ss || x >= ss + patch[sweep]) continue;
+    start[sweep] = ss;
+    for (const su of starts[u]) {
+      start[u] = su;
+      for (const sv of starts[v]) {
+        start[v] = sv;
+        yield [[start[0], start[1], start[2]], x - ss];
+      }
+    }
   }
 }
 
 type Kernel = {
   accumulate(acc: number, logits: number, weights: number, channels: number, chanStride: number, p0: number, p1: number, p2: number, ring: number, planeBytes: number, full1: number, full2: number, tile: number, s0: number, s1: number, s2: number): void;
   addWeights(count: number, weights: number, a: number, p1: number, p2: number, full1: number, full2: number, tile: number, s1: number, s2: number): void;
+  addRows(dst: number, dstStride: number, src: number, w: number, srcStride: number, n: number, rows: number): void;
+  sumRows(dst: number, dstStride: number, w: number, srcStride: number, n: number, rows: number): void;
+  takeSlab(dst: number, src: number, rows: number, rowStride: number, n: number, elemStride: number): void;
   slabClasses(acc: number, count: number, channels: number, chanStride: number, plane: number, out: number): void;
 };
 
@@ -169,7 +214,7 @@ function wasmBand(geom: BandGeometry, weights: Float32Array): BlendBand | null {
   const chanStride = ring * plane * 4;
   const counts = (x: number): void => {
     count.fill(0);
-    for (const [a, s1, s2] of coveringWindows(geom, x)) k.addWeights(count.byteOffset, w.byteOffset, a, patch[1], patch[2], full[1], full[2], tile, s1, s2);
+    for (const [[, s1, s2], a] of coveringWindows(geom, x)) k.addWeights(count.byteOffset, w.byteOffset, a, patch[1], patch[2], full[1], full[2], tile, s1, s2);
   };
   return {
     kind: 'wasm',
@@ -215,45 +260,198 @@ function divideSlab(acc: Float32Array, count: Float32Array, channels: number, ri
   }
 }
 
-function jsBand(geom: BandGeometry, weights: Float32Array): BlendBand {
+/**
+ * A band swept along tensor axis 1 or 2, in WebAssembly: each channel's ring is the padded image with the sweep axis
+ * cut to `ring` slots (x mod ring), row-major in tensor order (no tiles: a window's plane along axis 0 is then a few
+ * contiguous runs, rows of the patch or of the ring). JavaScript walks the window's (channel, plane) pairs and the
+ * kernel adds each one's rows, split where the ring wraps; a finished slab is gathered into a contiguous scratch
+ * plane (and zeroed in the ring) before the same division and argmax as the axis-0 band.
+ */
+function wasmSweptBand(geom: BandGeometry, weights: Float32Array): BlendBand | null {
+  const module = kernelModule();
+  if (!module) return null;
   const { channels, patch, full } = geom;
-  const ring = patch[0];
-  const plane = full[1] * full[2];
+  const s = geom.sweep as 1 | 2;
+  const [u, v] = planeAxes(s);
+  const ring = patch[s];
+  const dims = [full[0], full[1], full[2]];
+  dims[s] = ring;
+  const chan = dims[0] * dims[1] * dims[2];
+  const plane = full[u] * full[v];
   const nPatch = patch[0] * patch[1] * patch[2];
-  const acc = new Float32Array(channels * ring * plane);
-  const count = new Float32Array(plane);
   const p12 = patch[1] * patch[2];
-  const n2 = patch[2];
+  const batchSize = geom.batchSize ?? 1;
+  // the band, a batch of logits, the weights, the weights as [p2][p0][p1] (axis 2 swept: a slab's weights are then
+  // rows), one slab's summed weights, one slab's logits gathered, one slab's classes
+  const floats = [channels * chan, batchSize * channels * nPatch, nPatch, nPatch, plane, channels * plane];
+  const bytes = floats.reduce((t, n) => t + n * 4, 0) + plane;
+  const pages = Math.ceil(bytes / PAGE);
+  if (pages > MAX_PAGES) return null;
+  const taken = takeMemory(pages);
+  if (!taken) return null;
+  const { memory } = taken;
+  const k = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernel;
+  let offset = 0;
+  const take = (n: number): Float32Array => {
+    const view = new Float32Array(memory.buffer, offset, n);
+    offset += n * 4;
+    return view;
+  };
+  const [acc, logitsIn, w, wT, count, scratch] = floats.map(take);
+  const classes = new Uint8Array(memory.buffer, offset, plane);
+  if (taken.reused) acc.fill(0);
+  w.set(weights);
+  if (s === 2) {
+    let o = 0;
+    for (let e = 0; e < patch[2]; e++) for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) wT[o++] = weights[a * p12 + b * patch[2] + e];
+  }
   const counts = (x: number): void => {
     count.fill(0);
-    for (const [a, s1, s2] of coveringWindows(geom, x)) {
-      for (let b = 0; b < patch[1]; b++) {
-        const to = (s1 + b) * full[2] + s2;
-        const from = a * p12 + b * n2;
-        for (let e = 0; e < n2; e++) count[to + e] += weights[from + e];
+    for (const [st, i] of coveringWindows(geom, x)) {
+      if (s === 1) k.sumRows(count.byteOffset + (st[0] * full[2] + st[2]) * 4, full[2] * 4, w.byteOffset + i * patch[2] * 4, p12 * 4, patch[2], patch[0]);
+      else k.sumRows(count.byteOffset + (st[0] * full[1] + st[1]) * 4, full[1] * 4, wT.byteOffset + i * patch[0] * patch[1] * 4, patch[1] * 4, patch[1], patch[0]);
+    }
+  };
+  const gather = (x: number): void => {
+    const slot = x % ring;
+    for (let c = 0; c < channels; c++) {
+      const base = acc.byteOffset + c * chan * 4;
+      const dst = scratch.byteOffset + c * plane * 4;
+      if (s === 1) k.takeSlab(dst, base + slot * dims[2] * 4, dims[0], dims[1] * dims[2] * 4, dims[2], 4);
+      else k.takeSlab(dst, base + slot * 4, 1, 0, dims[0] * dims[1], ring * 4);
+    }
+  };
+  return {
+    kind: 'wasm',
+    outputArea(batch) {
+      return batch <= batchSize ? logitsIn.subarray(0, batch * channels * nPatch) : undefined;
+    },
+    add(start, logits) {
+      if (logits.length !== channels * nPatch) throw new Error(`${logits.length} logits for one window of ${channels} x ${nPatch}`);
+      let at = logits.byteOffset;
+      if ((logits.buffer as ArrayBufferLike) !== memory.buffer) {
+        logitsIn.set(logits);
+        at = logitsIn.byteOffset;
+      }
+      const [s0, s1, s2] = start;
+      const r = start[s] % ring;
+      const head = ring - r; // rows (axis 1) or columns (axis 2) before the ring wraps
+      for (let c = 0; c < channels; c++) {
+        const base = acc.byteOffset + c * chan * 4;
+        for (let a = 0; a < patch[0]; a++) {
+          const src = at + (c * nPatch + a * p12) * 4;
+          const wa = w.byteOffset + a * p12 * 4;
+          if (s === 1) {
+            const row0 = base + ((s0 + a) * dims[1] * dims[2] + s2) * 4;
+            k.addRows(row0 + r * dims[2] * 4, dims[2] * 4, src, wa, patch[2] * 4, patch[2], head);
+            if (r) k.addRows(row0, dims[2] * 4, src + head * patch[2] * 4, wa + head * patch[2] * 4, patch[2] * 4, patch[2], r);
+          } else {
+            const row0 = base + ((s0 + a) * dims[1] + s1) * ring * 4;
+            k.addRows(row0 + r * 4, ring * 4, src, wa, patch[2] * 4, head, patch[1]);
+            if (r) k.addRows(row0, ring * 4, src + head * 4, wa + head * 4, patch[2] * 4, r, patch[1]);
+          }
+        }
+      }
+    },
+    finishLogits(x, out) {
+      counts(x);
+      gather(x);
+      for (let c = 0; c < channels; c++) for (let q = 0; q < plane; q++) out[c * plane + q] = scratch[c * plane + q] / count[q];
+    },
+    finishClasses(x, out) {
+      counts(x);
+      gather(x);
+      k.slabClasses(scratch.byteOffset, count.byteOffset, channels, plane * 4, plane, classes.byteOffset);
+      out.set(classes);
+    },
+    release() {
+      giveBack(memory);
+    },
+  };
+}
+
+/**
+ * The JavaScript band, for any sweep axis and either storage: each channel's ring is the padded image with the sweep
+ * axis cut to `ring` slots (x mod ring), row-major in tensor order. float16 storage (`dtype`): each add takes the
+ * stored value (exact in float32), adds the float32 product in float32 and stores the sum rounded to float16
+ * (nearest, ties to even); the summed weights and the division stay float32 (they are rebuilt per slab).
+ */
+function jsBand(geom: BandGeometry, weights: Float32Array): BlendBand {
+  const { channels, patch, full } = geom;
+  const s = geom.sweep ?? 0;
+  const [u, v] = planeAxes(s);
+  const ring = patch[s];
+  const dims = [full[0], full[1], full[2]];
+  dims[s] = ring;
+  const stride = [dims[1] * dims[2], dims[2], 1];
+  const chan = dims[0] * dims[1] * dims[2];
+  const plane = full[u] * full[v];
+  const nPatch = patch[0] * patch[1] * patch[2];
+  const pStride = [patch[1] * patch[2], patch[2], 1];
+  const half = geom.dtype === 'float16';
+  const acc32 = half ? undefined : new Float32Array(channels * chan);
+  const acc16 = half ? new Uint16Array(channels * chan) : undefined;
+  const toFloat = half ? halfTable() : undefined;
+  const sum32 = new Float32Array(1);
+  const sumBits = new Uint32Array(sum32.buffer);
+  const count = new Float32Array(plane);
+  const counts = (x: number): void => {
+    count.fill(0);
+    for (const [st, i] of coveringWindows(geom, x)) {
+      for (let pu = 0; pu < patch[u]; pu++) {
+        const to = (st[u] + pu) * full[v] + st[v];
+        const from = i * pStride[s] + pu * pStride[u];
+        for (let pv = 0; pv < patch[v]; pv++) count[to + pv] += weights[from + pv * pStride[v]];
       }
     }
   };
+  /** Slab x's blended logits into out [channels, plane], its slot reset. */
   const divided = (x: number, out: Float32Array): void => {
     counts(x);
-    divideSlab(acc, count, channels, ring, plane, x, out);
+    const slot = (x % ring) * stride[s];
+    for (let c = 0; c < channels; c++) {
+      for (let xu = 0; xu < full[u]; xu++) {
+        let at = c * chan + slot + xu * stride[u];
+        let o = c * plane + xu * full[v];
+        const cnt = xu * full[v];
+        for (let xv = 0; xv < full[v]; xv++, at += stride[v], o++) {
+          if (acc16) {
+            out[o] = toFloat![acc16[at]] / count[cnt + xv];
+            acc16[at] = 0;
+          } else {
+            out[o] = acc32![at] / count[cnt + xv];
+            acc32![at] = 0;
+          }
+        }
+      }
+    }
   };
   let scratch: Float32Array | undefined;
   return {
     kind: 'js',
     outputArea: () => undefined,
-    add([s0, s1, s2], logits) {
+    add(start, logits) {
+      if (logits.length !== channels * nPatch) throw new Error(`${logits.length} logits for one window of ${channels} x ${nPatch}`);
+      const r = start[s] % ring;
       for (let a = 0; a < patch[0]; a++) {
-        const r = ((s0 + a) % ring) * plane;
-        const w0 = a * p12;
-        for (let c = 0; c < channels; c++) {
-          const accBase = c * ring * plane + r;
-          const from0 = c * nPatch + w0;
-          for (let b = 0; b < patch[1]; b++) {
-            const to = accBase + (s1 + b) * full[2] + s2;
-            const w = w0 + b * n2;
-            const from = from0 + b * n2;
-            for (let e = 0; e < n2; e++) acc[to + e] += Math.fround(logits[from + e] * weights[w + e]);
+        const x0 = s === 0 ? (start[0] + a) % ring : start[0] + a;
+        for (let b = 0; b < patch[1]; b++) {
+          const x1 = s === 1 ? (start[1] + b) % ring : start[1] + b;
+          const w = a * pStride[0] + b * pStride[1];
+          for (let c = 0; c < channels; c++) {
+            const from = c * nPatch + w;
+            const row = c * chan + x0 * stride[0] + x1 * stride[1];
+            for (let e = 0; e < patch[2]; e++) {
+              // along a swept axis 2 the row wraps around the ring
+              const to = row + (s === 2 ? (r + e < ring ? r + e : r + e - ring) : start[2] + e);
+              const p = Math.fround(logits[from + e] * weights[w + e]);
+              if (acc16) {
+                sum32[0] = toFloat![acc16[to]] + p;
+                acc16[to] = halfBits(sumBits[0]);
+              } else {
+                acc32![to] += p;
+              }
+            }
           }
         }
       }
@@ -262,13 +460,13 @@ function jsBand(geom: BandGeometry, weights: Float32Array): BlendBand {
     finishClasses(x, out) {
       scratch ??= new Float32Array(channels * plane);
       divided(x, scratch);
-      for (let v = 0; v < plane; v++) {
-        let best = scratch[v];
+      for (let q = 0; q < plane; q++) {
+        let best = scratch[q];
         let arg = 0;
         for (let c = 1; c < channels; c++) {
-          if (scratch[c * plane + v] > best) { best = scratch[c * plane + v]; arg = c; }
+          if (scratch[c * plane + q] > best) { best = scratch[c * plane + q]; arg = c; }
         }
-        out[v] = arg;
+        out[q] = arg;
       }
     },
     release() {

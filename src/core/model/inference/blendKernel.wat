@@ -11,8 +11,9 @@
   (import "env" "memory" (memory 1 65536))
 
   ;; `rows` rows of `n` floats: dst[r][i] += f32(src[r][i] * w[r][i]); rows `dstStride` and `srcStride` bytes apart
-  ;; (`src` and `w` share their layout).
-  (func $addRows
+  ;; (`src` and `w` share their layout). Exported for bands swept along tensor axis 1 or 2 (blendBand.ts), whose
+  ;; window rows JavaScript hands over a (channel, plane) at a time.
+  (func $addRows (export "addRows")
     (param $dst i32) (param $dstStride i32) (param $src i32) (param $w i32) (param $srcStride i32) (param $n i32) (param $rows i32)
     (local $r i32) (local $i i32) (local $vecBytes i32) (local $rowBytes i32)
     (local.set $rowBytes (i32.shl (local.get $n) (i32.const 2)))
@@ -43,7 +44,7 @@
   )
 
   ;; `rows` rows of `n` floats: dst[r][i] += w[r][i] (rows `dstStride` and `srcStride` bytes apart).
-  (func $sumRows
+  (func $sumRows (export "sumRows")
     (param $dst i32) (param $dstStride i32) (param $w i32) (param $srcStride i32) (param $n i32) (param $rows i32)
     (local $r i32) (local $i i32) (local $vecBytes i32) (local $rowBytes i32)
     (local.set $rowBytes (i32.shl (local.get $n) (i32.const 2)))
@@ -201,5 +202,35 @@
       (memory.fill (i32.add (local.get $acc) (i32.mul (local.get $c) (local.get $chanStride))) (i32.const 0) (i32.shl (local.get $plane) (i32.const 2)))
       (local.set $c (i32.add (local.get $c) (i32.const 1)))
       (br $loopZ)))
+  )
+;; A finished slab of a band swept along tensor axis 1 or 2, one channel: `rows` rows of `n` floats, elements
+  ;; `elemStride` bytes apart and rows `rowStride` bytes apart in the band, copied to `dst` (contiguous) and zeroed
+  ;; in the band for the ring's next use.
+  (func (export "takeSlab")
+    (param $dst i32) (param $src i32) (param $rows i32) (param $rowStride i32) (param $n i32) (param $elemStride i32)
+    (local $r i32) (local $i i32) (local $s i32) (local $rowBytes i32)
+    (local.set $rowBytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $r (i32.const 0))
+    (block $doneR (loop $loopR
+      (br_if $doneR (i32.ge_u (local.get $r) (local.get $rows)))
+      (if (i32.eq (local.get $elemStride) (i32.const 4))
+        (then
+          (memory.copy (local.get $dst) (local.get $src) (local.get $rowBytes))
+          (memory.fill (local.get $src) (i32.const 0) (local.get $rowBytes))
+          (local.set $dst (i32.add (local.get $dst) (local.get $rowBytes))))
+        (else
+          (local.set $s (local.get $src))
+          (local.set $i (i32.const 0))
+          (block $doneI (loop $loopI
+            (br_if $doneI (i32.ge_u (local.get $i) (local.get $n)))
+            (f32.store (local.get $dst) (f32.load (local.get $s)))
+            (f32.store (local.get $s) (f32.const 0))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+            (local.set $s (i32.add (local.get $s) (local.get $elemStride)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $loopI)))))
+      (local.set $src (i32.add (local.get $src) (local.get $rowStride)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $loopR)))
   )
 )
