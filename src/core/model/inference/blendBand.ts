@@ -441,15 +441,17 @@ function jsBand(geom: BandGeometry, weights: Float32Array): BlendBand {
           for (let c = 0; c < channels; c++) {
             const from = c * nPatch + w;
             const row = c * chan + x0 * stride[0] + x1 * stride[1];
-            for (let e = 0; e < patch[2]; e++) {
-              // along a swept axis 2 the row wraps around the ring
-              const to = row + (s === 2 ? (r + e < ring ? r + e : r + e - ring) : start[2] + e);
-              const p = Math.fround(logits[from + e] * weights[w + e]);
+            // along a swept axis 2 the row wraps around the ring: two runs, [r, ring) then [0, r)
+            const runs = s === 2 ? [[row + r, 0, ring - r], [row, ring - r, patch[2]]] : [[row + start[2], 0, patch[2]]];
+            for (const [to0, e0, e1] of runs) {
+              const d = to0 - e0;
               if (acc16) {
-                sum32[0] = toFloat![acc16[to]] + p;
-                acc16[to] = halfBits(sumBits[0]);
+                for (let e = e0; e < e1; e++) {
+                  sum32[0] = toFloat![acc16[d + e]] + Math.fround(logits[from + e] * weights[w + e]);
+                  acc16[d + e] = halfBits(sumBits[0]);
+                }
               } else {
-                acc32![to] += p;
+                for (let e = e0; e < e1; e++) acc32![d + e] += Math.fround(logits[from + e] * weights[w + e]);
               }
             }
           }
