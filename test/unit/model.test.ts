@@ -711,7 +711,7 @@ test('blending band swept along tensor axis 1 or 2 (WebAssembly and JavaScript) 
   }
 });
 
-test('float16 band: every add stored rounded to float16 (ties to even), bit for bit, on every sweep axis; the conversion round-trips all 65536 values', () => {
+test('float16 band (WebAssembly and JavaScript): every add stored rounded to float16 (ties to even), bit for bit, on every sweep axis; the conversion round-trips all 65536 values', () => {
   const table = halfTable();
   for (let h = 0; h < 65536; h++) {
     if (Number.isNaN(table[h])) continue;
@@ -727,14 +727,20 @@ test('float16 band: every add stored rounded to float16 (ties to even), bit for 
   for (const [full, patch, sweep] of [[[8, 6, 11], [3, 4, 7], 0], [[6, 11, 8], [3, 4, 7], 1], [[6, 8, 11], [3, 4, 7], 2]] as [Shape3, Shape3, 0 | 1 | 2][]) {
     const starts = [0, 1, 2].map((a) => windowStarts(full[a], patch[a], scanInterval(full[a], patch[a], 0.6))) as [number[], number[], number[]];
     const geom: BandGeometry = { channels: 3, patch, full, starts, sweep, dtype: 'float16' };
-    const band = createBand(geom, gaussianImportanceMap(patch));
-    assert.equal(band.kind, 'js', 'float16 storage is the JavaScript band');
-    const l = blendAll(geom, band, false)!;
-    assert.deepEqual(l.got, l.expected, `sweep ${sweep}: float16 logits`);
     const single = blendAll({ ...geom, dtype: 'float32' }, createBand({ ...geom, dtype: 'float32' }, gaussianImportanceMap(patch)), false)!;
-    let maxDiff = 0;
-    for (let q = 0; q < l.got.length; q++) maxDiff = Math.max(maxDiff, Math.abs(l.got[q] - single.got[q]));
-    assert.ok(maxDiff > 0 && maxDiff < 0.01, `sweep ${sweep}: float16 differs from float32 by rounding only (${maxDiff})`);
+    for (const prefer of ['wasm', 'js'] as const) {
+      const band = createBand(geom, gaussianImportanceMap(patch), prefer);
+      assert.equal(band.kind, prefer);
+      const l = blendAll(geom, band, false)!;
+      band.release();
+      assert.deepEqual(l.got, l.expected, `sweep ${sweep} ${prefer}: float16 logits`);
+      let maxDiff = 0;
+      for (let q = 0; q < l.got.length; q++) maxDiff = Math.max(maxDiff, Math.abs(l.got[q] - single.got[q]));
+      assert.ok(maxDiff > 0 && maxDiff < 0.01, `sweep ${sweep}: float16 differs from float32 by rounding only (${maxDiff})`);
+      const again = createBand(geom, gaussianImportanceMap(patch), prefer);
+      assert.deepEqual(blendAll(geom, again, true)!.got, argmaxChannels({ data: l.expected, channels: 3 }, full[0] * full[1] * full[2]), `sweep ${sweep} ${prefer}: float16 classes`);
+      again.release();
+    }
   }
 });
 

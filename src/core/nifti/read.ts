@@ -218,7 +218,9 @@ export function readImageHeader(file: string, limits?: ReadLimits): ImageHeader 
   const bytes = toArrayBuffer(head);
   const layout = parseLayout(file, bytes, limits);
   const affine = chooseAffine(file, layout.header, bytes) as Affine;
-  if (affine.some((v) => !Number.isFinite(v)) || Math.abs(determinant3(affine)) < 1e-9) throw new NiftiError(file, 'singular or non-finite affine');
+  // the messages of a full read's checks (checkDecoded)
+  if (affine.some((v) => !Number.isFinite(v))) throw new NiftiError(file, 'affine has non-finite entries');
+  if (Math.abs(determinant3(affine)) < 1e-9) throw new NiftiError(file, 'singular affine (zero or missing voxel spacing)');
   return { dims: layout.dims, affine, bytesPerVoxel: layout.bytesPerVoxel, keepsStoredType: keepsStoredType(layout.header) };
 }
 

@@ -125,8 +125,8 @@ function kernelModule(): WebAssembly.Module | null {
 }
 
 export function createBand(geom: BandGeometry, weights: Float32Array, prefer: 'wasm' | 'js' = process.env.UMD_LENS_BLEND === 'js' ? 'js' : 'wasm'): BlendBand {
-  if (prefer === 'wasm' && geom.channels <= 256 && (geom.dtype ?? 'float32') === 'float32') {
-    const band = (geom.sweep ?? 0) === 0 ? wasmBand(geom, weights) : wasmSweptBand(geom, weights);
+  if (prefer === 'wasm' && geom.channels <= 256) {
+    const band = (geom.sweep ?? 0) === 0 && geom.dtype !== 'float16' ? wasmBand(geom, weights) : wasmRowBand(geom, weights);
     if (band) return band;
   }
   return jsBand(geom, weights);
@@ -174,6 +174,9 @@ type Kernel = {
   addRows(dst: number, dstStride: number, src: number, w: number, srcStride: number, n: number, rows: number): void;
   sumRows(dst: number, dstStride: number, w: number, srcStride: number, n: number, rows: number): void;
   takeSlab(dst: number, src: number, rows: number, rowStride: number, n: number, elemStride: number): void;
+  addRows16(dst: number, dstStride: number, src: number, w: number, srcStride: number, n: number, rows: number): void;
+  takeSlab16(dst: number, src: number, rows: number, rowStride: number, n: number, elemStride: number): void;
+  addColumns(dst: number, dstStride: number, src: number, srcStride: number, w: number, wStride: number, n: number, rows: number, half: number): void;
   slabClasses(acc: number, count: number, channels: number, chanStride: number, plane: number, out: number): void;
 };
 
@@ -261,17 +264,23 @@ function divideSlab(acc: Float32Array, count: Float32Array, channels: number, ri
 }
 
 /**
- * A band swept along tensor axis 1 or 2, in WebAssembly: each channel's ring is the padded image with the sweep axis
- * cut to `ring` slots (x mod ring), row-major in tensor order (no tiles: a window's plane along axis 0 is then a few
- * contiguous runs, rows of the patch or of the ring). JavaScript walks the window's (channel, plane) pairs and the
- * kernel adds each one's rows, split where the ring wraps; a finished slab is gathered into a contiguous scratch
- * plane (and zeroed in the ring) before the same division and argmax as the axis-0 band.
+ * A band in WebAssembly with row-major rings: swept along tensor axis 1 or 2 (float32), or along any axis with
+ * float16 accumulators. Each channel's ring is the padded image with the sweep axis cut to `ring` slots (x mod
+ * ring), row-major in tensor order (no tiles: a window's plane along axis 0 is then a few contiguous runs, rows of
+ * the patch or of the ring), except that a ring swept along axis 2 is stored [d0][slot][d1]: a finished slab is then
+ * d0 contiguous rows instead of one value every `ring` floats (a cache miss per value: 15x slower to finish), and
+ * the window's plane is added column by column (kernel addColumns). JavaScript walks the window's (channel, plane) pairs and the kernel adds each one's
+ * rows (float16: converted, added in float32, rounded back to float16, four at a time), split where the ring wraps;
+ * a finished slab is gathered into a contiguous float32 scratch plane (and zeroed in the ring) before the same
+ * division and argmax as the tiled axis-0 band.
  */
-function wasmSweptBand(geom: BandGeometry, weights: Float32Array): BlendBand | null {
+function wasmRowBand(geom: BandGeometry, weights: Float32Array): BlendBand | null {
   const module = kernelModule();
   if (!module) return null;
   const { channels, patch, full } = geom;
-  const s = geom.sweep as 1 | 2;
+  const s = geom.sweep ?? 0;
+  const half = geom.dtype === 'float16';
+  const es = half ? 2 : 4; // bytes per accumulator
   const [u, v] = planeAxes(s);
   const ring = patch[s];
   const dims = [full[0], full[1], full[2]];
@@ -281,9 +290,10 @@ function wasmSweptBand(geom: BandGeometry, weights: Float32Array): BlendBand | n
   const nPatch = patch[0] * patch[1] * patch[2];
   const p12 = patch[1] * patch[2];
   const batchSize = geom.batchSize ?? 1;
-  // the band, a batch of logits, the weights, the weights as [p2][p0][p1] (axis 2 swept: a slab's weights are then
-  // rows), one slab's summed weights, one slab's logits gathered, one slab's classes
-  const floats = [channels * chan, batchSize * channels * nPatch, nPatch, nPatch, plane, channels * plane];
+  // the band (its bytes rounded up to whole floats), a batch of logits, the weights, the weights as [p2][p0][p1]
+  // (axis 2 swept: a slab's weights are then rows), one slab's summed weights, one slab's logits gathered, one
+  // slab's classes
+  const floats = [Math.ceil((channels * chan * es) / 16) * 4, batchSize * channels * nPatch, nPatch, nPatch, plane, channels * plane];
   const bytes = floats.reduce((t, n) => t + n * 4, 0) + plane;
   const pages = Math.ceil(bytes / PAGE);
   if (pages > MAX_PAGES) return null;
@@ -300,25 +310,36 @@ function wasmSweptBand(geom: BandGeometry, weights: Float32Array): BlendBand | n
   const [acc, logitsIn, w, wT, count, scratch] = floats.map(take);
   const classes = new Uint8Array(memory.buffer, offset, plane);
   if (taken.reused) acc.fill(0);
-  w.set(weights);
+  // swept along axis 2: the weights of one window plane a transposed, [a][p2][p1], for the column-wise add
+  if (s === 2) {
+    let o = 0;
+    for (let a = 0; a < patch[0]; a++) for (let e = 0; e < patch[2]; e++) for (let b = 0; b < patch[1]; b++) w[o++] = weights[a * p12 + b * patch[2] + e];
+  } else {
+    w.set(weights);
+  }
   if (s === 2) {
     let o = 0;
     for (let e = 0; e < patch[2]; e++) for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) wT[o++] = weights[a * p12 + b * patch[2] + e];
   }
+  const addRows = half ? k.addRows16 : k.addRows;
+  const takeSlab = half ? k.takeSlab16 : k.takeSlab;
   const counts = (x: number): void => {
     count.fill(0);
     for (const [st, i] of coveringWindows(geom, x)) {
-      if (s === 1) k.sumRows(count.byteOffset + (st[0] * full[2] + st[2]) * 4, full[2] * 4, w.byteOffset + i * patch[2] * 4, p12 * 4, patch[2], patch[0]);
+      if (s === 0) k.sumRows(count.byteOffset + (st[1] * full[2] + st[2]) * 4, full[2] * 4, w.byteOffset + i * p12 * 4, patch[2] * 4, patch[2], patch[1]);
+      else if (s === 1) k.sumRows(count.byteOffset + (st[0] * full[2] + st[2]) * 4, full[2] * 4, w.byteOffset + i * patch[2] * 4, p12 * 4, patch[2], patch[0]);
       else k.sumRows(count.byteOffset + (st[0] * full[1] + st[1]) * 4, full[1] * 4, wT.byteOffset + i * patch[0] * patch[1] * 4, patch[1] * 4, patch[1], patch[0]);
     }
   };
   const gather = (x: number): void => {
     const slot = x % ring;
     for (let c = 0; c < channels; c++) {
-      const base = acc.byteOffset + c * chan * 4;
+      const base = acc.byteOffset + c * chan * es;
       const dst = scratch.byteOffset + c * plane * 4;
-      if (s === 1) k.takeSlab(dst, base + slot * dims[2] * 4, dims[0], dims[1] * dims[2] * 4, dims[2], 4);
-      else k.takeSlab(dst, base + slot * 4, 1, 0, dims[0] * dims[1], ring * 4);
+      if (s === 0) takeSlab(dst, base + slot * dims[1] * dims[2] * es, 1, 0, dims[1] * dims[2], es);
+      else if (s === 1) takeSlab(dst, base + slot * dims[2] * es, dims[0], dims[1] * dims[2] * es, dims[2], es);
+      // swept along axis 2 the ring is [d0][slot][d1]: a slab is d0 rows of d1
+      else takeSlab(dst, base + slot * full[1] * es, full[0], ring * full[1] * es, full[1], es);
     }
   };
   return {
@@ -337,18 +358,22 @@ function wasmSweptBand(geom: BandGeometry, weights: Float32Array): BlendBand | n
       const r = start[s] % ring;
       const head = ring - r; // rows (axis 1) or columns (axis 2) before the ring wraps
       for (let c = 0; c < channels; c++) {
-        const base = acc.byteOffset + c * chan * 4;
+        const base = acc.byteOffset + c * chan * es;
         for (let a = 0; a < patch[0]; a++) {
           const src = at + (c * nPatch + a * p12) * 4;
           const wa = w.byteOffset + a * p12 * 4;
-          if (s === 1) {
-            const row0 = base + ((s0 + a) * dims[1] * dims[2] + s2) * 4;
-            k.addRows(row0 + r * dims[2] * 4, dims[2] * 4, src, wa, patch[2] * 4, patch[2], head);
-            if (r) k.addRows(row0, dims[2] * 4, src + head * patch[2] * 4, wa + head * patch[2] * 4, patch[2] * 4, patch[2], r);
+          if (s === 0) {
+            addRows(base + ((((s0 + a) % ring) * dims[1] + s1) * dims[2] + s2) * es, dims[2] * es, src, wa, patch[2] * 4, patch[2], patch[1]);
+          } else if (s === 1) {
+            const row0 = base + ((s0 + a) * dims[1] * dims[2] + s2) * es;
+            addRows(row0 + r * dims[2] * es, dims[2] * es, src, wa, patch[2] * 4, patch[2], head);
+            if (r) addRows(row0, dims[2] * es, src + head * patch[2] * 4, wa + head * patch[2] * 4, patch[2] * 4, patch[2], r);
           } else {
-            const row0 = base + ((s0 + a) * dims[1] + s1) * ring * 4;
-            k.addRows(row0 + r * 4, ring * 4, src, wa, patch[2] * 4, head, patch[1]);
-            if (r) k.addRows(row0, ring * 4, src + head * 4, wa + head * 4, patch[2] * 4, r, patch[1]);
+            // ring [d0][slot][d1]: window column e (along d1) is band row slot(s2 + e), from d1 = s1 on
+            const row0 = base + ((s0 + a) * ring * full[1] + s1) * es;
+            const h = half ? 1 : 0;
+            k.addColumns(row0 + r * full[1] * es, full[1] * es, src, patch[2] * 4, wa, patch[1] * 4, patch[1], head, h);
+            if (r) k.addColumns(row0, full[1] * es, src + head * 4, patch[2] * 4, wa + head * patch[1] * 4, patch[1] * 4, patch[1], r, h);
           }
         }
       }

@@ -233,4 +233,160 @@
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $loopR)))
   )
+;; ---- float16 storage (the float16 band, blendBand.ts): IEEE binary16 bits in 16-bit lanes, converted four at a time.
+
+  ;; Four float16 values (zero-extended in 32-bit lanes) -> their float32 values, exactly: the exponent and mantissa
+  ;; shifted into place and scaled by 2^112 (which also makes subnormals normal); Inf and NaN keep all exponent bits.
+  (func $halfToFloat (param $h v128) (result v128)
+    (local $em v128) (local $f v128)
+    (local.set $em (v128.and (local.get $h) (i32x4.splat (i32.const 0x7fff))))
+    (local.set $f (f32x4.mul (i32x4.shl (local.get $em) (i32.const 13)) (i32x4.splat (i32.const 0x77800000))))
+    (local.set $f (v128.or (local.get $f)
+      (v128.and (i32x4.ge_s (local.get $em) (i32x4.splat (i32.const 0x7c00))) (i32x4.splat (i32.const 0x7f800000)))))
+    (v128.or (local.get $f) (i32x4.shl (v128.and (local.get $h) (i32x4.splat (i32.const 0x8000))) (i32.const 16)))
+  )
+
+  ;; Four float32 values -> the nearest float16 bits (ties to even) in 32-bit lanes: overflow to Inf, NaN to a quiet
+  ;; NaN, subnormals rounded by one float32 addition of a magic number (round to nearest even), normals by adding
+  ;; the rounding bias to the bits (F. Giesen's float_to_half_fast3_rtne, all three cases computed and selected).
+  (func $floatToHalf (param $x v128) (result v128)
+    (local $sign v128) (local $a v128) (local $sub v128) (local $nrm v128) (local $o v128)
+    (local.set $sign (v128.and (local.get $x) (i32x4.splat (i32.const 0x80000000))))
+    (local.set $a (v128.xor (local.get $x) (local.get $sign)))
+    ;; below 2^-14: subnormal or zero; magic = 0.5 (float bits (126) << 23)
+    (local.set $sub (i32x4.sub (f32x4.add (local.get $a) (i32x4.splat (i32.const 0x3f000000))) (i32x4.splat (i32.const 0x3f000000))))
+    (local.set $nrm (i32x4.shr_u
+      (i32x4.add (i32x4.add (local.get $a) (i32x4.splat (i32.const 0xc8000fff)))
+        (v128.and (i32x4.shr_u (local.get $a) (i32.const 13)) (i32x4.splat (i32.const 1))))
+      (i32.const 13)))
+    (local.set $o (v128.bitselect (local.get $sub) (local.get $nrm) (i32x4.lt_u (local.get $a) (i32x4.splat (i32.const 0x38800000)))))
+    ;; 2^16 and above (after rounding, 65520 and above reach Inf through the normal path's carry)
+    (local.set $o (v128.bitselect
+      (v128.bitselect (i32x4.splat (i32.const 0x7e00)) (i32x4.splat (i32.const 0x7c00)) (i32x4.gt_u (local.get $a) (i32x4.splat (i32.const 0x7f800000))))
+      (local.get $o)
+      (i32x4.ge_u (local.get $a) (i32x4.splat (i32.const 0x47800000)))))
+    (v128.or (local.get $o) (i32x4.shr_u (local.get $sign) (i32.const 16)))
+  )
+
+  ;; addRows with float16 accumulators: dst[r][i] = f16(f32(dst[r][i]) + f32(src[r][i] * w[r][i])), the sum a float32
+  ;; addition; `dst` holds 16-bit values, rows `dstStride` bytes apart; `src` and `w` float32, rows `srcStride` apart.
+  (func (export "addRows16")
+    (param $dst i32) (param $dstStride i32) (param $src i32) (param $w i32) (param $srcStride i32) (param $n i32) (param $rows i32)
+    (local $r i32) (local $i i32) (local $vecEnd i32) (local $h v128) (local $sum v128)
+    (local.set $vecEnd (i32.and (local.get $n) (i32.const -4)))
+    (local.set $r (i32.const 0))
+    (block $doneR (loop $loopR
+      (br_if $doneR (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $i (i32.const 0))
+      (block $doneV (loop $loopV
+        (br_if $doneV (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (local.set $sum (f32x4.add
+          (call $halfToFloat (v128.load16x4_u (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1)))))
+          (f32x4.mul (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2))))
+            (v128.load (i32.add (local.get $w) (i32.shl (local.get $i) (i32.const 2)))))))
+        (local.set $h (call $floatToHalf (local.get $sum)))
+        (v128.store64_lane 0 (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1)))
+          (i16x8.narrow_i32x4_u (local.get $h) (local.get $h)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $loopV)))
+      (block $doneT (loop $loopT
+        (br_if $doneT (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $sum (f32x4.add
+          (call $halfToFloat (i32x4.splat (i32.load16_u (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1))))))
+          (f32x4.splat (f32.mul (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2))))
+            (f32.load (i32.add (local.get $w) (i32.shl (local.get $i) (i32.const 2))))))))
+        (i32.store16 (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1)))
+          (i32x4.extract_lane 0 (call $floatToHalf (local.get $sum))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $loopT)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $dstStride)))
+      (local.set $src (i32.add (local.get $src) (local.get $srcStride)))
+      (local.set $w (i32.add (local.get $w) (local.get $srcStride)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $loopR)))
+  )
+
+  ;; takeSlab for float16 accumulators: `rows` rows of `n` 16-bit values, elements `elemStride` bytes apart and rows
+  ;; `rowStride` apart, converted to float32 into `dst` (contiguous) and zeroed in the band.
+  (func (export "takeSlab16")
+    (param $dst i32) (param $src i32) (param $rows i32) (param $rowStride i32) (param $n i32) (param $elemStride i32)
+    (local $r i32) (local $i i32) (local $s i32)
+    (local.set $r (i32.const 0))
+    (block $doneR (loop $loopR
+      (br_if $doneR (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $s (local.get $src))
+      (local.set $i (i32.const 0))
+      (block $doneI (loop $loopI
+        (br_if $doneI (i32.ge_u (local.get $i) (local.get $n)))
+        (f32.store (local.get $dst) (f32x4.extract_lane 0 (call $halfToFloat (i32x4.splat (i32.load16_u (local.get $s))))))
+        (i32.store16 (local.get $s) (i32.const 0))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (local.set $s (i32.add (local.get $s) (local.get $elemStride)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $loopI)))
+      (local.set $src (i32.add (local.get $src) (local.get $rowStride)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $loopR)))
+  )
+;; ---- transposed adds (a band swept along tensor axis 2 stores its ring as [d0][slot][d1], so that a finished slab is
+  ;; rows: a window's plane is added column by column, each column of the window a row of the band).
+
+  ;; Four floats of column r of `src` (rows `srcStride` bytes apart), from row i on.
+  (func $column4 (param $at i32) (param $srcStride i32) (result v128)
+    (f32x4.replace_lane 3
+      (f32x4.replace_lane 2
+        (f32x4.replace_lane 1
+          (f32x4.splat (f32.load (local.get $at)))
+          (f32.load (i32.add (local.get $at) (local.get $srcStride))))
+        (f32.load (i32.add (local.get $at) (i32.shl (local.get $srcStride) (i32.const 1)))))
+      (f32.load (i32.add (local.get $at) (i32.mul (local.get $srcStride) (i32.const 3)))))
+  )
+
+  ;; dst[r][i] += f32(src[i][r] * w[r][i]) for r < rows, i < n: `dst` rows `dstStride` bytes apart, `src` rows
+  ;; `srcStride` apart (column r at byte 4r), `w` (already transposed) rows `wStride` apart. `half` = 1: `dst` holds
+  ;; float16 (the sum in float32, stored rounded to float16), rows still `dstStride` apart.
+  (func (export "addColumns")
+    (param $dst i32) (param $dstStride i32) (param $src i32) (param $srcStride i32) (param $w i32) (param $wStride i32)
+    (param $n i32) (param $rows i32) (param $half i32)
+    (local $r i32) (local $i i32) (local $vecEnd i32) (local $col i32) (local $d i32) (local $p v128) (local $h v128) (local $x f32)
+    (local.set $vecEnd (i32.and (local.get $n) (i32.const -4)))
+    (local.set $r (i32.const 0))
+    (block $doneR (loop $loopR
+      (br_if $doneR (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $col (i32.add (local.get $src) (i32.shl (local.get $r) (i32.const 2))))
+      (local.set $i (i32.const 0))
+      (block $doneV (loop $loopV
+        (br_if $doneV (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (local.set $p (f32x4.mul
+          (call $column4 (i32.add (local.get $col) (i32.mul (local.get $i) (local.get $srcStride))) (local.get $srcStride))
+          (v128.load (i32.add (local.get $w) (i32.shl (local.get $i) (i32.const 2))))))
+        (if (local.get $half)
+          (then
+            (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1))))
+            (local.set $h (call $floatToHalf (f32x4.add (call $halfToFloat (v128.load16x4_u (local.get $d))) (local.get $p))))
+            (v128.store64_lane 0 (local.get $d) (i16x8.narrow_i32x4_u (local.get $h) (local.get $h))))
+          (else
+            (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2))))
+            (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (local.get $p)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $loopV)))
+      (block $doneT (loop $loopT
+        (br_if $doneT (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $x (f32.mul (f32.load (i32.add (local.get $col) (i32.mul (local.get $i) (local.get $srcStride))))
+          (f32.load (i32.add (local.get $w) (i32.shl (local.get $i) (i32.const 2))))))
+        (if (local.get $half)
+          (then
+            (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1))))
+            (i32.store16 (local.get $d) (i32x4.extract_lane 0 (call $floatToHalf
+              (f32x4.add (call $halfToFloat (i32x4.splat (i32.load16_u (local.get $d)))) (f32x4.splat (local.get $x)))))))
+          (else
+            (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2))))
+            (f32.store (local.get $d) (f32.add (f32.load (local.get $d)) (local.get $x)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $loopT)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $dstStride)))
+      (local.set $w (i32.add (local.get $w) (local.get $wStride)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $loopR)))
+  )
 )
