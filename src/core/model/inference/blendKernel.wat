@@ -342,50 +342,112 @@
       (f32.load (i32.add (local.get $at) (i32.mul (local.get $srcStride) (i32.const 3)))))
   )
 
+  ;; Adds four products p to dst at byte `d` (float32) or to the float16 values there (`half`).
+  (func $addAt (param $d i32) (param $p v128) (param $half i32)
+    (local $h v128)
+    (if (local.get $half)
+      (then
+        (local.set $h (call $floatToHalf (f32x4.add (call $halfToFloat (v128.load16x4_u (local.get $d))) (local.get $p))))
+        (v128.store64_lane 0 (local.get $d) (i16x8.narrow_i32x4_u (local.get $h) (local.get $h))))
+      (else (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (local.get $p)))))
+  )
+
+  ;; One product p added to dst at byte `d` (float32, or float16 when `half`).
+  (func $addOne (param $d i32) (param $x f32) (param $half i32)
+    (if (local.get $half)
+      (then (i32.store16 (local.get $d) (i32x4.extract_lane 0 (call $floatToHalf
+        (f32x4.add (call $halfToFloat (i32x4.splat (i32.load16_u (local.get $d)))) (f32x4.splat (local.get $x)))))))
+      (else (f32.store (local.get $d) (f32.add (f32.load (local.get $d)) (local.get $x)))))
+  )
+
   ;; dst[r][i] += f32(src[i][r] * w[r][i]) for r < rows, i < n: `dst` rows `dstStride` bytes apart, `src` rows
   ;; `srcStride` apart (column r at byte 4r), `w` (already transposed) rows `wStride` apart. `half` = 1: `dst` holds
-  ;; float16 (the sum in float32, stored rounded to float16), rows still `dstStride` apart.
+  ;; float16 (the sum in float32, stored rounded to float16), rows still `dstStride` apart. Four rows at a time, the
+  ;; source read as 4 x 4 blocks transposed in registers (each source cache line then serves four rows); the rows
+  ;; left one at a time, gathering each column four values at a time.
   (func (export "addColumns")
     (param $dst i32) (param $dstStride i32) (param $src i32) (param $srcStride i32) (param $w i32) (param $wStride i32)
     (param $n i32) (param $rows i32) (param $half i32)
-    (local $r i32) (local $i i32) (local $vecEnd i32) (local $col i32) (local $d i32) (local $p v128) (local $h v128) (local $x f32)
+    (local $r i32) (local $i i32) (local $j i32) (local $vecEnd i32) (local $rowEnd i32) (local $col i32) (local $es i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
+    (local $at i32) (local $wr i32) (local $dr i32)
+    (local.set $es (select (i32.const 2) (i32.const 4) (local.get $half)))
     (local.set $vecEnd (i32.and (local.get $n) (i32.const -4)))
+    (local.set $rowEnd (i32.and (local.get $rows) (i32.const -4)))
     (local.set $r (i32.const 0))
-    (block $doneR (loop $loopR
-      (br_if $doneR (i32.ge_u (local.get $r) (local.get $rows)))
+    (block $doneB (loop $loopB
+      (br_if $doneB (i32.ge_u (local.get $r) (local.get $rowEnd)))
       (local.set $col (i32.add (local.get $src) (i32.shl (local.get $r) (i32.const 2))))
       (local.set $i (i32.const 0))
       (block $doneV (loop $loopV
         (br_if $doneV (i32.ge_u (local.get $i) (local.get $vecEnd)))
-        (local.set $p (f32x4.mul
-          (call $column4 (i32.add (local.get $col) (i32.mul (local.get $i) (local.get $srcStride))) (local.get $srcStride))
-          (v128.load (i32.add (local.get $w) (i32.shl (local.get $i) (i32.const 2))))))
-        (if (local.get $half)
-          (then
-            (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1))))
-            (local.set $h (call $floatToHalf (f32x4.add (call $halfToFloat (v128.load16x4_u (local.get $d))) (local.get $p))))
-            (v128.store64_lane 0 (local.get $d) (i16x8.narrow_i32x4_u (local.get $h) (local.get $h))))
-          (else
-            (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2))))
-            (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (local.get $p)))))
+        (local.set $at (i32.add (local.get $col) (i32.mul (local.get $i) (local.get $srcStride))))
+        (local.set $a0 (v128.load (local.get $at)))
+        (local.set $a1 (v128.load (i32.add (local.get $at) (local.get $srcStride))))
+        (local.set $a2 (v128.load (i32.add (local.get $at) (i32.shl (local.get $srcStride) (i32.const 1)))))
+        (local.set $a3 (v128.load (i32.add (local.get $at) (i32.mul (local.get $srcStride) (i32.const 3)))))
+        ;; transpose: b_j = column r + j of rows i..i+3
+        (local.set $b0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a0) (local.get $a1)))
+        (local.set $b1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a0) (local.get $a1)))
+        (local.set $b2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a2) (local.get $a3)))
+        (local.set $b3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a2) (local.get $a3)))
+        (local.set $a0 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $b0) (local.get $b2)))
+        (local.set $a1 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $b0) (local.get $b2)))
+        (local.set $a2 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $b1) (local.get $b3)))
+        (local.set $a3 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $b1) (local.get $b3)))
+        (local.set $wr (i32.add (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $wStride))) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $dr (i32.add (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $dstStride))) (i32.mul (local.get $i) (local.get $es))))
+        (call $addAt (local.get $dr) (f32x4.mul (local.get $a0) (v128.load (local.get $wr))) (local.get $half))
+        (call $addAt (i32.add (local.get $dr) (local.get $dstStride)) (f32x4.mul (local.get $a1) (v128.load (i32.add (local.get $wr) (local.get $wStride)))) (local.get $half))
+        (call $addAt (i32.add (local.get $dr) (i32.shl (local.get $dstStride) (i32.const 1)))
+          (f32x4.mul (local.get $a2) (v128.load (i32.add (local.get $wr) (i32.shl (local.get $wStride) (i32.const 1))))) (local.get $half))
+        (call $addAt (i32.add (local.get $dr) (i32.mul (local.get $dstStride) (i32.const 3)))
+          (f32x4.mul (local.get $a3) (v128.load (i32.add (local.get $wr) (i32.mul (local.get $wStride) (i32.const 3))))) (local.get $half))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $loopV)))
-      (block $doneT (loop $loopT
-        (br_if $doneT (i32.ge_u (local.get $i) (local.get $n)))
-        (local.set $x (f32.mul (f32.load (i32.add (local.get $col) (i32.mul (local.get $i) (local.get $srcStride))))
-          (f32.load (i32.add (local.get $w) (i32.shl (local.get $i) (i32.const 2))))))
-        (if (local.get $half)
-          (then
-            (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1))))
-            (i32.store16 (local.get $d) (i32x4.extract_lane 0 (call $floatToHalf
-              (f32x4.add (call $halfToFloat (i32x4.splat (i32.load16_u (local.get $d)))) (f32x4.splat (local.get $x)))))))
-          (else
-            (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2))))
-            (f32.store (local.get $d) (f32.add (f32.load (local.get $d)) (local.get $x)))))
+      ;; the columns' last n mod 4 values, one at a time
+      (local.set $j (i32.const 0))
+      (block $doneJ (loop $loopJ
+        (br_if $doneJ (i32.ge_u (local.get $j) (i32.const 4)))
+        (local.set $at (i32.add (local.get $r) (local.get $j)))
+        (local.set $i (local.get $vecEnd))
+        (block $doneT (loop $loopT
+          (br_if $doneT (i32.ge_u (local.get $i) (local.get $n)))
+          (call $addOne
+            (i32.add (i32.add (local.get $dst) (i32.mul (local.get $at) (local.get $dstStride))) (i32.mul (local.get $i) (local.get $es)))
+            (f32.mul (f32.load (i32.add (i32.add (local.get $src) (i32.shl (local.get $at) (i32.const 2))) (i32.mul (local.get $i) (local.get $srcStride))))
+              (f32.load (i32.add (i32.add (local.get $w) (i32.mul (local.get $at) (local.get $wStride))) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.get $half))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $loopT)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $loopJ)))
+      (local.set $r (i32.add (local.get $r) (i32.const 4)))
+      (br $loopB)))
+    ;; the last rows mod 4, one at a time
+    (block $doneR (loop $loopR
+      (br_if $doneR (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $col (i32.add (local.get $src) (i32.shl (local.get $r) (i32.const 2))))
+      (local.set $wr (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $wStride))))
+      (local.set $dr (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $dstStride))))
+      (local.set $i (i32.const 0))
+      (block $doneV1 (loop $loopV1
+        (br_if $doneV1 (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (call $addAt (i32.add (local.get $dr) (i32.mul (local.get $i) (local.get $es)))
+          (f32x4.mul
+            (call $column4 (i32.add (local.get $col) (i32.mul (local.get $i) (local.get $srcStride))) (local.get $srcStride))
+            (v128.load (i32.add (local.get $wr) (i32.shl (local.get $i) (i32.const 2)))))
+          (local.get $half))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $loopV1)))
+      (block $doneT1 (loop $loopT1
+        (br_if $doneT1 (i32.ge_u (local.get $i) (local.get $n)))
+        (call $addOne (i32.add (local.get $dr) (i32.mul (local.get $i) (local.get $es)))
+          (f32.mul (f32.load (i32.add (local.get $col) (i32.mul (local.get $i) (local.get $srcStride))))
+            (f32.load (i32.add (local.get $wr) (i32.shl (local.get $i) (i32.const 2)))))
+          (local.get $half))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $loopT)))
-      (local.set $dst (i32.add (local.get $dst) (local.get $dstStride)))
-      (local.set $w (i32.add (local.get $w) (local.get $wStride)))
+        (br $loopT1)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $loopR)))
   )
