@@ -370,7 +370,7 @@
     (param $n i32) (param $rows i32) (param $half i32)
     (local $r i32) (local $i i32) (local $j i32) (local $vecEnd i32) (local $rowEnd i32) (local $col i32) (local $es i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
-    (local $at i32) (local $wr i32) (local $dr i32)
+    (local $at i32) (local $wr i32) (local $dr i32) (local $d i32)
     (local.set $es (select (i32.const 2) (i32.const 4) (local.get $half)))
     (local.set $vecEnd (i32.and (local.get $n) (i32.const -4)))
     (local.set $rowEnd (i32.and (local.get $rows) (i32.const -4)))
@@ -397,12 +397,10 @@
         (local.set $a3 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $b1) (local.get $b3)))
         (local.set $wr (i32.add (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $wStride))) (i32.shl (local.get $i) (i32.const 2))))
         (local.set $dr (i32.add (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $dstStride))) (i32.mul (local.get $i) (local.get $es))))
-        (call $addAt (local.get $dr) (f32x4.mul (local.get $a0) (v128.load (local.get $wr))) (local.get $half))
-        (call $addAt (i32.add (local.get $dr) (local.get $dstStride)) (f32x4.mul (local.get $a1) (v128.load (i32.add (local.get $wr) (local.get $wStride)))) (local.get $half))
-        (call $addAt (i32.add (local.get $dr) (i32.shl (local.get $dstStride) (i32.const 1)))
-          (f32x4.mul (local.get $a2) (v128.load (i32.add (local.get $wr) (i32.shl (local.get $wStride) (i32.const 1))))) (local.get $half))
-        (call $addAt (i32.add (local.get $dr) (i32.mul (local.get $dstStride) (i32.const 3)))
-          (f32x4.mul (local.get $a3) (v128.load (i32.add (local.get $wr) (i32.mul (local.get $wStride) (i32.const 3))))) (local.get $half))
+        (if (local.get $half) (then (call $addAt (local.get $dr) (f32x4.mul (local.get $a0) (v128.load (local.get $wr))) (i32.const 1))) (else (local.set $d (local.get $dr)) (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (f32x4.mul (local.get $a0) (v128.load (local.get $wr)))))))
+        (if (local.get $half) (then (call $addAt (i32.add (local.get $dr) (local.get $dstStride)) (f32x4.mul (local.get $a1) (v128.load (i32.add (local.get $wr) (local.get $wStride)))) (i32.const 1))) (else (local.set $d (i32.add (local.get $dr) (local.get $dstStride))) (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (f32x4.mul (local.get $a1) (v128.load (i32.add (local.get $wr) (local.get $wStride))))))))
+        (if (local.get $half) (then (call $addAt (i32.add (local.get $dr) (i32.shl (local.get $dstStride) (i32.const 1))) (f32x4.mul (local.get $a2) (v128.load (i32.add (local.get $wr) (i32.shl (local.get $wStride) (i32.const 1))))) (i32.const 1))) (else (local.set $d (i32.add (local.get $dr) (i32.shl (local.get $dstStride) (i32.const 1)))) (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (f32x4.mul (local.get $a2) (v128.load (i32.add (local.get $wr) (i32.shl (local.get $wStride) (i32.const 1)))))))))
+        (if (local.get $half) (then (call $addAt (i32.add (local.get $dr) (i32.mul (local.get $dstStride) (i32.const 3))) (f32x4.mul (local.get $a3) (v128.load (i32.add (local.get $wr) (i32.mul (local.get $wStride) (i32.const 3))))) (i32.const 1))) (else (local.set $d (i32.add (local.get $dr) (i32.mul (local.get $dstStride) (i32.const 3)))) (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (f32x4.mul (local.get $a3) (v128.load (i32.add (local.get $wr) (i32.mul (local.get $wStride) (i32.const 3)))))))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $loopV)))
       ;; the columns' last n mod 4 values, one at a time
@@ -433,11 +431,11 @@
       (local.set $i (i32.const 0))
       (block $doneV1 (loop $loopV1
         (br_if $doneV1 (i32.ge_u (local.get $i) (local.get $vecEnd)))
-        (call $addAt (i32.add (local.get $dr) (i32.mul (local.get $i) (local.get $es)))
-          (f32x4.mul
+        (if (local.get $half) (then (call $addAt (i32.add (local.get $dr) (i32.mul (local.get $i) (local.get $es))) (f32x4.mul
             (call $column4 (i32.add (local.get $col) (i32.mul (local.get $i) (local.get $srcStride))) (local.get $srcStride))
-            (v128.load (i32.add (local.get $wr) (i32.shl (local.get $i) (i32.const 2)))))
-          (local.get $half))
+            (v128.load (i32.add (local.get $wr) (i32.shl (local.get $i) (i32.const 2))))) (i32.const 1))) (else (local.set $d (i32.add (local.get $dr) (i32.mul (local.get $i) (local.get $es)))) (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (f32x4.mul
+            (call $column4 (i32.add (local.get $col) (i32.mul (local.get $i) (local.get $srcStride))) (local.get $srcStride))
+            (v128.load (i32.add (local.get $wr) (i32.shl (local.get $i) (i32.const 2)))))))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $loopV1)))
       (block $doneT1 (loop $loopT1
