@@ -1,18 +1,23 @@
 /**
- * The accumulators of sliding-window blending (slidingWindow.ts) for a ring of d0-slabs, and what finishes a slab:
+ * The accumulators of sliding-window blending (slidingWindow.ts) for a ring of slabs across the sweep axis s (the
+ * longest axis of the padded image, sweepAxis; u < v the other two), and what finishes a slab. Written for s = 0:
  *   acc[c][slot(s0 + a)][(s1 + b) * full2 + s2 + e] += f32(logits[c][a][b][e] * weights[a][b][e])   per window
  *   count[v] = sum of weights[x - s0][...] over the windows covering slab x, in window order          per slab
  *   finished slab: f32(acc[c][v] / count[v]) (MONAI divides by its count map), or its argmax (first on ties)
- * with slot(x) = (x mod ring) * full1 * full2. Every product is rounded to float32 before the add and every sum is a
- * float32 sum in window order, as PyTorch computes MONAI's `importance_map * logits` and `+=`, so the values are
- * those of a whole-volume float32 accumulator. The summed weights are rebuilt per slab from the window list
- * instead of being accumulated in a second band: the same additions in the same order, without the band's memory.
+ * with slot(x) = (x mod ring) * full1 * full2; along s = 1 or 2 the same with the roles of the axes exchanged (the
+ * ring is x_s mod patch[s], a slab's plane is [full_u, full_v]). Every product is rounded to float32 before the add
+ * and every sum is a float32 sum in window order (s slowest, then u, then v), as PyTorch computes MONAI's
+ * `importance_map * logits` and `+=`, so the values are those of a whole-volume float32 accumulator taking the
+ * windows in that order. The summed weights are rebuilt per slab from the window list instead of being accumulated
+ * in a second band: the same additions in the same order, without the band's memory. float16 storage (`dtype`):
+ * each add is the float32 sum of the stored value and the product, stored rounded to float16 (ties to even).
  *
- * Two implementations giving the same bits: WebAssembly SIMD (blendKernel.wat: the band lives in the module's
- * memory, four voxels per instruction, its planes stored in column tiles as wide as the patch so that a window's
- * rows are long contiguous runs (tiledIndex); blending is most of the time spent outside the network) and plain
- * JavaScript (row-major planes), used where the band does not fit a 32-bit WebAssembly memory (4 GiB), or when
- * UMD_LENS_BLEND=js asks for it; the tests hold the two equal.
+ * Implementations giving the same bits: WebAssembly SIMD (blendKernel.wat: the band lives in the module's memory,
+ * four voxels per instruction; along axis 0 its planes stored in column tiles as wide as the patch so that a
+ * window's rows are long contiguous runs (tiledIndex); along axes 1 and 2, and for float16, row-major rings walked
+ * by JavaScript a (channel, window plane) at a time, wasmRowBand; blending is most of the time spent outside the
+ * network) and plain JavaScript (row-major rings), used where the band does not fit a 32-bit WebAssembly memory
+ * (4 GiB), for more than 256 classes, or when UMD_LENS_BLEND=js asks for it; the tests hold them equal.
  */
 import kernelBytes from './blendKernel.wat';
 import { halfBits, halfTable } from './float16';
