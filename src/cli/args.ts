@@ -25,7 +25,7 @@ export function positiveInt(name: string, v: string | undefined, fallback?: numb
 /** Inference options shared by `evaluate` and `predict`. */
 export const INFERENCE_OPTIONS = {
   threads: { type: 'string' }, device: { type: 'string' }, overlap: { type: 'string' }, batch: { type: 'string' },
-  tta: { type: 'boolean' }, 'tta-axes': { type: 'string' },
+  tta: { type: 'boolean' }, 'tta-axes': { type: 'string' }, 'band-dtype': { type: 'string' }, 'max-memory-gb': { type: 'string' },
 } as const;
 
 export interface InferenceArgs {
@@ -34,10 +34,15 @@ export interface InferenceArgs {
   overlap?: number;
   batchSize?: number;
   tta?: boolean | MirrorAxis[];
+  bandDtype?: 'float32' | 'float16';
+  maxMemoryGB?: number;
 }
 
-/** --threads N (>= 1), --device cpu|cuda, --overlap [0, 1), --batch N (>= 1), --tta, --tta-axes 0,1,2. */
-export function inferenceArgs(v: { threads?: string; device?: string; overlap?: string; batch?: string; tta?: boolean; 'tta-axes'?: string }): InferenceArgs {
+/**
+ * --threads N (>= 1), --device cpu|cuda, --overlap [0, 1), --batch N (>= 1), --tta, --tta-axes 0,1,2,
+ * --band-dtype float32|float16, --max-memory-gb X (> 0).
+ */
+export function inferenceArgs(v: { threads?: string; device?: string; overlap?: string; batch?: string; tta?: boolean; 'tta-axes'?: string; 'band-dtype'?: string; 'max-memory-gb'?: string }): InferenceArgs {
   const out: InferenceArgs = {};
   const atLeastOne = (name: string, s: string): number => {
     const n = Number(s);
@@ -54,6 +59,15 @@ export function inferenceArgs(v: { threads?: string; device?: string; overlap?: 
     const o = Number(v.overlap);
     if (v.overlap.trim() === '' || !(o >= 0 && o < 1)) throw new UsageError(`--overlap must be a number in [0, 1), got "${v.overlap}"`);
     out.overlap = o;
+  }
+  if (v['band-dtype'] !== undefined) {
+    if (v['band-dtype'] !== 'float32' && v['band-dtype'] !== 'float16') throw new UsageError(`--band-dtype must be float32 or float16, got "${v['band-dtype']}"`);
+    out.bandDtype = v['band-dtype'];
+  }
+  if (v['max-memory-gb'] !== undefined) {
+    const g = Number(v['max-memory-gb']);
+    if (v['max-memory-gb'].trim() === '' || !(g > 0) || !Number.isFinite(g)) throw new UsageError(`--max-memory-gb must be a positive number of GB, got "${v['max-memory-gb']}"`);
+    out.maxMemoryGB = g;
   }
   if (v['tta-axes'] !== undefined) {
     const axes = v['tta-axes'].split(',').map((a) => a.trim());

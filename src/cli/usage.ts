@@ -26,7 +26,11 @@ Inference options: --device cpu|cuda (cuda needs onnxruntime-node's CUDA binarie
   --onnxruntime-node-install=cuda12), --threads N (ONNX Runtime intra-op threads; default all cores),
   --overlap F (sliding-window overlap in [0, 1); default the card's, else 0.5), --batch N (windows per run when the
   model's batch dim is dynamic; default 1), --tta (mirroring test-time augmentation over all three axes, nnU-Net
-  style: 8 runs per window) or --tta-axes 0,2 (mirror along these tensor axes only). --probabilities writes softmax
+  style: 8 runs per window) or --tta-axes 0,2 (mirror along these tensor axes only), --band-dtype float32|float16
+  (storage of the sliding window's blending band; float16 halves it, argmax agreement in docs/benchmarks.md),
+  --max-memory-gb X (largest memory one prediction may take, estimated from the image's header and the card before
+  the image is read; default 75% of this machine's memory; over it: refused naming the file, the figures and the
+  ways out, a case error in evaluate). --probabilities writes softmax
   maps (float32 .nii.gz, on the model's grid, streamed slab by slab): evaluate per case and organ under
   <runDir>/prob/<case>/<organ>.nii.gz, predict one per class of the card into <dir>.
   --max-volume-mb N: largest scan read (voxels x max(4, bytes per voxel), default 2048); a bigger one, or a header

@@ -8,10 +8,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { axisAlignedAffine, voxelToWorld, type GridDims } from '../../src/core/geometry/affine';
+import { axisAlignedAffine, voxelToWorld, worldToVoxel, type GridDims } from '../../src/core/geometry/affine';
 import { readImage } from '../../src/core/nifti/read';
 import type { ImageVolume } from '../../src/core/geometry/volume';
 import { createBand, type BandGeometry, type BlendBand } from '../../src/core/model/inference/blendBand';
+import { halfTable, toHalf } from '../../src/core/model/inference/float16';
 import { normalizer } from '../../src/core/model/preprocess/normalize';
 import {
   CardError, gaussianImportanceMap, loadModel, normalize, normalizationFor, predictClasses, scanInterval,
@@ -349,6 +350,34 @@ test('banded sliding window equals a full-volume accumulator bit for bit, with w
   }
 });
 
+test('the band lies along the longest axis, wherever it is: equal bit for bit to a whole-volume accumulator in that window order, to MONAI\'s order within float32 rounding, same classes', async () => {
+  const run: RunPatch = async (data, dims) => mixing(data, dims, 1);
+  // longest axis 1 and 2 (and a tie, which keeps axis 0); [4, 16, 5]: axis 1 padded and then the longest
+  const cases: [Shape3, Shape3, number][] = [
+    [[9, 13, 11], [5, 4, 6], 0.5], [[9, 11, 13], [5, 4, 6], 0.5], [[7, 9, 17], [4, 9, 3], 0.25], [[11, 11, 9], [4, 4, 4], 0.5], [[9, 6, 11], [4, 16, 5], 0.5],
+  ];
+  for (const [shape, patch, overlap] of cases) {
+    const n = shape[0] * shape[1] * shape[2];
+    const x = noise(n, 13);
+    const label = `shape ${shape} patch ${patch}`;
+    const swept = await referenceBlend(x, shape, patch, overlap, async (win) => (await run(win, patch)).data);
+    const monai = await referenceBlend(x, shape, patch, overlap, async (win) => (await run(win, patch)).data, 'monai');
+    const sw = await slidingWindowLogits(x, shape, patch, run, { overlap });
+    assert.deepEqual(sw.data, swept, `${label}: logits`);
+    let maxRel = 0;
+    for (let q = 0; q < monai.length; q++) maxRel = Math.max(maxRel, Math.abs(sw.data[q] - monai[q]) / Math.max(1, Math.abs(monai[q])));
+    assert.ok(maxRel < 1e-6, `${label}: against MONAI's window order ${maxRel}`);
+    const classes = await slidingWindowClasses(x, shape, patch, run, { overlap });
+    assert.deepEqual(classes, argmaxChannels({ data: swept, channels: 3 }, n), `${label}: classes`);
+    assert.deepEqual(classes, argmaxChannels({ data: monai, channels: 3 }, n), `${label}: classes in MONAI's order`);
+    // the same image read in storage order (i fastest) through strides, in its stored type: the same values
+    const stored = new Float32Array(n);
+    for (let a = 0; a < shape[0]; a++) for (let b = 0; b < shape[1]; b++) for (let e = 0; e < shape[2]; e++) stored[a + shape[0] * (b + shape[1] * e)] = x[(a * shape[1] + b) * shape[2] + e];
+    const strided = await slidingWindowLogits(stored, shape, patch, run, { overlap, strides: [1, shape[0], shape[0] * shape[1]] });
+    assert.deepEqual(strided.data, swept, `${label}: strided source`);
+  }
+});
+
 // ---- batch size and mirroring TTA ----------------------------------------------------------------------
 
 /** A batched window-dependent network: each sample's logits depend on its own content (and position within it). */
@@ -367,9 +396,11 @@ const mixing: RunPatch = async (data, dims, batch = 1) => {
 
 /**
  * Straightforward reference: whole-volume float32 accumulator, each product rounded to float32 before the add (as
- * PyTorch computes MONAI's blending); each window's logits from `windowLogits`.
+ * PyTorch computes MONAI's blending); each window's logits from `windowLogits`. Windows in the sliding window's
+ * order (`swept`: the longest padded axis slowest, axis 0 on ties, then the other two in tensor order) or in
+ * MONAI's (`monai`: d0 slowest).
  */
-async function referenceBlend(x: Float32Array, shape: Shape3, patch: Shape3, overlap: number, windowLogits: (win: Float32Array) => Promise<Float32Array>): Promise<Float32Array> {
+async function referenceBlend(x: Float32Array, shape: Shape3, patch: Shape3, overlap: number, windowLogits: (win: Float32Array) => Promise<Float32Array>, order: 'swept' | 'monai' = 'swept'): Promise<Float32Array> {
   const n = shape[0] * shape[1] * shape[2];
   const full = [0, 1, 2].map((a) => Math.max(shape[a], patch[a])) as unknown as Shape3;
   const before = [0, 1, 2].map((a) => Math.floor((full[a] - shape[a]) / 2));
@@ -384,8 +415,18 @@ async function referenceBlend(x: Float32Array, shape: Shape3, patch: Shape3, ove
   const w = gaussianImportanceMap(patch);
   const starts = [0, 1, 2].map((a) => windowStarts(full[a], patch[a], scanInterval(full[a], patch[a], overlap)));
   const at = (s: number[], a: number, b: number, e: number) => ((s[0] + a) * full[1] + s[1] + b) * full[2] + s[2] + e;
-  for (const s0 of starts[0]) for (const s1 of starts[1]) for (const s2 of starts[2]) {
-    const s = [s0, s1, s2];
+  let sweep = 0;
+  if (order === 'swept') for (const a of [1, 2]) if (full[a] > full[sweep]) sweep = a;
+  const rest = [0, 1, 2].filter((a) => a !== sweep);
+  const windows: number[][] = [];
+  for (const ss of starts[sweep]) for (const su of starts[rest[0]]) for (const sv of starts[rest[1]]) {
+    const s = [0, 0, 0];
+    s[sweep] = ss;
+    s[rest[0]] = su;
+    s[rest[1]] = sv;
+    windows.push(s);
+  }
+  for (const s of windows) {
     const win = new Float32Array(np);
     let o = 0;
     for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) for (let e = 0; e < patch[2]; e++) win[o++] = img[at(s, a, b, e)];
@@ -532,46 +573,84 @@ test('--device cuda without onnxruntime-node\'s CUDA binaries fails naming what 
  */
 function blendAll(geom: BandGeometry, band: BlendBand, classes: boolean, stopAfter = Infinity): { got: Float32Array | Uint8Array; expected: Float32Array } | undefined {
   const { channels, patch, full, starts } = geom;
+  const sweep = geom.sweep ?? 0;
+  const [u, v] = [0, 1, 2].filter((a) => a !== sweep);
+  const half = geom.dtype === 'float16';
   const weights = gaussianImportanceMap(patch);
-  const plane = full[1] * full[2];
+  const plane = full[u] * full[v];
   const np = patch[0] * patch[1] * patch[2];
-  const nf = full[0] * plane;
+  const nf = full[0] * full[1] * full[2];
   const acc = new Float32Array(channels * nf);
   const cnt = new Float32Array(nf);
   const got = classes ? new Uint8Array(nf) : new Float32Array(channels * nf);
   const next7 = lcg(7, 'mod31');
   const rand = () => next7() * 8 - 4;
+  // voxel q of slab x's plane -> its index in the volume
+  const volumeIndex = (x: number, q: number) => {
+    const at = [0, 0, 0];
+    at[sweep] = x;
+    at[u] = Math.floor(q / full[v]);
+    at[v] = q % full[v];
+    return (at[0] * full[1] + at[1]) * full[2] + at[2];
+  };
   let next = 0;
   const finish = (upTo: number) => {
     for (; next < upTo; next++) {
       if (classes) {
         const cls = new Uint8Array(plane);
         band.finishClasses(next, cls);
-        got.set(cls, next * plane);
+        for (let q = 0; q < plane; q++) got[volumeIndex(next, q)] = cls[q];
       } else {
         const out = new Float32Array(channels * plane);
         band.finishLogits(next, out);
-        for (let c = 0; c < channels; c++) got.set(out.subarray(c * plane, (c + 1) * plane), c * nf + next * plane);
+        for (let c = 0; c < channels; c++) for (let q = 0; q < plane; q++) got[c * nf + volumeIndex(next, q)] = out[c * plane + q];
       }
     }
   };
   let added = 0;
-  for (const s0 of starts[0]) for (const s1 of starts[1]) for (const s2 of starts[2]) {
+  const windows: Shape3[] = [];
+  for (const ss of starts[sweep]) for (const su of starts[u]) for (const sv of starts[v]) {
+    const s = [0, 0, 0];
+    s[sweep] = ss;
+    s[u] = su;
+    s[v] = sv;
+    windows.push(s as unknown as Shape3);
+  }
+  for (const [s0, s1, s2] of windows) {
     if (added++ === stopAfter) return undefined;
-    finish(s0);
+    finish([s0, s1, s2][sweep]);
     const logits = Float32Array.from({ length: channels * np }, rand);
     band.add([s0, s1, s2], logits);
     let o = 0;
     for (let a = 0; a < patch[0]; a++) for (let b = 0; b < patch[1]; b++) for (let e = 0; e < patch[2]; e++, o++) {
-      const at = (s0 + a) * plane + (s1 + b) * full[2] + s2 + e;
-      for (let c = 0; c < channels; c++) acc[c * nf + at] += Math.fround(logits[c * np + o] * weights[o]);
+      const at = ((s0 + a) * full[1] + s1 + b) * full[2] + s2 + e;
+      for (let c = 0; c < channels; c++) {
+        const i = c * nf + at;
+        // float16 storage: the float32 sum of the stored value and the product, stored rounded to float16
+        acc[i] = half ? halfValue(acc[i] + Math.fround(logits[c * np + o] * weights[o])) : acc[i] + Math.fround(logits[c * np + o] * weights[o]);
+      }
       cnt[at] += weights[o];
     }
   }
-  finish(full[0]);
+  finish(full[sweep]);
   const expected = new Float32Array(channels * nf);
-  for (let c = 0; c < channels; c++) for (let v = 0; v < nf; v++) expected[c * nf + v] = acc[c * nf + v] / cnt[v];
+  for (let c = 0; c < channels; c++) for (let q = 0; q < nf; q++) expected[c * nf + q] = acc[c * nf + q] / cnt[q];
   return { got, expected };
+}
+
+/** x rounded to float32, then to the nearest float16 (ties to even), as a number: written from the definition. */
+function halfValue(x: number): number {
+  const f = Math.fround(x);
+  if (!Number.isFinite(f) || f === 0) return f;
+  const mag = Math.abs(f);
+  if (mag >= 65520) return Math.sign(f) * Infinity; // past the largest float16 (65504) by half a step or more
+  // the spacing of float16 values around |f|: 2^(e - 10) for normal numbers, 2^-24 for subnormals
+  const e = Math.max(Math.floor(Math.log2(mag)), -14);
+  const ulp = 2 ** (e - 10);
+  const q = mag / ulp;
+  let r = Math.round(q);
+  if (q - Math.floor(q) === 0.5 && Math.floor(q) % 2 === 0) r = Math.floor(q); // ties to even
+  return Math.sign(f) * r * ulp;
 }
 
 test('blending band: WebAssembly SIMD (column tiles of any width) and JavaScript give the same bits as a whole-volume float32 accumulator', () => {
@@ -607,6 +686,62 @@ test('blending band: WebAssembly SIMD (column tiles of any width) and JavaScript
   }
   assert.deepEqual(new Set(classes), new Set([0, 1, 2]));
   assert.equal(createBand(geom, weights, 'js').outputArea(1), undefined);
+});
+
+test('blending band swept along tensor axis 1 or 2 (WebAssembly and JavaScript) equals a whole-volume accumulator taking the windows in that order, bit for bit', () => {
+  // the longest axis is 1, then 2: the ring wraps within the window's rows (axis 1) or within each row (axis 2)
+  for (const [full, patch, sweep] of [[[6, 11, 8], [3, 4, 7], 1], [[6, 8, 11], [3, 4, 7], 2], [[5, 7, 13], [4, 3, 5], 2]] as [Shape3, Shape3, 0 | 1 | 2][]) {
+    const starts = [0, 1, 2].map((a) => windowStarts(full[a], patch[a], scanInterval(full[a], patch[a], 0.6))) as [number[], number[], number[]];
+    const geom: BandGeometry = { channels: 3, patch, full, starts, sweep };
+    const weights = gaussianImportanceMap(patch);
+    let classes: Uint8Array | Uint16Array | undefined;
+    for (const prefer of ['wasm', 'js'] as const) {
+      const label = `full ${full} sweep ${sweep} ${prefer}`;
+      const band = createBand(geom, weights, prefer);
+      assert.equal(band.kind, prefer);
+      const l = blendAll(geom, band, false)!;
+      band.release();
+      assert.deepEqual(l.got, l.expected, `${label}: logits`);
+      classes ??= argmaxChannels({ data: l.expected, channels: 3 }, full[0] * full[1] * full[2]);
+      const again = createBand(geom, weights, prefer);
+      assert.deepEqual(blendAll(geom, again, true)!.got, classes, `${label}: classes`);
+      again.release();
+    }
+    assert.deepEqual(new Set(classes), new Set([0, 1, 2]));
+  }
+});
+
+test('float16 band (WebAssembly and JavaScript): every add stored rounded to float16 (ties to even), bit for bit, on every sweep axis; the conversion round-trips all 65536 values', () => {
+  const table = halfTable();
+  for (let h = 0; h < 65536; h++) {
+    if (Number.isNaN(table[h])) continue;
+    assert.equal(toHalf(table[h]), h, `float16 ${h.toString(16)}`);
+  }
+  // halfway between 1 and the next float16 (1 + 2^-10): ties go to the even one; just above goes up
+  assert.equal(toHalf(1 + 2 ** -11), 0x3c00);
+  assert.equal(toHalf(1 + 3 * 2 ** -11), 0x3c02);
+  assert.equal(toHalf(1 + 2 ** -11 + 2 ** -20), 0x3c01);
+  assert.equal(toHalf(65520), 0x7c00, 'rounds past the largest float16 to Inf');
+  assert.equal(toHalf(2 ** -25), 0, 'half the smallest subnormal, a tie, goes to 0');
+  assert.equal(toHalf(3 * 2 ** -26), 1, 'above it: the smallest subnormal');
+  for (const [full, patch, sweep] of [[[8, 6, 11], [3, 4, 7], 0], [[6, 11, 8], [3, 4, 7], 1], [[6, 8, 11], [3, 4, 7], 2]] as [Shape3, Shape3, 0 | 1 | 2][]) {
+    const starts = [0, 1, 2].map((a) => windowStarts(full[a], patch[a], scanInterval(full[a], patch[a], 0.6))) as [number[], number[], number[]];
+    const geom: BandGeometry = { channels: 3, patch, full, starts, sweep, dtype: 'float16' };
+    const single = blendAll({ ...geom, dtype: 'float32' }, createBand({ ...geom, dtype: 'float32' }, gaussianImportanceMap(patch)), false)!;
+    for (const prefer of ['wasm', 'js'] as const) {
+      const band = createBand(geom, gaussianImportanceMap(patch), prefer);
+      assert.equal(band.kind, prefer);
+      const l = blendAll(geom, band, false)!;
+      band.release();
+      assert.deepEqual(l.got, l.expected, `sweep ${sweep} ${prefer}: float16 logits`);
+      let maxDiff = 0;
+      for (let q = 0; q < l.got.length; q++) maxDiff = Math.max(maxDiff, Math.abs(l.got[q] - single.got[q]));
+      assert.ok(maxDiff > 0 && maxDiff < 0.01, `sweep ${sweep}: float16 differs from float32 by rounding only (${maxDiff})`);
+      const again = createBand(geom, gaussianImportanceMap(patch), prefer);
+      assert.deepEqual(blendAll(geom, again, true)!.got, argmaxChannels({ data: l.expected, channels: 3 }, full[0] * full[1] * full[2]), `sweep ${sweep} ${prefer}: float16 classes`);
+      again.release();
+    }
+  }
 });
 
 test('blending band: a released band\'s WebAssembly memory serves the next band, cleared, whatever it held', () => {
@@ -672,25 +807,27 @@ test('probabilities: softmax per asked class, streamed to .nii.gz slab by slab, 
       const label = `${spatialOrder} patch ${patchSize}`;
       for (const [f, { classes: cs, file }] of files.entries()) {
         const prob = readImage(file);
-        // ijk tensors are written as (k, j, i) with the affine's columns swapped: the same world positions
-        const ijk = spatialOrder === 'ijk';
-        assert.deepEqual(prob.dims, ijk ? [dims[2], dims[1], dims[0]] : dims, label);
+        // the file's axes are the work grid's, ordered so that the axis the slabs were finished along is the slowest
+        // (ijk whole-volume: (k, j, i); windowed: the longest axis last): its affine places every voxel where the
+        // image's voxel is
+        assert.deepEqual([...prob.dims].sort(), [...dims].sort(), label);
         let maxErr = 0;
-        for (let k = 0; k < dims[2]; k++) for (let j = 0; j < dims[1]; j++) for (let i = 0; i < dims[0]; i++) {
+        let seen = 0;
+        for (let x2 = 0; x2 < prob.dims[2]; x2++) for (let x1 = 0; x1 < prob.dims[1]; x1++) for (let x0 = 0; x0 < prob.dims[0]; x0++) {
+          const [i, j, k] = worldToVoxel(image.affine, voxelToWorld(prob.affine, [x0, x1, x2])).map((c) => Math.round(c));
           const v = i + dims[0] * (j + dims[1] * k);
-          const at = ijk ? k + dims[2] * (j + dims[1] * i) : v;
+          const at = x0 + prob.dims[0] * (x1 + prob.dims[1] * x2);
           const p = softmax(pointwise(image.data[v]));
           const want = cs.reduce((t, c) => t + p[c], 0);
           maxErr = Math.max(maxErr, Math.abs(prob.data[at] - want));
+          seen++;
           if (f === 1) {
             // class 2 probability above one half means class 2 is the argmax
             if (prob.data[at] > 0.5) assert.equal(classes.data[v], 2, `${label} voxel ${v}`);
           }
         }
+        assert.equal(seen, n);
         assert.ok(maxErr < 1e-5, `${label} classes ${cs}: max |p - softmax| ${maxErr}`);
-        const w = voxelToWorld(prob.affine, [3, 2, 1]);
-        const expectWorld = voxelToWorld(image.affine, ijk ? [1, 2, 3] : [3, 2, 1]);
-        assert.ok(w.every((x, a) => Math.abs(x - expectWorld[a]) < 1e-4), `${label}: world position of a probability voxel`);
       }
       assert.deepEqual(fs.readdirSync(dir).sort(), ['class0.nii.gz', 'class1+2.nii.gz', 'class2.nii.gz'], 'no temporary file left');
     } finally {

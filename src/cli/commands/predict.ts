@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import type { Modality } from '../../core/dataset/organs';
-import { loadModel, predictClasses } from '../../core/model/predict';
+import { checkPredictMemory, loadModel, predictClasses } from '../../core/model/predict';
 import { allowedBatchSize } from '../../core/model/session';
-import { readImage } from '../../core/nifti/read';
+import { readImageStored } from '../../core/nifti/read';
 import { writeNifti } from '../../core/nifti/write';
 import { inferenceArgs, INFERENCE_OPTIONS, parse, promptArgs, PROMPT_OPTIONS } from '../args';
 import { predictPrompted } from './predictPrompted';
@@ -30,7 +30,6 @@ export async function predictCommand(argv: string[]): Promise<number> {
       return 0;
     }
     if (pa.prompt || values.labels) throw new UsageError(`--prompt and --labels are for promptable models; ${positionals[0]} is a semantic model (card kind "${model.card.kind}")`);
-    const image = readImage(path.resolve(positionals[1]));
     const batch = allowedBatchSize(model.session, model.card.inputs.image, inf.batchSize ?? 1);
     if (batch.note) process.stderr.write(`warn: ${batch.note}\n`);
     const t0 = Date.now();
@@ -40,8 +39,13 @@ export async function predictCommand(argv: string[]): Promise<number> {
     const probabilities = probDir
       ? Object.entries(model.card.labels).map(([cls, name]) => ({ classes: [Number(cls)], file: path.join(probDir, `${name.replace(/[^A-Za-z0-9._-]+/g, '_')}.nii.gz`) }))
       : undefined;
+    const imageFile = path.resolve(positionals[1]);
+    // refused from the header, before the image is read, when it would not fit
+    const estimate = checkPredictMemory(model, imageFile, { batchSize: batch.batchSize, tta: inf.tta, bandDtype: inf.bandDtype, probabilities, maxMemoryGB: inf.maxMemoryGB });
+    process.stderr.write(`memory: about ${(estimate.totalBytes / 2 ** 30).toFixed(2)} GB estimated\n`);
+    const image = readImageStored(imageFile);
     const classes = await predictClasses(model, image, (modality as Modality | undefined) ?? null, {
-      overlap: inf.overlap, batchSize: batch.batchSize, tta: inf.tta, probabilities,
+      overlap: inf.overlap, batchSize: batch.batchSize, tta: inf.tta, probabilities, bandDtype: inf.bandDtype,
       onProgress: (done, total) => {
         const t = Date.now();
         if (done === 0 || done === total || t - last < 2000) return;

@@ -53,7 +53,7 @@ async function handle(req: EngineRequest): Promise<void> {
     modelPath: req.modelPath, datasetRoot: req.datasetRoot, runDir: req.runDir, runsRoot: req.runsRoot,
     subjects: req.subjects, signal: abort.signal,
     device: req.device, threads: req.threads, overlap: req.overlap, batchSize: req.batchSize, tta: req.tta,
-    probabilities: req.probabilities, maxVolumeMB: req.maxVolumeMB, resume: req.resume,
+    probabilities: req.probabilities, maxVolumeMB: req.maxVolumeMB, maxMemoryGB: req.maxMemoryGB, bandDtype: req.bandDtype, resume: req.resume,
     prompt: req.prompt ? parsePromptArg(req.prompt) : undefined, promptSeed: req.promptSeed, boxJitterMm: req.boxJitterMm,
     protocol: req.protocol, toleranceOverrides: [['settings', req.toleranceMm]],
     onEvent: (e) => void send(e),

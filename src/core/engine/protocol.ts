@@ -35,6 +35,9 @@ export interface EvaluateRequest {
   resume?: boolean;
   /** Largest volume read, in MiB (EvaluateOptions.maxVolumeMB; umdLens.limits.maxVolumeMB). */
   maxVolumeMB?: number;
+  /** Largest memory one case's prediction may take, in GB (EvaluateOptions.maxMemoryGB), and the band's storage. */
+  maxMemoryGB?: number;
+  bandDtype?: 'float32' | 'float16';
   /** Promptable models: --prompt text (center|random|box|clicks:N), seed, box jitter (EvaluateOptions.prompt...). */
   prompt?: string;
   promptSeed?: number;

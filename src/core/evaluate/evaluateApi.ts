@@ -33,6 +33,14 @@ export interface EvaluateOptions {
   metricThreads?: number;
   /** Largest volume read, in MiB (NIfTI ReadLimits.maxVolumeMB; default 2048): a bigger one is a case error. */
   maxVolumeMB?: number;
+  /**
+   * Largest memory one case's prediction may take, in GB, estimated from the image's header and the card before
+   * the image is read (model/memoryEstimate.ts; default 75 % of this machine's memory): a case over it is a case
+   * error naming the image, the figures and the ways out, and the run goes on.
+   */
+  maxMemoryGB?: number;
+  /** Storage of the sliding window's blending band: float32 (default) or float16 (half its memory). */
+  bandDtype?: 'float32' | 'float16';
   /** Evaluate only this shard's subjects (runstore/shard.ts); recorded in run.json, merged by `umd-lens merge`. */
   shard?: ShardSpec;
   /**

@@ -71,7 +71,7 @@ export async function planRun(opts: EvaluateOptions, modelPath: string, dataset:
   for (const w of model.warnings) emit({ type: 'log', level: 'warn', message: w });
   const batch = allowedBatchSize(model.session, model.card.inputs.image, opts.batchSize ?? 1);
   if (batch.note) emit({ type: 'log', level: 'warn', message: batch.note });
-  emit({ type: 'log', level: 'info', message: `inference: ${opts.device ?? 'cpu'}, ${opts.threads ?? 'default'} threads, overlap ${opts.overlap ?? model.card.overlap ?? 0.5}, batch ${batch.batchSize}, TTA ${opts.tta ? 'mirroring' : 'off'}` });
+  emit({ type: 'log', level: 'info', message: `inference: ${opts.device ?? 'cpu'}, ${opts.threads ?? 'default'} threads, overlap ${opts.overlap ?? model.card.overlap ?? 0.5}, batch ${batch.batchSize}, TTA ${opts.tta ? 'mirroring' : 'off'}${opts.bandDtype === 'float16' ? ', float16 band' : ''}` });
   const mapping = mapModelClasses(model.card, dataset.organs);
   const renamed = mapping.matches.filter((m) => m.by !== 'name');
   if (renamed.length) {
@@ -109,6 +109,7 @@ export async function planRun(opts: EvaluateOptions, modelPath: string, dataset:
     inference: {
       device: opts.device ?? 'cpu', threads: opts.threads ?? null, overlap: opts.overlap ?? model.card.overlap ?? 0.5,
       batchSize: batch.batchSize, ttaAxes: opts.tta === true ? [0, 1, 2] : opts.tta ? [...opts.tta] : [],
+      ...(opts.bandDtype === 'float16' ? { bandDtype: 'float16' as const } : {}),
     },
     versions: versions(),
     startedAt: new Date().toISOString(),

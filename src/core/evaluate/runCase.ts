@@ -7,12 +7,12 @@ import * as path from 'node:path';
 import type { Case, Dataset } from '../dataset/discover';
 import { spacingMm, type Grid } from '../geometry/affine';
 import { resampleNearest } from '../geometry/resample';
-import type { LabelVolume } from '../geometry/volume';
+import type { ImageVolume, LabelVolume } from '../geometry/volume';
 import { boxesOverlap, worldBox } from '../geometry/worldBox';
 import { caseMetrics } from '../metrics/caseMetrics';
 import type { SurfacePool } from '../metrics/surfacePool';
-import { predictClasses, type LoadedModel } from '../model/predict';
-import { readImage, readLabels } from '../nifti/read';
+import { checkPredictMemory, predictClasses, type LoadedModel } from '../model/predict';
+import { readImage, readImageStored, readLabels } from '../nifti/read';
 import { writeNifti } from '../nifti/write';
 import { insideRunDir } from '../runstore/confine';
 import type { OrganRecord } from '../runstore/schema';
@@ -65,23 +65,27 @@ export async function runCase(r: CaseRunner, c: Case, onProgress: (windowsDone: 
   const limits = { maxVolumeMB: opts.maxVolumeMB };
   if (r.labelsCache?.file !== c.labels) r.labelsCache = { file: c.labels, vol: checkLabelIds(c.labels, readLabels(c.labels, limits), dataset) };
   const labels = r.labelsCache.vol;
-  const image = readImage(c.image, limits);
+  const probFiles = new Map(probabilityOrgans.filter((p) => p.classes.length).map((p) => [p.id, path.join('prob', c.id, `${p.organ.replace(/[^A-Za-z0-9._-]+/g, '_')}.nii.gz`)]));
+  const semantic = model.card.kind !== 'promptable';
+  const probabilities = probabilityOrgans.filter((p) => probFiles.has(p.id)).map((p) => ({ classes: p.classes, file: insideRunDir(runDir, probFiles.get(p.id)!) }));
+  // refused from the header before any voxel is read: a case error naming the image, the run goes on
+  if (semantic) checkPredictMemory(model, c.image, { batchSize: r.plan.batchSize, tta: opts.tta, bandDtype: opts.bandDtype, probabilities, maxMemoryGB: opts.maxMemoryGB, limits });
+  // a semantic model's image stays in its stored type (an int16 CT: half of float32), normalized per window
+  const image = semantic ? readImageStored(c.image, limits) : readImage(c.image, limits);
   if (!boxesOverlap(worldBox(image), worldBox(labels))) {
     throw new CaseError(c.image, `${c.image}: image and labels (${c.labels}) do not overlap in world space; check their affines`);
   }
-  const probFiles = new Map(probabilityOrgans.filter((p) => p.classes.length).map((p) => [p.id, path.join('prob', c.id, `${p.organ.replace(/[^A-Za-z0-9._-]+/g, '_')}.nii.gz`)]));
   const imageRel = path.relative(dataset.root, c.image);
   const predRel = path.join('pred', `${c.id}.nii.gz`);
   const spacing = spacingMm(labels.affine);
-  if (model.card.kind === 'promptable') {
-    const pc = await promptableCase(model, image, c.modality, labels, c.subject, organRequests, protocol,
+  if (!semantic) {
+    const pc = await promptableCase(model, image as ImageVolume, c.modality, labels, c.subject, organRequests, protocol,
       { spec: opts.prompt ?? { kind: 'center' }, seed: opts.promptSeed ?? 0, boxJitterMm: opts.boxJitterMm ?? 0, signal: opts.signal }, pool);
     writeNifti(insideRunDir(runDir, predRel), { dims: labels.dims, affine: labels.affine, data: pc.labelMap }, `umd-lens prompted ${modelName}`);
     return pc.organs.map(({ id, scores, ...p }) => organRecord(c, { id, organ: dataset.organs.byId.get(id)! }, scores, spacing, imageRel, predRel, p));
   }
   const classes = await predictClasses(model, image, c.modality, {
-    signal: opts.signal, onProgress, overlap: opts.overlap, batchSize: r.plan.batchSize, tta: opts.tta,
-    probabilities: probabilityOrgans.filter((p) => probFiles.has(p.id)).map((p) => ({ classes: p.classes, file: insideRunDir(runDir, probFiles.get(p.id)!) })),
+    signal: opts.signal, onProgress, overlap: opts.overlap, batchSize: r.plan.batchSize, tta: opts.tta, bandDtype: opts.bandDtype, probabilities,
   });
   const mapped: LabelVolume = { dims: classes.dims, affine: classes.affine, data: applyMapping(classes.data, mapping.lut) };
   const pred = sameGrid(mapped, labels) ? mapped : resampleNearest(mapped, labels);

@@ -8,7 +8,7 @@
  * every source axis is "inside" the source; anything else is "outside" and gets the fill value.
  */
 import { invert, multiply, voxelCount, type Grid, type GridDims } from './affine';
-import type { ImageVolume, Volume, VoxelData } from './volume';
+import type { ImageVolume, IntensityData, Volume, VoxelData } from './volume';
 
 /** Target voxel index -> fractional source voxel index, row-major 4x4. */
 function targetToSource(src: Grid, target: Grid): number[] {
@@ -51,7 +51,7 @@ export function resampleNearest<T extends VoxelData>(src: Volume<T>, target: Gri
 }
 
 /** Smallest finite value of the data (0 for an empty or all-non-finite volume). */
-function finiteMin(data: Float32Array): number {
+function finiteMin(data: IntensityData): number {
   let min = Infinity;
   for (let v = 0; v < data.length; v++) if (data[v] < min) min = data[v];
   return Number.isFinite(min) ? min : 0;
@@ -67,7 +67,7 @@ function finiteMin(data: Float32Array): number {
  * Outside, the value is `outside`, by default the image's minimum (air in CT, 0 in PET/MRI), so padding does
  * not invent tissue.
  */
-export function resampleLinear(src: ImageVolume, target: Grid, outside?: number): ImageVolume {
+export function resampleLinear(src: Volume<IntensityData>, target: Grid, outside?: number): ImageVolume {
   const fill = outside ?? finiteMin(src.data);
   const [ni, nj, nk] = target.dims;
   const [si, sj, sk] = src.dims;

@@ -1,22 +1,25 @@
 /**
  * A checkpoint with its card, and class prediction for one image.
  *
- * predictClasses: image -> the card's preprocessing (preprocess/pipeline.ts: orientation, spacing, normalization for the
- * modality, crop/pad) -> tensor in the card's spatialOrder -> sliding window (card.patchSize) or one
- * whole-volume run -> argmax over channels -> the preprocessing undone, back onto the image's grid. Class ids
- * are the model's own, not yet mapped to any dataset's label ids.
+ * predictClasses: image (in its stored type: an int16 CT stays int16) -> the card's preprocessing
+ * (preprocess/pipeline.ts: orientation, spacing, normalization for the modality, crop/pad) -> tensor in the card's
+ * spatialOrder (read in place through strides, not transposed) -> sliding window (card.patchSize; each window
+ * normalized as it is cut) or one whole-volume run -> argmax over channels -> the preprocessing undone, back onto
+ * the image's grid. Class ids are the model's own, not yet mapped to any dataset's label ids.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Modality } from '../dataset/organs';
-import type { ImageVolume, LabelVolume } from '../geometry/volume';
+import type { LabelVolume, StoredImageVolume } from '../geometry/volume';
 import type { CardSource, ModalityKey, ModelCard, Normalization } from './card/modelCard';
 import { resolveCard } from './card/resolveCard';
 import { toModelInput } from './preprocess/pipeline';
 import { allowedBatchSize, createSession, declaredSpatialShape, ModelError, type Device } from './session';
-import { argmaxChannels, probabilitySlabs, slidingWindowClasses, wholeVolumeLogits, type MirrorAxis, type ProbabilitySink, type RunPatch, type Shape3 } from './inference';
+import { argmaxChannels, probabilitySlabs, slidingWindowClasses, slidingWindowSweep, wholeVolumeLogits, type MirrorAxis, type ProbabilitySink, type RunPatch, type Shape3 } from './inference';
 import { openNiftiSlabWriter } from '../nifti/streamWrite';
+import { readImageHeader, type ReadLimits } from '../nifti/read';
+import { checkMemory, defaultMaxMemoryGB, estimatePredictMemory, type MemoryEstimate } from './memoryEstimate';
 import type { Affine } from '../geometry/affine';
 
 export interface LoadedModel {
@@ -47,6 +50,11 @@ export interface PredictOptions {
    * affine's columns to match, so that it can still be written as slabs.
    */
   probabilities?: ReadonlyArray<{ classes: readonly number[]; file: string }>;
+  /**
+   * Storage of the sliding window's blending band: float32 (default) or float16 (half its memory; argmax agreement
+   * with float32 in docs/benchmarks.md).
+   */
+  bandDtype?: 'float32' | 'float16';
 }
 
 /** Resolves the model's card (umd.json, ONNX metadata, nnU-Net, MONAI), opens a CPU session, checks the card against it. */
@@ -78,16 +86,6 @@ export function normalizationFor(card: ModelCard, modality: Modality | null): No
   return (key && card.normalization[key]) || card.normalization['*'] || { method: 'none' };
 }
 
-/** [ni, nj, nk] storage (i fastest) -> [ni, nj, nk] tensor with k fastest, i.e. array [i][j][k]. */
-function toIjk(data: Float32Array, [ni, nj, nk]: readonly number[], f?: (x: number) => number): Float32Array {
-  const out = new Float32Array(data.length);
-  const nij = ni * nj;
-  let o = 0;
-  if (f) for (let i = 0; i < ni; i++) for (let j = 0; j < nj; j++) for (let k = 0; k < nk; k++) out[o++] = f(data[i + j * ni + k * nij]);
-  else for (let i = 0; i < ni; i++) for (let j = 0; j < nj; j++) for (let k = 0; k < nk; k++) out[o++] = data[i + j * ni + k * nij];
-  return out;
-}
-
 function fromIjk<T extends Uint8Array | Uint16Array>(data: T, [ni, nj, nk]: readonly number[]): T {
   const out = new (data.constructor as { new (n: number): T })(data.length);
   const nij = ni * nj;
@@ -96,18 +94,44 @@ function fromIjk<T extends Uint8Array | Uint16Array>(data: T, [ni, nj, nk]: read
   return out;
 }
 
-/** The grid of a probability file: the work grid, or in (i, j, k) tensor order its (k, j, i) transpose. */
-function probabilityGrid(work: ImageVolume, kji: boolean): { dims: [number, number, number]; affine: Affine } {
-  const [ni, nj, nk] = work.dims;
-  if (kji) return { dims: [ni, nj, nk], affine: work.affine };
+/**
+ * The grid of a probability file: the work grid with its axes ordered so that the axis the slabs are finished along
+ * (tensor axis `sweep`) is the file's slowest, then the slab's rows (u), then its columns (v, fastest); the affine's
+ * columns follow, so every voxel keeps its world position. `workAxis[t]` is the work-grid axis of tensor axis t.
+ */
+function probabilityGrid(work: StoredImageVolume, workAxis: readonly number[], sweep: 0 | 1 | 2): { dims: [number, number, number]; affine: Affine } {
+  const [u, v] = sweep === 0 ? [1, 2] : sweep === 1 ? [0, 2] : [0, 1];
+  const axes = [v, u, sweep].map((t) => workAxis[t]);
   const a = work.affine;
-  // file voxel (x0, x1, x2) = (k, j, i): columns 0 and 2 swap
-  const affine = [a[2], a[1], a[0], a[3], a[6], a[5], a[4], a[7], a[10], a[9], a[8], a[11], 0, 0, 0, 1] as Affine;
-  return { dims: [nk, nj, ni], affine };
+  const affine = [...a];
+  for (let r = 0; r < 3; r++) for (let f = 0; f < 3; f++) affine[r * 4 + f] = a[r * 4 + axes[f]];
+  return { dims: axes.map((w) => work.dims[w]) as [number, number, number], affine: affine as Affine };
+}
+
+/** The network's output channels: its declared output shape when static, else the card's highest class + 1. */
+export function outputChannels(model: LoadedModel): number {
+  const meta = model.session.outputMetadata?.find((m) => m.name === model.card.outputs.logits);
+  const declared = meta && meta.isTensor ? meta.shape[1] : undefined;
+  if (typeof declared === 'number' && declared > 0) return declared;
+  return Math.max(1, ...Object.keys(model.card.labels).map((k) => Number(k) + 1));
+}
+
+/**
+ * The memory predictClasses will take on `imageFile` (memoryEstimate.ts), from its header alone; throws
+ * MemoryLimitError naming the file, the figures and the ways out when it exceeds `maxMemoryGB` (default 75 % of
+ * this machine's memory). Call before reading the image.
+ */
+export function checkPredictMemory(model: LoadedModel, imageFile: string, opts: Pick<PredictOptions, 'batchSize' | 'tta' | 'bandDtype' | 'probabilities'> & { maxMemoryGB?: number; limits?: ReadLimits } = {}): MemoryEstimate {
+  const header = readImageHeader(imageFile, opts.limits);
+  const estimate = estimatePredictMemory(header, model.card, {
+    channels: outputChannels(model), batchSize: opts.batchSize, tta: opts.tta, bandDtype: opts.bandDtype, probabilityFiles: opts.probabilities?.length,
+  });
+  checkMemory(imageFile, estimate, opts.maxMemoryGB ?? defaultMaxMemoryGB(), { bandDtype: opts.bandDtype, windowed: model.card.patchSize !== null });
+  return estimate;
 }
 
 /** Model class ids (argmax, not remapped) on the IMAGE's grid. */
-export async function predictClasses(model: LoadedModel, image: ImageVolume, modality: Modality | null, opts: PredictOptions = {}): Promise<LabelVolume> {
+export async function predictClasses(model: LoadedModel, image: StoredImageVolume, modality: Modality | null, opts: PredictOptions = {}): Promise<LabelVolume> {
   const { card, session } = model;
   if (card.kind === 'promptable') {
     throw new ModelError(model.path, 'a promptable model (card kind "promptable") segments one organ from a prompt made from ground truth: use `umd-lens evaluate --prompt center|random|box|clicks:N`; predict without labels cannot prompt it');
@@ -118,9 +142,12 @@ export async function predictClasses(model: LoadedModel, image: ImageVolume, mod
   const [ni, nj, nk] = work.dims;
   const kji = card.spatialOrder === 'kji';
   const shape: Shape3 = kji ? [nk, nj, ni] : [ni, nj, nk];
-  // a transposed copy is made anyway in (i, j, k) order: normalize while copying
-  const input = kji ? work.data : toIjk(work.data, work.dims, prep.normalizeVoxel);
-  const transform = kji ? prep.normalizeVoxel : undefined;
+  // the work volume is in storage order (i fastest): in (k, j, i) order that is the tensor's own layout, in (i, j, k)
+  // order it is read through strides, never transposed into a copy
+  const strides: Shape3 | undefined = kji ? undefined : [1, ni, ni * nj];
+  const workAxis = kji ? [2, 1, 0] : [0, 1, 2];
+  const input = work.data;
+  const transform = prep.normalizeVoxel;
 
   const declared = declaredSpatialShape(session, card.inputs.image);
   const fed = card.patchSize ?? shape;
@@ -166,7 +193,9 @@ export async function predictClasses(model: LoadedModel, image: ImageVolume, mod
     return out;
   };
   const n = shape[0] * shape[1] * shape[2];
-  const writers = (opts.probabilities ?? []).map(({ file }) => openNiftiSlabWriter(file, probabilityGrid(work, kji), `umd-lens probability ${path.basename(file)}`));
+  // windowed: slabs across the axis the band lies along; whole-volume: across tensor axis 0
+  const sweep = card.patchSize ? slidingWindowSweep(shape, card.patchSize) : 0;
+  const writers = (opts.probabilities ?? []).map(({ file }) => openNiftiSlabWriter(file, probabilityGrid(work, workAxis, sweep), `umd-lens probability ${path.basename(file)}`));
   const asked = opts.probabilities ?? [];
   const channels = [...new Set(asked.flatMap((p) => p.classes))];
   let sum: Float32Array | undefined;
@@ -190,11 +219,11 @@ export async function predictClasses(model: LoadedModel, image: ImageVolume, mod
     if (card.patchSize) {
       // windowed: classes straight from a bounded band of logits, never the whole volume's
       tensorClasses = await slidingWindowClasses(input, shape, card.patchSize, checkedRun, {
-        overlap: opts.overlap ?? card.overlap, tta: opts.tta, signal: opts.signal, onProgress: opts.onProgress, transform,
-        batchSize: allowedBatchSize(session, card.inputs.image, opts.batchSize ?? 1).batchSize, probabilities,
+        overlap: opts.overlap ?? card.overlap, tta: opts.tta, signal: opts.signal, onProgress: opts.onProgress, transform, strides,
+        batchSize: allowedBatchSize(session, card.inputs.image, opts.batchSize ?? 1).batchSize, probabilities, bandDtype: opts.bandDtype,
       });
     } else {
-      const logits = await wholeVolumeLogits(input, shape, checkedRun, { tta: opts.tta, signal: opts.signal, onProgress: opts.onProgress });
+      const logits = await wholeVolumeLogits(input, shape, checkedRun, { tta: opts.tta, signal: opts.signal, onProgress: opts.onProgress, transform, strides });
       if (probabilities) probabilitySlabs(logits, shape, probabilities);
       tensorClasses = argmaxChannels(logits, n);
     }

@@ -4,9 +4,10 @@
  * higher, which disagrees with nibabel, ITK and NiiVue on files whose two transforms differ.)
  */
 import * as fs from 'node:fs';
+import * as zlib from 'node:zlib';
 import * as nifti from 'nifti-reader-js';
 import { voxelCount, type Affine, type GridDims } from '../geometry/affine';
-import type { ImageVolume, LabelVolume } from '../geometry/volume';
+import type { ImageVolume, IntensityData, LabelVolume, StoredImageVolume } from '../geometry/volume';
 import { gunzipBounded, gunzipBoundedAsync } from './gunzipBounded';
 import { maxVolumeBytes, mib, type ReadLimits } from './limits';
 
@@ -177,6 +178,52 @@ function decode(file: string, limits?: ReadLimits): Decoded {
   return { header: layout!.header, dims: layout!.dims, affine, payload: bytes.subarray(Number(layout!.header.vox_offset), layout!.need) };
 }
 
+/** What a header says, read without the voxels (readImageHeader). */
+export interface ImageHeader {
+  dims: GridDims;
+  affine: Affine;
+  /** Bytes per stored voxel. */
+  bytesPerVoxel: number;
+  /** Whether readImageStored keeps the stored type (else the image becomes float32: 4 bytes a voxel). */
+  keepsStoredType: boolean;
+}
+
+/**
+ * The header of an image file, read from its first kilobytes only (for a .nii.gz, the start of the stream is
+ * inflated and the rest never read): to size the work on it before any voxel is read. The same checks of the
+ * header as a full read; what it cannot check yet (a truncated voxel section) is left to the full read.
+ */
+export function readImageHeader(file: string, limits?: ReadLimits): ImageHeader {
+  let start: Uint8Array;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const buf = new Uint8Array(65536);
+      start = buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (e) {
+    throw cannotRead(file, e);
+  }
+  let head: Uint8Array = start;
+  if (isGzip(start)) {
+    try {
+      // a prefix of the stream: Z_SYNC_FLUSH gives what it holds instead of failing on the missing end
+      head = zlib.gunzipSync(start, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    } catch (e) {
+      throw gzipError(file, e);
+    }
+  }
+  const bytes = toArrayBuffer(head);
+  const layout = parseLayout(file, bytes, limits);
+  const affine = chooseAffine(file, layout.header, bytes) as Affine;
+  // the messages of a full read's checks (checkDecoded)
+  if (affine.some((v) => !Number.isFinite(v))) throw new NiftiError(file, 'affine has non-finite entries');
+  if (Math.abs(determinant3(affine)) < 1e-9) throw new NiftiError(file, 'singular affine (zero or missing voxel spacing)');
+  return { dims: layout.dims, affine, bytesPerVoxel: layout.bytesPerVoxel, keepsStoredType: keepsStoredType(layout.header) };
+}
+
 /** Label maps whose every stored value is a valid label: uint8 (and binary) without scaling. */
 function bytesAreLabels(header: nifti.NIFTI1 | nifti.NIFTI2): boolean {
   const T = nifti.NIFTI1;
@@ -297,7 +344,10 @@ function typedView(file: string, header: nifti.NIFTI1 | nifti.NIFTI2, payload: U
  * `limits.maxVolumeMB` are refused before their voxels are decompressed.
  */
 export function readImage(file: string, limits?: ReadLimits): ImageVolume {
-  const { header, dims, affine, payload } = decode(file, limits);
+  return floatImage(file, decode(file, limits));
+}
+
+function floatImage(file: string, { header, dims, affine, payload }: Decoded): ImageVolume {
   const n = voxelCount(dims);
   const src = typedView(file, header, payload, n);
   const { slope, inter } = scaling(header);
@@ -311,6 +361,29 @@ export function readImage(file: string, limits?: ReadLimits): ImageVolume {
   }
   if (bad) throw new NiftiError(file, `image holds ${bad} NaN or infinite voxel(s) (first at voxel ${first}, value ${data[first]}): intensities must be finite`);
   return { dims, affine, data };
+}
+
+/**
+ * Whether the file's voxels are kept in their stored type by readImageStored: 8- and 16-bit integers without
+ * scaling (scl_slope 0 or 1, scl_inter 0), whose every value is exact in float32.
+ */
+export function keepsStoredType(header: { datatypeCode: number; scl_slope: number; scl_inter: number }): boolean {
+  const T = nifti.NIFTI1;
+  const { slope, inter } = scaling(header as nifti.NIFTI1);
+  return [T.TYPE_INT8, T.TYPE_UINT8, T.TYPE_INT16, T.TYPE_UINT16].includes(header.datatypeCode) && slope === 1 && inter === 0;
+}
+
+/**
+ * readImage, but an 8- or 16-bit integer image without scaling keeps its stored type (an int16 CT: 2 bytes a voxel
+ * instead of 4, a view of the inflated file where it is aligned), for inference, which normalizes each window as it
+ * cuts it. Any other image is readImage's float32.
+ */
+export function readImageStored(file: string, limits?: ReadLimits): StoredImageVolume {
+  const decoded = decode(file, limits);
+  const { header, dims, affine, payload } = decoded;
+  if (!keepsStoredType(header)) return floatImage(file, decoded);
+  const data = typedView(file, header, payload, voxelCount(dims)) as IntensityData;
+  return { dims, affine, data: data.length === voxelCount(dims) ? data : data.subarray(0, voxelCount(dims)) };
 }
 
 /**

@@ -39,9 +39,10 @@ export interface RunManifest {
   protocol: MetricProtocol;
   /**
    * How the model was run: execution provider, intra-op threads (null: ONNX Runtime's default), sliding-window
-   * overlap actually used, windows per run, mirroring TTA axes ([] when off). Absent in runs written before.
+   * overlap actually used, windows per run, mirroring TTA axes ([] when off), and bandDtype "float16" when the
+   * blending band was float16 (absent: float32). Absent in runs written before.
    */
-  inference?: { device: string; threads: number | null; overlap: number; batchSize: number; ttaAxes: number[] };
+  inference?: { device: string; threads: number | null; overlap: number; batchSize: number; ttaAxes: number[]; bandDtype?: 'float16' };
   versions: { umdLens: string; onnxruntime: string; node: string };
   startedAt: string;
   finishedAt?: string;

@@ -1,6 +1,6 @@
 /** What the rest of the model layer (and benchmarks, tests) use of inference: the runs, their grid, their types. */
-export type { Logits, MirrorAxis, ProbabilitySink, RunPatch, Shape3, WindowOptions, WindowTimings } from './types';
-export { slidingWindowClasses, slidingWindowLogits } from './slidingWindow';
+export type { IntensityArray, Logits, MirrorAxis, ProbabilitySink, RunPatch, Shape3, SourceVolume, WindowOptions, WindowTimings } from './types';
+export { slidingWindowClasses, slidingWindowLogits, slidingWindowSweep } from './slidingWindow';
 export { wholeVolumeLogits } from './wholeVolume';
 export { argmaxChannels, probabilitySlabs } from './classesAndProbabilities';
 export { scanInterval, windowStarts } from './windowGrid';

@@ -1,12 +1,13 @@
 /**
- * The window loop: every window cut, run (in batches, mirrored for TTA) and blended into a band of d0-slabs that is
- * finished slab by slab into a sink (slidingWindow.ts makes the sinks).
+ * The window loop: every window cut, run (in batches, mirrored for TTA) and blended into a band of slabs across the
+ * sweep axis (the longest, blendBand.ts sweepAxis) that is finished slab by slab into a sink (slidingWindow.ts
+ * makes the sinks).
  */
-import { createBand, type BlendBand } from './blendBand';
-import { extract } from './cutWindow';
+import { createBand, planeAxes, sweepAxis, type BlendBand } from './blendBand';
+import { copyBox, extract } from './cutWindow';
 import { gaussianImportanceMap } from './importanceMap';
 import { addUnmirrored, ttaMirrors } from './mirroring';
-import type { MirrorAxis, RunPatch, Shape3, WindowOptions } from './types';
+import type { MirrorAxis, RunPatch, Shape3, SourceVolume, WindowOptions } from './types';
 import { scanInterval, windowStarts } from './windowGrid';
 
 const clock = () => Number(process.hrtime.bigint()) / 1e9;
@@ -20,33 +21,54 @@ export function throwIfAborted(signal?: AbortSignal): void {
 }
 
 /**
- * Receives the finished slabs (index along d0 of the padded image) in order: either the blended logits of one
- * slab, channel-major [C, full1, full2], already divided by the summed weights (as MONAI divides), or, when the
- * sink only needs classes, their argmax [full1, full2] straight from the blending kernel.
+ * Receives the finished slabs across the sweep axis s (index along s of the padded image) in order: either the
+ * blended logits of one slab, channel-major [C, full_u, full_v] (u < v the other two axes), already divided by the
+ * summed weights (as MONAI divides), or, when the sink only needs classes, their argmax [full_u, full_v] straight
+ * from the blending kernel.
  */
 export interface SlabSink {
-  slab(d0: number, logits: Float32Array, channels: number): void;
+  slab(x: number, logits: Float32Array, channels: number): void;
   /** Taken instead of `slab` when given and the model has at most 256 classes. */
-  classes?(d0: number, plane: Uint8Array): void;
+  classes?(x: number, plane: Uint8Array): void;
+}
+
+/** The order windows are taken in: the sweep axis slowest, then the other two in tensor order (slidingWindow.ts). */
+export function windowOrder(full: Shape3, patch: Shape3, overlap: number): { sweep: 0 | 1 | 2; starts: [number[], number[], number[]]; windows: Shape3[] } {
+  const starts = [0, 1, 2].map((a) => windowStarts(full[a], patch[a], scanInterval(full[a], patch[a], overlap))) as [number[], number[], number[]];
+  const sweep = sweepAxis(full);
+  const [u, v] = planeAxes(sweep);
+  const windows: Shape3[] = [];
+  const at = [0, 0, 0];
+  for (const ss of starts[sweep]) {
+    at[sweep] = ss;
+    for (const su of starts[u]) {
+      at[u] = su;
+      for (const sv of starts[v]) {
+        at[v] = sv;
+        windows.push([at[0], at[1], at[2]]);
+      }
+    }
+  }
+  return { sweep, starts, windows };
 }
 
 /**
- * Runs every window, accumulating only the band of d0-slabs that windows still overlap: windows are taken in order
- * of their d0 start, so once the next start is past a slab no later window can touch it, and that slab is divided,
- * handed to the sink and its memory reused (a ring of `patch[0]` slabs). Memory is bounded by
- * channels x patch[0] x full1 x full2, not by channels x the whole volume. The per-voxel sums add the windows in
- * the same order as a whole-volume accumulator would, so the values are identical.
+ * Runs every window, accumulating only the band of slabs that windows still overlap: windows are taken in order of
+ * their start along the sweep axis, so once the next start is past a slab no later window can touch it, and that
+ * slab is divided, handed to the sink and its memory reused (a ring of `patch[s]` slabs). Memory is bounded by
+ * channels x patch[s] x full_u x full_v, not by channels x the whole volume. The per-voxel sums add the windows in
+ * the same order as a whole-volume accumulator taking the windows in this order would, so the values are identical
+ * to that accumulator's.
  */
-export async function runWindows(image: Float32Array, full: Shape3, patch: Shape3, overlap: number, run: RunPatch, sink: SlabSink, opts: WindowOptions): Promise<void> {
+export async function runWindows(image: SourceVolume, full: Shape3, patch: Shape3, overlap: number, run: RunPatch, sink: SlabSink, opts: WindowOptions): Promise<void> {
   const batchSize = opts.batchSize ?? 1;
   checkBatchSize(batchSize);
   const mirrors = ttaMirrors(opts.tta);
-  const starts = [0, 1, 2].map((a) => windowStarts(full[a], patch[a], scanInterval(full[a], patch[a], overlap)));
-  const windows: Shape3[] = [];
-  for (const s0 of starts[0]) for (const s1 of starts[1]) for (const s2 of starts[2]) windows.push([s0, s1, s2]);
+  const { sweep, starts, windows } = windowOrder(full, patch, overlap);
+  const [u, v] = planeAxes(sweep);
   const total = windows.length;
   const weights = gaussianImportanceMap(patch);
-  const plane = full[1] * full[2];
+  const plane = full[u] * full[v];
   const nPatch = patch[0] * patch[1] * patch[2];
   let band: BlendBand | undefined;
   let channels = 0;
@@ -57,20 +79,26 @@ export async function runWindows(image: Float32Array, full: Shape3, patch: Shape
   let byClass = false;
   let inputBuffer: Float32Array | undefined;
   const timings = opts.timings;
-  // The windows of one (s0, s1) differ only along d2, and their rows at full width are one contiguous block of the
-  // image per slab: that block [p0, p1, full2] is copied and normalized once, and each window cut from it, instead
-  // of reading short rows spread over thousands of image pages for every window after a network run has evicted
-  // them (bench/inference.bench.ts: 3.0 -> 2.7 s of cutting for a whole body).
-  const blockShape: Shape3 = [patch[0], patch[1], full[2]];
+  // Consecutive windows differ only along v, and together they cover one block of the image, patch-sized on the
+  // other axes and full along v: that block is copied (in the image's stored type, along its memory order) and
+  // normalized once, and each window cut from it, instead of reading short rows spread over thousands of image
+  // pages for every window after a network run has evicted them (bench/inference.bench.ts: 3.0 -> 2.7 s of
+  // cutting for a whole body).
+  const blockShape = [patch[0], patch[1], patch[2]];
+  blockShape[v] = full[v];
   let block: Float32Array | undefined;
   let blockAt: readonly [number, number] | undefined;
   const cut = (start: Shape3, out: Float32Array, offset: number, mirror: readonly MirrorAxis[]): void => {
-    if (blockAt?.[0] !== start[0] || blockAt[1] !== start[1]) {
+    if (blockAt?.[0] !== start[sweep] || blockAt[1] !== start[u]) {
       block ??= new Float32Array(blockShape[0] * blockShape[1] * blockShape[2]);
-      extract(image, full, [start[0], start[1], 0], blockShape, block, 0, [], opts.transform);
-      blockAt = [start[0], start[1]];
+      const from = [start[0], start[1], start[2]];
+      from[v] = 0;
+      copyBox(image, from as unknown as Shape3, blockShape as unknown as Shape3, block, opts.transform);
+      blockAt = [start[sweep], start[u]];
     }
-    extract(block!, blockShape, [0, 0, start[2]], patch, out, offset, mirror);
+    const within = [0, 0, 0];
+    within[v] = start[v];
+    extract(block!, blockShape as unknown as Shape3, within as unknown as Shape3, patch, out, offset, mirror);
   };
   const finish = (upTo: number): void => {
     const t = timings && next < upTo ? clock() : 0;
@@ -89,7 +117,7 @@ export async function runWindows(image: Float32Array, full: Shape3, patch: Shape
   };
   /** Adds one window's logits [C, p0, p1, p2], weighted, into the band; slabs before its start are finished first. */
   const accumulate = (start: Shape3, logits: Float32Array): void => {
-    finish(start[0]);
+    finish(start[sweep]);
     const t = timings ? clock() : 0;
     band!.add(start, logits);
     if (t) timings!.blendS += clock() - t;
@@ -106,7 +134,7 @@ export async function runWindows(image: Float32Array, full: Shape3, patch: Shape
     if (!band) {
       channels = result.channels;
       byClass = sink.classes !== undefined && channels <= 256;
-      band = createBand({ channels, patch, full, starts: starts as [number[], number[], number[]], batchSize }, weights);
+      band = createBand({ channels, patch, full, starts, batchSize, sweep, dtype: opts.bandDtype }, weights);
     } else if (result.channels !== channels) {
       throw new Error(`model returned ${result.channels} channels for one window and ${channels} for another`);
     }
@@ -139,7 +167,7 @@ export async function runWindows(image: Float32Array, full: Shape3, patch: Shape
       }
     }
     if (!band) throw new Error('no windows to run');
-    finish(full[0]);
+    finish(full[sweep]);
   };
   opts.onProgress?.(0, total);
   try {

@@ -15,6 +15,15 @@
  *    each product rounded to float32, then added in window order (blendBand.ts).
  * 5. The padding is cropped away.
  *
+ * Window order and the band. MONAI adds the windows in the order of their starts with d0 slowest. Here they are
+ * taken with the sweep axis s slowest (the longest axis of the padded image, axis 0 on ties; blendBand.ts
+ * sweepAxis), then the other two axes u < v in tensor order, so that only a band of patch[s] slabs across s needs
+ * accumulators: 96 x 320 x 320 voxels per class for a 320 x 320 x 1000 CT whichever of its axes the card's
+ * spatialOrder puts first. Where s is 0 the order is MONAI's own and every value is MONAI's bit for bit; where it
+ * is not, each window and each product is the same and only the order of the (up to 2^3 at 50 % overlap) float32
+ * additions per voxel differs, i.e. the blended logits equal MONAI's up to float32 rounding of those sums (~1e-7
+ * relative), and bit for bit those of a whole-volume float32 accumulator taking the windows in this order.
+ *
  * Batch size (MONAI's `sw_batch_size`): windows are fed `batchSize` at a time as one [B, 1, d0, d1, d2] input
  * (the last batch may be smaller). Each window's logits are added in the same window order as with batch 1, so
  * the blended result is the same whatever the batch size (given a network whose output for a sample does not
@@ -27,35 +36,63 @@
  * (0,1,2) for all three axes: 8 inputs), summed in float32 in that order and divided once; this average then
  * takes the place of net(x) in step 4 (mirrored before the gaussian blending, as nnU-Net does per patch).
  *
- * Shapes are in tensor spatial order [d0, d1, d2], d2 fastest in memory; logits are channel-major [C, d0, d1, d2].
+ * Shapes are in tensor spatial order [d0, d1, d2]; results are contiguous, d2 fastest, logits channel-major
+ * [C, d0, d1, d2]. The input may be read with other strides (`opts.strides`: a storage-order volume read in (i, j, k)
+ * order without a transposed copy) and in its stored type (an int16 CT), normalized per window (`opts.transform`).
  */
 
+import { planeAxes, sweepAxis } from './blendBand';
 import { padToPatch } from './padToPatch';
 import { runWindows } from './runWindows';
-import type { Logits, RunPatch, Shape3, WindowOptions } from './types';
+import type { IntensityArray, Logits, RunPatch, Shape3, WindowOptions } from './types';
 
 function checkOverlap(overlap: number): void {
   if (!(overlap >= 0 && overlap < 1)) throw new Error(`overlap must be in [0, 1) (got ${overlap})`);
 }
 
+/**
+ * Where a finished slab lands in the unpadded tensor: the slab's index along s there (null for padding), and for
+ * each row u of the unpadded plane the index of its first voxel in the padded plane and in the tensor (v steps
+ * `step` there).
+ */
+function slabPlacement(shape: Shape3, full: Shape3, before: Shape3) {
+  const s = sweepAxis(full);
+  const [u, v] = planeAxes(s);
+  const tensorStride = [shape[1] * shape[2], shape[2], 1];
+  return {
+    s, u, v,
+    step: tensorStride[v],
+    /** Index along s of the unpadded tensor, or -1 for a padding slab. */
+    at: (x: number): number => {
+      const a = x - before[s];
+      return a >= 0 && a < shape[s] ? a : -1;
+    },
+    padRow: (pu: number): number => (before[u] + pu) * full[v] + before[v],
+    tensorRow: (a: number, pu: number): number => a * tensorStride[s] + pu * tensorStride[u],
+  };
+}
+
 /** Sliding-window logits for `input` (shape), MONAI-equivalent as described in this module's header. */
-export async function slidingWindowLogits(input: Float32Array, shape: Shape3, patch: Shape3, run: RunPatch, opts: WindowOptions = {}): Promise<Logits> {
+export async function slidingWindowLogits(input: IntensityArray, shape: Shape3, patch: Shape3, run: RunPatch, opts: WindowOptions = {}): Promise<Logits> {
   const overlap = opts.overlap ?? 0.5;
   checkOverlap(overlap);
   const { image, full, before, opts: windowOpts } = padToPatch(input, shape, patch, opts);
   const n = shape[0] * shape[1] * shape[2];
+  const place = slabPlacement(shape, full, before);
+  const plane = full[place.u] * full[place.v];
   let logits: Float32Array | undefined;
   let channels = 0;
   await runWindows(image, full, patch, overlap, run, {
-    slab(d0, slab, c) {
+    slab(x, slab, c) {
       channels = c;
       logits ??= new Float32Array(c * n);
-      const a = d0 - before[0];
-      if (a < 0 || a >= shape[0]) return; // padding
+      const a = place.at(x);
+      if (a < 0) return; // padding
       for (let ch = 0; ch < c; ch++) {
-        for (let b = 0; b < shape[1]; b++) {
-          const from = ch * full[1] * full[2] + (before[1] + b) * full[2] + before[2];
-          logits.set(slab.subarray(from, from + shape[2]), ch * n + (a * shape[1] + b) * shape[2]);
+        for (let pu = 0; pu < shape[place.u]; pu++) {
+          const from = ch * plane + place.padRow(pu);
+          let o = ch * n + place.tensorRow(a, pu);
+          for (let pv = 0; pv < shape[place.v]; pv++, o += place.step) logits[o] = slab[from + pv];
         }
       }
     },
@@ -68,41 +105,43 @@ export async function slidingWindowLogits(input: Float32Array, shape: Shape3, pa
  * band of slabs: what whole-body volumes need (full float32 logits of 14 classes on 320x320x1000 would be 5.7 GB).
  * Equal to argmaxChannels(slidingWindowLogits(...)) voxel for voxel.
  */
-export async function slidingWindowClasses(input: Float32Array, shape: Shape3, patch: Shape3, run: RunPatch, opts: WindowOptions = {}): Promise<Uint8Array | Uint16Array> {
+export async function slidingWindowClasses(input: IntensityArray, shape: Shape3, patch: Shape3, run: RunPatch, opts: WindowOptions = {}): Promise<Uint8Array | Uint16Array> {
   const overlap = opts.overlap ?? 0.5;
   checkOverlap(overlap);
   const { image, full, before, opts: windowOpts } = padToPatch(input, shape, patch, opts);
   const n = shape[0] * shape[1] * shape[2];
+  const place = slabPlacement(shape, full, before);
+  const { u, v, step } = place;
+  const plane = full[u] * full[v];
   const probs = opts.probabilities;
   let planes: Float32Array[] | undefined;
   let classes: Uint8Array | Uint16Array | undefined;
   await runWindows(image, full, patch, overlap, run, {
-    slab(d0, slab, channels) {
+    slab(x, slab, channels) {
       classes ??= channels <= 256 ? new Uint8Array(n) : new Uint16Array(n);
-      const a = d0 - before[0];
-      if (a < 0 || a >= shape[0]) return;
-      const plane = full[1] * full[2];
+      const a = place.at(x);
+      if (a < 0) return;
       const asked = probs?.channels;
       if (asked) {
         const bad = asked.find((c) => !Number.isInteger(c) || c < 0 || c >= channels);
         if (bad !== undefined) throw new Error(`probabilities asked for channel ${bad}; the model outputs ${channels}`);
-        planes ??= asked.map(() => new Float32Array(shape[1] * shape[2]));
+        planes ??= asked.map(() => new Float32Array(shape[u] * shape[v]));
       }
-      for (let b = 0; b < shape[1]; b++) {
-        const row = (before[1] + b) * full[2] + before[2];
-        let o = (a * shape[1] + b) * shape[2];
-        for (let e = 0; e < shape[2]; e++, o++) {
+      for (let pu = 0; pu < shape[u]; pu++) {
+        const row = place.padRow(pu);
+        let o = place.tensorRow(a, pu);
+        for (let e = 0; e < shape[v]; e++, o += step) {
           let best = slab[row + e];
           let arg = 0;
           for (let c = 1; c < channels; c++) {
-            const x = slab[c * plane + row + e];
-            if (x > best) { best = x; arg = c; }
+            const q = slab[c * plane + row + e];
+            if (q > best) { best = q; arg = c; }
           }
           classes[o] = arg;
           if (asked) {
             let sum = 0;
             for (let c = 0; c < channels; c++) sum += Math.exp(slab[c * plane + row + e] - best);
-            const at = b * shape[2] + e;
+            const at = pu * shape[v] + e;
             for (let i = 0; i < asked.length; i++) planes![i][at] = Math.exp(slab[asked[i] * plane + row + e] - best) / sum;
           }
         }
@@ -110,15 +149,22 @@ export async function slidingWindowClasses(input: Float32Array, shape: Shape3, p
       if (asked) probs!.slab(a, planes!);
     },
     // without probabilities the kernel's own argmax is enough
-    classes: probs ? undefined : (d0, plane) => {
+    classes: probs ? undefined : (x, slabClasses) => {
       classes ??= new Uint8Array(n);
-      const a = d0 - before[0];
-      if (a < 0 || a >= shape[0]) return;
-      for (let b = 0; b < shape[1]; b++) {
-        const row = (before[1] + b) * full[2] + before[2];
-        classes.set(plane.subarray(row, row + shape[2]), (a * shape[1] + b) * shape[2]);
+      const a = place.at(x);
+      if (a < 0) return;
+      for (let pu = 0; pu < shape[u]; pu++) {
+        const row = place.padRow(pu);
+        let o = place.tensorRow(a, pu);
+        if (step === 1) classes.set(slabClasses.subarray(row, row + shape[v]), o);
+        else for (let e = 0; e < shape[v]; e++, o += step) classes[o] = slabClasses[row + e];
       }
     },
   }, windowOpts);
   return classes!;
+}
+
+/** The tensor axis slidingWindowClasses sweeps for an image of `shape` and this patch (its probability slabs lie across it). */
+export function slidingWindowSweep(shape: Shape3, patch: Shape3): 0 | 1 | 2 {
+  return sweepAxis([0, 1, 2].map((a) => Math.max(shape[a], patch[a])) as unknown as Shape3);
 }

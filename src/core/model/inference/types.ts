@@ -13,6 +13,18 @@ export type RunPatch = (input: Float32Array, shape: Shape3, batch?: number, outp
 
 export type MirrorAxis = 0 | 1 | 2;
 
+/** Image voxels as they are stored (an int16 CT stays int16) or as float32 after resampling. */
+export type IntensityArray = Float32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
+
+/**
+ * An image read in tensor order without a transposed copy: voxel (d0, d1, d2) of the tensor is
+ * data[d0 * strides[0] + d1 * strides[1] + d2 * strides[2]].
+ */
+export interface SourceVolume {
+  data: IntensityArray;
+  strides: Shape3;
+}
+
 export interface WindowOptions {
   overlap?: number;
   /** Windows per network run (MONAI's sw_batch_size); default 1. */
@@ -29,12 +41,20 @@ export interface WindowOptions {
   transform?: (x: number) => number;
   /**
    * slidingWindowClasses only: softmax probabilities of these channels (exp(l_c - max) / sum_k exp(l_k - max) over
-   * the blended logits, in float64, stored as float32), handed over as each d0-slab is finished: the slab's index
-   * along d0 of the unpadded tensor and one [d1 * d2] plane per asked channel (d2 fastest, buffers reused). For
-   * writing them to disk without ever holding a whole volume of probabilities.
+   * the blended logits, in float64, stored as float32), handed over as each slab across the sweep axis s (the
+   * longest, slidingWindow.ts) is finished: the slab's index along s of the unpadded tensor and one [d_u * d_v]
+   * plane per asked channel (u < v the other two tensor axes, v fastest; buffers reused). For writing them to disk
+   * without ever holding a whole volume of probabilities.
    */
   probabilities?: ProbabilitySink;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Where the image's voxels are, when not a contiguous tensor-order array (d2 fastest): their strides per tensor
+   * axis, e.g. [1, ni, ni * nj] for a storage-order (i fastest) volume read in (i, j, k) tensor order.
+   */
+  strides?: Shape3;
+  /** Storage of the blending band's accumulators (blendBand.ts): float32 (default) or float16 (half the memory). */
+  bandDtype?: 'float32' | 'float16';
   /** When given, the seconds spent outside the network are added up here, per stage (for benchmarks). */
   timings?: WindowTimings;
 }

@@ -1,12 +1,12 @@
 /** Inference without windows: the whole image in one network run, for cards whose patchSize is null. */
-import { extract, transformed } from './cutWindow';
+import { contiguous, extract, transformed } from './cutWindow';
 import { addUnmirrored, ttaMirrors } from './mirroring';
 import { throwIfAborted } from './runWindows';
-import type { Logits, RunPatch, Shape3, WindowOptions } from './types';
+import type { IntensityArray, Logits, RunPatch, Shape3, WindowOptions } from './types';
 
 /** The whole image in one run, no padding (the network must accept its size); mirrored as `opts.tta` asks. */
-export async function wholeVolumeLogits(raw: Float32Array, shape: Shape3, run: RunPatch, opts: WindowOptions = {}): Promise<Logits> {
-  const input = transformed(raw, opts.transform);
+export async function wholeVolumeLogits(raw: IntensityArray, shape: Shape3, run: RunPatch, opts: WindowOptions = {}): Promise<Logits> {
+  const input = transformed(opts.strides ? { data: raw, strides: opts.strides } : contiguous(raw, shape), shape, opts.transform);
   const mirrors = ttaMirrors(opts.tta);
   const n = shape[0] * shape[1] * shape[2];
   opts.onProgress?.(0, 1);

@@ -2,10 +2,11 @@
  * Per-volume intensity statistics that normalization takes from the image itself: the foreground mask they are
  * taken over, mean and population std, and percentiles. All accumulate in float64.
  */
+import type { IntensityData } from '../../geometry/volume';
 import type { NormalizationMask } from '../card/modelCard';
 
 /** 1 where the voxel counts for the statistics; null mask = every voxel. */
-export function maskOf(data: Float32Array, mask: NormalizationMask | undefined): Uint8Array | null {
+export function maskOf(data: IntensityData, mask: NormalizationMask | undefined): Uint8Array | null {
   if (mask === undefined) return null;
   const out = new Uint8Array(data.length);
   if (mask === 'nonzero') for (let v = 0; v < data.length; v++) out[v] = data[v] !== 0 ? 1 : 0;
@@ -17,7 +18,7 @@ export function maskOf(data: Float32Array, mask: NormalizationMask | undefined):
  * Mean and population std (numpy's default ddof=0) over the masked voxels, of `map(x)` when given (e.g. the
  * clipped values, without a clipped copy of the volume); {0, 0} when there are none.
  */
-export function meanStd(data: Float32Array, mask: Uint8Array | null, map?: (x: number) => number): { mean: number; std: number; count: number } {
+export function meanStd(data: IntensityData, mask: Uint8Array | null, map?: (x: number) => number): { mean: number; std: number; count: number } {
   if (map) return meanStdMapped(data, mask, map);
   // two passes: the one-pass sum-of-squares formula loses all precision on CT-sized offsets
   let sum = 0;
@@ -37,7 +38,7 @@ export function meanStd(data: Float32Array, mask: Uint8Array | null, map?: (x: n
   return { mean, std: count ? Math.sqrt(sq / count) : 0, count };
 }
 
-function meanStdMapped(data: Float32Array, mask: Uint8Array | null, map: (x: number) => number): { mean: number; std: number; count: number } {
+function meanStdMapped(data: IntensityData, mask: Uint8Array | null, map: (x: number) => number): { mean: number; std: number; count: number } {
   let sum = 0;
   let count = 0;
   for (let v = 0; v < data.length; v++) {
@@ -133,4 +134,34 @@ export function percentiles(values: Float32Array, qs: readonly number[]): number
     out[idx] = lerp(values[k], next, at - k);
   }
   return out;
+}
+
+/**
+ * percentiles() of the (masked) voxels of an 8- or 16-bit integer volume, from a histogram of its values: the same
+ * order statistics, hence the same numbers, without a float32 copy of the volume to reorder.
+ */
+export function percentilesOfIntegers(data: Exclude<IntensityData, Float32Array>, mask: Uint8Array | null, qs: readonly number[]): number[] {
+  const offset = data instanceof Int16Array ? 32768 : data instanceof Int8Array ? 128 : 0;
+  const counts = new Float64Array(data instanceof Uint8Array || data instanceof Int8Array ? 256 : 65536);
+  let n = 0;
+  for (let v = 0; v < data.length; v++) {
+    if (mask && !mask[v]) continue;
+    counts[data[v] + offset]++;
+    n++;
+  }
+  if (!n) throw new RangeError('percentile of no values');
+  // the value of rank k (0-based) in ascending order
+  const ranked = (k: number): number => {
+    let seen = 0;
+    for (let b = 0; b < counts.length; b++) {
+      seen += counts[b];
+      if (seen > k) return b - offset;
+    }
+    return counts.length - 1 - offset;
+  };
+  return qs.map((q) => {
+    const at = ((n - 1) * q) / 100;
+    const k = Math.floor(at);
+    return lerp(ranked(k), ranked(Math.min(k + 1, n - 1)), at - k);
+  });
 }

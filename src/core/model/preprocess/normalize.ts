@@ -16,8 +16,9 @@
  * A std of (nearly) 0 only subtracts the mean, as MONAI's NormalizeIntensity does, instead of dividing by 0.
  * Statistics are accumulated in float64; the result is float32.
  */
+import type { IntensityData } from '../../geometry/volume';
 import type { Normalization } from '../card/modelCard';
-import { maskedValues, maskOf, meanStd, percentiles } from './intensityStats';
+import { maskedValues, maskOf, meanStd, percentiles, percentilesOfIntegers } from './intensityStats';
 
 export class NormalizationError extends Error {
   constructor(message: string) {
@@ -28,7 +29,9 @@ export class NormalizationError extends Error {
 
 const TINY_STD = 1e-8;
 
-function countNonFinite(data: Float32Array): number {
+function countNonFinite(data: IntensityData): number {
+  // integers are always finite
+  if (!(data instanceof Float32Array)) return 0;
   let bad = 0;
   for (let v = 0; v < data.length; v++) if (!Number.isFinite(data[v])) bad++;
   return bad;
@@ -44,12 +47,14 @@ export type Pointwise = (x: number) => number;
 
 /**
  * The normalization of this volume as a function of the voxel value: the statistics (mean, std, percentiles,
- * min, max) are taken from `data` here, once; the function then maps any voxel. The sliding window applies it
+ * min, max) are taken from the whole of `data` here, once; the function then maps any voxel. `data` may be the
+ * stored integers (an int16 CT): every one is exact in float32, so the statistics and the mapped values are those of
+ * its float32 copy (percentiles of 8- and 16-bit integers come from a histogram instead of a sorted copy). The sliding window applies it
  * to each window as it is cut (slidingWindow.ts), so no normalized copy of a whole-body volume is ever held.
  * Throws NormalizationError when the image holds NaN or ±Inf, naming how many voxels: a network fed NaN returns
  * NaN everywhere and argmax would silently call it all background.
  */
-export function normalizer(data: Float32Array, n: Normalization): Pointwise {
+export function normalizer(data: IntensityData, n: Normalization): Pointwise {
   const bad = countNonFinite(data);
   if (bad) throw new NormalizationError(`image has ${bad} non-finite voxel${bad === 1 ? '' : 's'} (NaN or Inf) of ${data.length}; cannot normalize or run the model on it`);
   switch (n.method) {
@@ -102,21 +107,21 @@ export function normalizer(data: Float32Array, n: Normalization): Pointwise {
 }
 
 /** The normalized intensities in a new float32 array (the input is never modified); see normalizer. */
-export function normalize(data: Float32Array, n: Normalization): Float32Array {
+export function normalize(data: IntensityData, n: Normalization): Float32Array {
   return applyPointwise(data, normalizer(data, n));
 }
 
-export function applyPointwise(data: Float32Array, f: Pointwise): Float32Array {
+export function applyPointwise(data: IntensityData, f: Pointwise): Float32Array {
   const out = new Float32Array(data.length);
   for (let v = 0; v < data.length; v++) out[v] = f(data[v]);
   return out;
 }
 
 /** clip-zscore's window: the card's fixed bounds, else percentiles of the (masked) volume, else unbounded. */
-export function clipBounds(data: Float32Array, mask: Uint8Array | null, n: Normalization): { lower: number; upper: number } {
+export function clipBounds(data: IntensityData, mask: Uint8Array | null, n: Normalization): { lower: number; upper: number } {
   const asked = [n.lower === undefined ? n.lowerPercentile : undefined, n.upper === undefined ? n.upperPercentile : undefined];
   const qs = asked.filter((q): q is number => q !== undefined);
-  const found = qs.length ? percentiles(maskedValues(data, mask), qs) : [];
+  const found = !qs.length ? [] : data instanceof Float32Array ? percentiles(maskedValues(data, mask), qs) : percentilesOfIntegers(data, mask, qs);
   const lower = n.lower ?? (asked[0] !== undefined ? found[0] : -Infinity);
   const upper = n.upper ?? (asked[1] !== undefined ? found[found.length - 1] : Infinity);
   return { lower, upper };
