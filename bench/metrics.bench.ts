@@ -45,6 +45,7 @@ import type { LabelVolume } from '../src/core/geometry/volume';
 import { writeNifti } from '../src/core/nifti/write';
 import { hashSeed, LABEL_OF_TISSUE, makeAnatomy, Rng } from '../src/core/phantom';
 import { rasterize } from '../src/core/phantom/modalities';
+import { compileOnWorkerThreadsWhenCoresAreFull } from '../src/cli/workerCompilation';
 
 const { values } = parseArgs({
   options: {
@@ -214,6 +215,7 @@ async function child(spec: string): Promise<void> {
   const threads = Number(threadsArg);
   // the pool first, as the CLI starts it (no warm-up): its workers inflate the files, then score them
   let t = process.hrtime.bigint();
+  compileOnWorkerThreadsWhenCoresAreFull(threads);
   const pool = new SurfacePool(threads, undefined, { warmUp: false });
   const poolStartSeconds = seconds(t);
   t = process.hrtime.bigint();

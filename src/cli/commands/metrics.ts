@@ -11,6 +11,7 @@ import { parse, positiveInt } from '../argParse';
 import { protocolArg, tauArg } from '../protocolArgs';
 import { fmt, formatTable } from '../table';
 import { UsageError } from '../usage';
+import { compileOnWorkerThreadsWhenCoresAreFull } from '../workerCompilation';
 
 /**
  * Scores a prediction against a ground truth: every metric of the protocol per label. Different grids are allowed:
@@ -27,6 +28,7 @@ export async function metricsCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 2) throw new UsageError('metrics needs <gt.nii.gz> <pred.nii.gz>');
   const protocol = makeProtocol(protocolArg(values.protocol) ?? 'umd', [['cli', tauArg(values.tau)]]);
   const threads = positiveInt('threads', values.threads);
+  compileOnWorkerThreadsWhenCoresAreFull(threads);
   // started first: its workers inflate the two files, then score them; no warm-up, their first task comes at once
   const pool = new SurfacePool(threads, undefined, { warmUp: false });
   let gt: LabelVolume;
