@@ -14,8 +14,8 @@
  * or to --case DIR, where a later run finds them and skips the generation.
  *
  * UMD Lens is timed in fresh child processes (so that peak RSS is the metrics' own), as the CLI runs: start the worker
- * pool (its workers compile the metrics code on a small synthetic case meanwhile, surfaceWarmup.ts), read both NIfTI
- * files, then caseMetrics; once with the worker pool (--threads, default all cores), once inline on 1 thread (no
+ * pool (without the warm-up of surfaceWarmup.ts: the workers' first task is inflating the files), read both NIfTI
+ * files (each inflated by a worker, readLabelsOnPool), then caseMetrics; once with the worker pool (--threads, default all cores), once inline on 1 thread (no
  * workers, so no warm-up) plus a per-stage split. The references run with Debian's /usr/bin/python3 (numpy, scipy, nibabel); DeepMind's library runs
  * when $UMD_DEEPMIND_SURFACE_DISTANCE names a directory holding its `surface_distance` package. Python's seconds
  * exclude reading the NIfTI files. Every timed side runs --repeat times (default 3) and the medians are compared.
@@ -38,13 +38,14 @@ import { makeProtocol } from '../src/core/metrics/protocol';
 import { labelSurfaceDistances, scoreSurfaces } from '../src/core/metrics/surface';
 import { surfelsOfLabel } from '../src/core/metrics/surfels';
 import { surfelAreaTable } from '../src/core/metrics/surfelAreas';
+import { readLabelsOnPool } from '../src/core/metrics/readLabelsOnPool';
 import { SurfacePool } from '../src/core/metrics/surfacePool';
 import { WorkBuffers } from '../src/core/metrics/workBuffers';
 import type { LabelVolume } from '../src/core/geometry/volume';
-import { readLabelsAsync } from '../src/core/nifti/read';
 import { writeNifti } from '../src/core/nifti/write';
 import { hashSeed, LABEL_OF_TISSUE, makeAnatomy, Rng } from '../src/core/phantom';
 import { rasterize } from '../src/core/phantom/modalities';
+import { compileOnWorkerThreadsWhenCoresAreFull } from '../src/cli/workerCompilation';
 
 const { values } = parseArgs({
   options: {
@@ -203,21 +204,22 @@ interface ChildResult {
   crops?: Record<string, string>;
 }
 
-/** Both label maps, read as the CLI reads them (in parallel). */
-async function readPair(gtFile: string, predFile: string): Promise<[LabelVolume, LabelVolume]> {
-  return Promise.all([readLabelsAsync(gtFile), readLabelsAsync(predFile)]);
+/** Both label maps, read as the CLI reads them: at once, each inflated by a worker of the pool (inline: libuv's). */
+async function readPair(pool: SurfacePool, gtFile: string, predFile: string): Promise<[LabelVolume, LabelVolume]> {
+  return Promise.all([readLabelsOnPool(pool, gtFile), readLabelsOnPool(pool, predFile)]);
 }
 
 async function child(spec: string): Promise<void> {
   const startSeconds = process.uptime();
   const [gtFile, predFile, threadsArg, tauArg] = spec.split(',');
   const threads = Number(threadsArg);
-  // the pool first, as the CLI starts it: its workers warm up (surfaceWarmup) while this thread reads the files
+  // the pool first, as the CLI starts it (no warm-up): its workers inflate the files, then score them
   let t = process.hrtime.bigint();
-  const pool = new SurfacePool(threads);
+  compileOnWorkerThreadsWhenCoresAreFull(threads);
+  const pool = new SurfacePool(threads, undefined, { warmUp: false });
   const poolStartSeconds = seconds(t);
   t = process.hrtime.bigint();
-  const [gt, pred] = await readPair(gtFile, predFile);
+  const [gt, pred] = await readPair(pool, gtFile, predFile);
   const readSeconds = seconds(t);
   const rssAfterReadMb = maxRssMb();
   const protocol = makeProtocol('umd', [['cli', { '*': Number(tauArg) }]]);

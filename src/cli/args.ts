@@ -1,26 +1,12 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-
-type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 import { DEVICES, isDevice, type Device } from '../core/model/session';
 import type { MirrorAxis } from '../core/model/inference';
 import { UsageError } from './usage';
 import { parsePromptArg, type PromptSpec } from '../core/prompts/promptSpec';
 
-/** node:util parseArgs with usage errors instead of TypeErrors. */
-export function parse<const O extends ParseArgsOptionsConfig>(args: string[], options: O) {
-  try {
-    return parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>({ args, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
+// the argument parsing every command shares lives apart, so that a command can use it without this module's imports
+// (the model's session module loads onnxruntime-node)
+export { parse, positiveInt } from './argParse';
 
-export function positiveInt(name: string, v: string | undefined, fallback?: number): number | undefined {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got "${v}"`);
-  return n;
-}
 
 /** Inference options shared by `evaluate` and `predict`. */
 export const INFERENCE_OPTIONS = {

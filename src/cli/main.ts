@@ -1,29 +1,26 @@
 /**
  * umd-lens: the command-line twin of the extension, running the same engine in-process.
  */
-import { compareCommand } from './commands/compare';
-import { demoCommand } from './commands/demo';
-import { evaluateCommand } from './commands/evaluate';
-import { gapCommand } from './commands/gap';
-import { gateCommand } from './commands/gate';
-import { mergeCommand } from './commands/merge';
-import { metricsCommand } from './commands/metrics';
-import { phantomCommand } from './commands/phantom';
-import { predictCommand } from './commands/predict';
-import { reportCommand } from './commands/report';
 import { USAGE, UsageError } from './usage';
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  evaluate: evaluateCommand,
-  predict: predictCommand,
-  metrics: metricsCommand,
-  phantom: phantomCommand,
-  demo: demoCommand,
-  gap: gapCommand,
-  compare: compareCommand,
-  gate: gateCommand,
-  merge: mergeCommand,
-  report: reportCommand,
+type Command = (argv: string[]) => Promise<number>;
+
+/**
+ * Each command's module is loaded when it runs, not at start: most commands never touch a model, and loading
+ * onnxruntime-node with the evaluation pipeline took ~30 ms of every `umd-lens metrics` (esbuild keeps the bundle
+ * one file and runs each module's top level on its first import()).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  evaluate: async () => (await import('./commands/evaluate')).evaluateCommand,
+  predict: async () => (await import('./commands/predict')).predictCommand,
+  metrics: async () => (await import('./commands/metrics')).metricsCommand,
+  phantom: async () => (await import('./commands/phantom')).phantomCommand,
+  demo: async () => (await import('./commands/demo')).demoCommand,
+  gap: async () => (await import('./commands/gap')).gapCommand,
+  compare: async () => (await import('./commands/compare')).compareCommand,
+  gate: async () => (await import('./commands/gate')).gateCommand,
+  merge: async () => (await import('./commands/merge')).mergeCommand,
+  report: async () => (await import('./commands/report')).reportCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -32,9 +29,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return cmd ? 0 : 2;
   }
-  const run = COMMANDS[cmd];
-  if (!run) throw new UsageError(`unknown command "${cmd}"`);
-  return run(rest);
+  const load = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+  if (!load) throw new UsageError(`unknown command "${cmd}"`);
+  return (await load())(rest);
 }
 
 main(process.argv.slice(2)).then(

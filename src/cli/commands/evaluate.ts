@@ -1,10 +1,10 @@
 import * as path from 'node:path';
 import { evaluateRun, type EvaluateEvent, type EvaluateResult } from '../../core/evaluate/evaluateRun';
 import type { GapMetric, RunSummary } from '../../core/analysis/summary';
-import { isProtocolName, parseToleranceArg, PROTOCOL_NAMES, type ProtocolName } from '../../core/metrics/protocol';
 import { inferenceArgs, INFERENCE_OPTIONS, parse, positiveInt, promptArgs, PROMPT_OPTIONS } from '../args';
 import { formatDuration } from '../../core/evaluate/eta';
 import { fmt, formatTable } from '../table';
+import { protocolArg, tauArg } from '../protocolArgs';
 import { UsageError } from '../usage';
 import { parseShard, type ShardSpec } from '../../core/runstore/shard';
 
@@ -98,21 +98,6 @@ export function shardArg(v: string | undefined): ShardSpec | undefined {
   if (v === undefined) return undefined;
   try {
     return parseShard(v);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
-
-export function protocolArg(v: string | undefined): ProtocolName | undefined {
-  if (v === undefined) return undefined;
-  if (!isProtocolName(v)) throw new UsageError(`--protocol must be one of ${PROTOCOL_NAMES.join(', ')} (got "${v}")`);
-  return v;
-}
-
-export function tauArg(v: string | undefined): Record<string, number> | undefined {
-  if (v === undefined) return undefined;
-  try {
-    return parseToleranceArg(v);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -2,14 +2,16 @@ import * as path from 'node:path';
 import { spacingMm } from '../../core/geometry/affine';
 import { resampleNearest } from '../../core/geometry/resample';
 import { boxesOverlap, formatWorldBox, overlapFraction, worldBox } from '../../core/geometry/worldBox';
-import { readLabelsAsync } from '../../core/nifti/read';
+import type { LabelVolume } from '../../core/geometry/volume';
 import { caseMetrics, type OrganMetrics } from '../../core/metrics/caseMetrics';
 import { makeProtocol } from '../../core/metrics/protocol';
+import { readLabelsOnPool } from '../../core/metrics/readLabelsOnPool';
 import { SurfacePool } from '../../core/metrics/surfacePool';
-import { parse, positiveInt } from '../args';
+import { parse, positiveInt } from '../argParse';
+import { protocolArg, tauArg } from '../protocolArgs';
 import { fmt, formatTable } from '../table';
 import { UsageError } from '../usage';
-import { protocolArg, tauArg } from './evaluate';
+import { compileOnWorkerThreadsWhenCoresAreFull } from '../workerCompilation';
 
 /**
  * Scores a prediction against a ground truth: every metric of the protocol per label. Different grids are allowed:
@@ -26,17 +28,18 @@ export async function metricsCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 2) throw new UsageError('metrics needs <gt.nii.gz> <pred.nii.gz>');
   const protocol = makeProtocol(protocolArg(values.protocol) ?? 'umd', [['cli', tauArg(values.tau)]]);
   const threads = positiveInt('threads', values.threads);
-  // started first: its workers compile the metrics code (surfaceWarmup) while this thread reads the files
-  const pool = new SurfacePool(threads);
-  let gt: Awaited<ReturnType<typeof readLabelsAsync>>;
+  compileOnWorkerThreadsWhenCoresAreFull(threads);
+  // started first: its workers inflate the two files, then score them; no warm-up, their first task comes at once
+  const pool = new SurfacePool(threads, undefined, { warmUp: false });
+  let gt: LabelVolume;
   let ids: number[];
   let scores: Map<number, OrganMetrics>;
   let sameGrid: boolean;
   let overlap = 1;
   try {
-    // both at once: each file inflates on its own thread of libuv's pool
-    let pred: typeof gt;
-    [gt, pred] = await Promise.all([readLabelsAsync(path.resolve(positionals[0])), readLabelsAsync(path.resolve(positionals[1]))]);
+    // both at once: each file inflates on its own worker, into the shared memory the workers then score
+    let pred: LabelVolume;
+    [gt, pred] = await Promise.all([readLabelsOnPool(pool, path.resolve(positionals[0])), readLabelsOnPool(pool, path.resolve(positionals[1]))]);
     sameGrid = gt.dims.every((d, n) => d === pred.dims[n]) && gt.affine.every((v, n) => Math.abs(v - pred.affine[n]) < 1e-4);
     if (!sameGrid) {
       const [g, p] = [worldBox(gt), worldBox(pred)];

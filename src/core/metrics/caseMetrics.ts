@@ -12,6 +12,7 @@ import type { LabelScan } from './labelScan';
 import { scoreOverlap, type OverlapScores } from './overlap';
 import { toleranceFor, type MetricProtocol } from './protocol';
 import { SurfacePool } from './surfacePool';
+import { surfelAreaTable } from './surfelAreas';
 import type { LabelData } from './surfaceTask';
 
 export interface OrganMetrics extends OverlapScores {
@@ -43,7 +44,10 @@ export async function caseMetrics(
     const dims = grid.dims;
     const g = ownPool.share(gt);
     const p = ownPool.share(pred);
-    const scan = await scanInSlabs(ownPool, g, p, dims);
+    const scanning = scanInSlabs(ownPool, g, p, dims);
+    // once for all organs, here while the workers scan, so that no worker builds it (see labelSurfaceDistances)
+    const areaMm2ByCode = surfelAreaTable(spacing);
+    const scan = await scanning;
     const labels = typeof labelsOrChoice === 'function' ? labelsOrChoice(scan) : labelsOrChoice;
     const out = new Map<number, OrganMetrics>();
     // biggest boxes first, so that the last organ to finish is a small one
@@ -56,7 +60,7 @@ export async function caseMetrics(
       if (overlap.status === 'ok') {
         const s = await ownPool.run({
           kind: 'surface', gt: g, pred: p, dims, label: id, box: scan.boxes.get(id)!,
-          spacingMm: spacing, toleranceMm: tau, hdPercentile: protocol.hdPercentile,
+          spacingMm: spacing, toleranceMm: tau, hdPercentile: protocol.hdPercentile, areaMm2ByCode,
         });
         Object.assign(base, { nsd: s.nsd, hd95: s.hd95, hd: s.hd, assd: s.assd });
       }

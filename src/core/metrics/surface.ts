@@ -59,17 +59,22 @@ export function surfaceDistances(pair: MaskPair, spacingMm: SpacingMm, work?: Wo
   return distancesBetween(surfelsOf(pair.gt, pair.dims, work, 'surfels-gt'), surfelsOf(pair.pred, pair.dims, work, 'surfels-pred'), spacingMm, work);
 }
 
-/** `surfaceDistances` of one label's padded crop, read straight from both label maps (no crop is built). */
+/**
+ * `surfaceDistances` of one label's padded crop, read straight from both label maps (no crop is built).
+ * `areaOf`, when given, is `surfelAreaTable(spacingMm)` computed once by the caller: a case's organs share it, and a
+ * worker that is handed it never runs the table's geometry (whose first, uncompiled run and compilation cost a fresh
+ * thread more than a small organ's whole score).
+ */
 export function labelSurfaceDistances(
   gt: ArrayLike<number>, pred: ArrayLike<number>, dims: Dims3, label: number, box: VoxelBox, spacingMm: SpacingMm, work?: WorkBuffers,
+  areaOf?: Float64Array,
 ): SurfaceDistances {
   return distancesBetween(
-    surfelsOfLabel(gt, dims, label, box, work, 'surfels-gt'), surfelsOfLabel(pred, dims, label, box, work, 'surfels-pred'), spacingMm, work,
+    surfelsOfLabel(gt, dims, label, box, work, 'surfels-gt'), surfelsOfLabel(pred, dims, label, box, work, 'surfels-pred'), spacingMm, work, areaOf,
   );
 }
 
-function distancesBetween(g: Surfels, p: Surfels, spacingMm: SpacingMm, work: WorkBuffers | undefined): SurfaceDistances {
-  const areaOf = surfelAreaTable(spacingMm);
+function distancesBetween(g: Surfels, p: Surfels, spacingMm: SpacingMm, work: WorkBuffers | undefined, areaOf = surfelAreaTable(spacingMm)): SurfaceDistances {
   if (work) {
     // the temporaries both directions share, sized once for the larger side (not grown between the two)
     const most = Math.max(g.index.length, p.index.length);

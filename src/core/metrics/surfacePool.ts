@@ -34,11 +34,15 @@ export class SurfacePool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
 
-  /** `threads` defaults to the cores available; 1 (or no worker bundle) means inline. */
-  constructor(threads = os.availableParallelism(), workerFile = findWorkerBundle()) {
+  /**
+   * `threads` defaults to the cores available; 1 (or no worker bundle) means inline. `warmUp: false` starts workers
+   * without the warm-up (surfaceWarmup.ts): for a caller whose first tasks come at once (the metrics command hands
+   * them its files to inflate), on a machine with few cores the warm-up would only take their time.
+   */
+  constructor(threads = os.availableParallelism(), workerFile = findWorkerBundle(), { warmUp = true }: { warmUp?: boolean } = {}) {
     if (threads <= 1 || !workerFile) return;
     for (let t = 0; t < threads; t++) {
-      const w = new Worker(workerFile);
+      const w = new Worker(workerFile, { workerData: { warmUp } });
       w.unref();
       w.on('message', (m: { id: number; result?: unknown; error?: string }) => {
         const p = this.pending.get(m.id);

@@ -1,5 +1,5 @@
 /** Worker-thread entry (bundled to dist/surfaceWorker.js): runs the metrics tasks posted by SurfacePool. */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { runTask, type MetricsTask } from './surfaceTask';
 import { makeBuffersReady, warmUpSteps } from './surfaceWarmup';
 
@@ -7,7 +7,8 @@ import { makeBuffersReady, warmUpSteps } from './surfaceWarmup';
 // so that a task arriving meanwhile waits one step at most: the warm-up stops at the first real task (which then
 // compiles what is left itself). A worker still idle at the end makes its buffers ready for a whole-body organ (a
 // large case is being read or inferred). Only a matter of speed: a step that failed stops the warm-up, nothing else.
-let realWork = false;
+// The pool may start a worker without it (SurfacePool's `warmUp`).
+let realWork = (workerData as { warmUp?: boolean } | null)?.warmUp === false;
 const steps = warmUpSteps();
 const warmUpStep = (): void => {
   if (realWork) return;

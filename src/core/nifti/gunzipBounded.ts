@@ -1,6 +1,6 @@
 /**
  * Gzip decompression that never goes past a caller's limit: the NIfTI header is inflated from the first bytes of
- * the stream (fflate's streaming Gunzip, in small steps), the caller decides from it how many bytes it needs (or
+ * the stream (gunzipHead), the caller decides from it how many bytes it needs (or
  * refuses the file) before the rest is inflated, and the rest is inflated with that bound by Node's zlib (several
  * times faster than a JavaScript inflater on whole-body volumes). A stream holding more than the header declares
  * is inflated in steps that stop at the bound. gunzipBoundedAsync does the same on libuv's thread pool, handing each
@@ -13,11 +13,9 @@ import { Gunzip } from 'fflate';
  * most ~1032x, so about 16 MB here). */
 const STEP = 16 * 1024;
 
-/** Compressed bytes pushed per step while inflating the header of a stream longer than one STEP: a few hundred
- * bytes of output are wanted, and a 16 KB step of a label map (which compresses ~400x) would inflate megabytes in
- * JavaScript to get them. A shorter stream is pushed whole, as before. */
-const HEAD_STEP = 256;
-const headStep = (input: Uint8Array): number => (input.length <= STEP ? STEP : HEAD_STEP);
+/** The first prefix of a stream longer than one STEP inflated for its header: a NIfTI header compresses to ~150
+ * bytes; a longer prefix of a label map (which compresses ~400x) inflates hundreds of KB to get it. */
+const HEAD_PREFIX = 256;
 
 /** Inflates in steps of `step` compressed bytes until `enough(outLen)` or the stream ends; `out` receives at most
  * `cap` bytes. */
@@ -44,8 +42,13 @@ function gunzipSteps(input: Uint8Array, cap: number, enough: (outLen: number) =>
  * fewer when the stream ends first. Throws the gzip error of a corrupt or truncated stream.
  */
 export function gunzipBounded(input: Uint8Array, headBytes: number, need: (head: Uint8Array) => number): Uint8Array {
-  const head = gunzipSteps(input, headBytes, (n) => n >= headBytes, headStep(input));
-  const total = Math.max(0, need(head));
+  return gunzipUpTo(input, need(gunzipHead(input, headBytes)));
+}
+
+/** At most the first `total` decompressed bytes of `input`: the whole stream (its trailer checked) when it ends
+ * before, else cut there with the rest never inflated. Throws the gzip error of a corrupt or truncated stream. */
+export function gunzipUpTo(input: Uint8Array, bound: number): Uint8Array {
+  const total = Math.max(0, bound);
   try {
     const all = zlib.gunzipSync(input, { maxOutputLength: Math.max(total, 1) });
     return all.subarray(0, Math.min(all.length, total));
@@ -53,6 +56,22 @@ export function gunzipBounded(input: Uint8Array, headBytes: number, need: (head:
     // more data in the stream than the header declares: inflate in steps and stop at the bound
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return gunzipSteps(input, total, (n) => n >= total);
     throw e;
+  }
+}
+
+/**
+ * The first `headBytes` decompressed bytes (all of them if the stream is shorter). A stream of up to one STEP is
+ * inflated whole, so that its truncation or corruption is the error; of a longer one, prefixes of growing length
+ * (from HEAD_PREFIX compressed bytes, times 4) are inflated by Node's zlib with a sync flush (no end of stream
+ * expected) until the header is out: native code, where fflate, in JavaScript not yet compiled, took 20-80 ms of the
+ * metrics command's start for its two headers.
+ */
+export function gunzipHead(input: Uint8Array, headBytes: number): Uint8Array {
+  if (input.length <= STEP) return zlib.gunzipSync(input).subarray(0, headBytes);
+  for (let len = HEAD_PREFIX; ; len *= 4) {
+    const prefix = input.subarray(0, Math.min(len, input.length));
+    const out = zlib.gunzipSync(prefix, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    if (out.length >= headBytes || prefix.length === input.length) return out.subarray(0, headBytes);
   }
 }
 
@@ -74,8 +93,7 @@ const ASYNC_CHUNK = 1 << 20;
  * CRC checked), one holding more is cut at the bound.
  */
 export async function gunzipBoundedAsync(input: Uint8Array, headBytes: number, plan: (head: Uint8Array) => InflateTarget): Promise<number> {
-  const head = gunzipSteps(input, headBytes, (n) => n >= headBytes, headStep(input));
-  const target = plan(head);
+  const target = plan(gunzipHead(input, headBytes));
   const total = Math.max(0, target.total);
   return new Promise<number>((resolve, reject) => {
     const gz = zlib.createGunzip({ chunkSize: ASYNC_CHUNK });

@@ -8,7 +8,7 @@ import * as zlib from 'node:zlib';
 import * as nifti from 'nifti-reader-js';
 import { voxelCount, type Affine, type GridDims } from '../geometry/affine';
 import type { ImageVolume, IntensityData, LabelVolume, StoredImageVolume } from '../geometry/volume';
-import { gunzipBounded, gunzipBoundedAsync } from './gunzipBounded';
+import { gunzipBounded, gunzipBoundedAsync, gunzipHead } from './gunzipBounded';
 import { maxVolumeBytes, mib, type ReadLimits } from './limits';
 
 export { DEFAULT_MAX_VOLUME_MB, type ReadLimits } from './limits';
@@ -35,6 +35,9 @@ const DATATYPE_BITS: ReadonlyMap<number, [string, number]> = new Map([
   [nifti.NIFTI1.TYPE_UINT32, ['uint32', 32]], [nifti.NIFTI1.TYPE_FLOAT32, ['float32', 32]], [nifti.NIFTI1.TYPE_FLOAT64, ['float64', 64]],
   [nifti.NIFTI1.TYPE_INT64, ['int64', 64]], [nifti.NIFTI1.TYPE_UINT64, ['uint64', 64]],
 ]);
+
+/** Decompressed bytes read for the header: a NIfTI-2 header (540) and its 4 extension bytes. */
+const HEAD_BYTES = 544;
 
 interface Layout {
   header: nifti.NIFTI1 | nifti.NIFTI2;
@@ -166,7 +169,7 @@ function decode(file: string, limits?: ReadLimits): Decoded {
   let head: ArrayBuffer | undefined;
   let bytes: Uint8Array;
   try {
-    bytes = gunzipBounded(input, 544, (h) => {
+    bytes = gunzipBounded(input, HEAD_BYTES, (h) => {
       head = toArrayBuffer(h);
       layout = parseLayout(file, head, limits);
       return layout.need;
@@ -235,15 +238,14 @@ function bytesAreLabels(header: nifti.NIFTI1 | nifti.NIFTI2): boolean {
  * decode, off the main thread: the file read and inflated on libuv's thread pool (two reads run in parallel), and
  * a label map that needs no conversion inflated straight into the SharedArrayBuffer it is returned in.
  */
-async function decodeLabelsAsync(file: string, limits: ReadLimits | undefined): Promise<Decoded> {
-  const input = await readInputAsync(file, limits);
+async function decodeLabelsAsync(file: string, input: Uint8Array, limits: ReadLimits | undefined): Promise<Decoded> {
   if (!isGzip(input)) return decodePlain(file, input, limits);
   let layout: Layout | undefined;
   let head: ArrayBuffer | undefined;
   let payload: Uint8Array = new Uint8Array(0);
   let length: number;
   try {
-    length = await gunzipBoundedAsync(input, 544, (h) => {
+    length = await gunzipBoundedAsync(input, HEAD_BYTES, (h) => {
       head = toArrayBuffer(h);
       layout = parseLayout(file, head, limits);
       const off = Number(layout.header.vox_offset);
@@ -430,7 +432,55 @@ export function readLabels(file: string, limits?: ReadLimits): LabelVolume {
  * the shared memory it is returned in. Same checks, same errors, same volume as readLabels.
  */
 export async function readLabelsAsync(file: string, limits?: ReadLimits): Promise<LabelVolume> {
-  return labelsOf(file, await decodeLabelsAsync(file, limits));
+  return labelsOf(file, await decodeLabelsAsync(file, await readInputAsync(file, limits), limits));
+}
+
+/**
+ * A gzipped uint8 label map whose file is read and whose header is checked, with the voxels still to inflate: on
+ * another thread (a metrics worker, `inflateIntoSync`), straight into `out`, the shared memory of the volume.
+ */
+export interface PendingLabels {
+  /** The gzip stream: the file's bytes. */
+  input: Uint8Array;
+  /** Decompressed bytes before the voxels (vox_offset). */
+  skip: number;
+  /** Where the voxels go. */
+  out: Uint8Array;
+  /** The volume, once the stream has been inflated into `out`; `length` is what the inflate returned (the
+   * decompressed length up to the bound). Checks and errors as readLabels's. */
+  complete(length: number): LabelVolume;
+  /** The error of a failed inflate, as readLabels words it. */
+  failed(e: unknown): NiftiError;
+}
+
+/**
+ * readLabelsAsync, except that a gzipped uint8 map (what label maps are) comes back as PendingLabels for the caller
+ * to inflate where it likes; any other file is read as readLabelsAsync reads it.
+ */
+export async function readLabelsDeferred(file: string, limits?: ReadLimits): Promise<{ volume: LabelVolume } | { pending: PendingLabels }> {
+  const input = await readInputAsync(file, limits);
+  if (!isGzip(input)) return { volume: labelsOf(file, decodePlain(file, input, limits)) };
+  let head: ArrayBuffer;
+  let layout: Layout;
+  try {
+    head = toArrayBuffer(gunzipHead(input, HEAD_BYTES));
+    layout = parseLayout(file, head, limits);
+  } catch (e) {
+    throw gzipError(file, e);
+  }
+  if (!bytesAreLabels(layout.header)) return { volume: labelsOf(file, await decodeLabelsAsync(file, input, limits)) };
+  const skip = Number(layout.header.vox_offset);
+  const out = new Uint8Array(new SharedArrayBuffer(Math.max(0, layout.need - skip)));
+  return {
+    pending: {
+      input, skip, out,
+      complete: (length) => {
+        const affine = checkDecoded(file, layout, head, length, true);
+        return labelsOf(file, { header: layout.header, dims: layout.dims, affine, payload: out });
+      },
+      failed: (e) => gzipError(file, e),
+    },
+  };
 }
 
 /** The grid of a file without decoding its voxels beyond what decompression needs. */

@@ -1,0 +1,152 @@
+/**
+ * readLabelsOnPool, the metrics command's reader (header on the calling thread, the voxels of a gzipped uint8 map
+ * inflated by a real worker of the metrics pool straight into shared memory), against readLabels on files the
+ * project's writer makes: the same volumes, the same errors word for word, the same bound on what a gzip stream may
+ * inflate to. And inflateIntoSync, the worker's inflate, against zlib's public API on every cut of a stream.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { gzipSync } from 'fflate';
+import { axisAlignedAffine } from '../../src/core/geometry/affine';
+import type { LabelVolume } from '../../src/core/geometry/volume';
+import { readLabelsOnPool } from '../../src/core/metrics/readLabelsOnPool';
+import { findWorkerBundle, SurfacePool } from '../../src/core/metrics/surfacePool';
+import { inflateIntoSync } from '../../src/core/nifti/inflateInto';
+import { readLabels } from '../../src/core/nifti/read';
+import { encodeNifti, writeNifti } from '../../src/core/nifti/write';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-read-pool-'));
+const dims = [7, 6, 5] as const;
+const affine = axisAlignedAffine([1.5, 1.2, 3], [-10, 4, 2]);
+const n = dims[0] * dims[1] * dims[2];
+const pool = new SurfacePool(2);
+
+async function outcome(read: () => LabelVolume | Promise<LabelVolume>): Promise<unknown> {
+  try {
+    const v = await read();
+    return { dims: v.dims, affine: v.affine, kind: v.data.constructor.name, shared: v.data.buffer instanceof SharedArrayBuffer, data: Array.from(v.data) };
+  } catch (e) {
+    return { error: (e as Error).name, message: (e as Error).message };
+  }
+}
+
+const sameAsSync = async (file: string, limits?: { maxVolumeMB: number }): Promise<unknown> => {
+  const sync = await outcome(() => readLabels(file, limits));
+  const onPool = await outcome(() => readLabelsOnPool(pool, file, limits));
+  assert.deepEqual(onPool, sync, file);
+  return onPool;
+};
+
+test('the pool has workers, so gzipped uint8 maps are inflated on them', () => {
+  assert.ok(findWorkerBundle(), 'dist/surfaceWorker.js is built');
+  assert.equal(pool.threads, 2);
+});
+
+test('uint8, uint16 and float32 label maps, .nii and .nii.gz: the same volume as readLabels, in shared memory', async () => {
+  const labels = Array.from({ length: n }, (_, v) => (v * 7) % 13);
+  for (const data of [Uint8Array.from(labels), Uint16Array.from(labels, (l) => l * 300), Float32Array.from(labels)]) {
+    for (const ext of ['.nii', '.nii.gz']) {
+      const f = path.join(tmp, `labels-${data.constructor.name}${ext}`);
+      writeNifti(f, { dims, affine, data });
+      const got = await sameAsSync(f) as { data: number[]; shared: boolean };
+      assert.deepEqual(got.data, Array.from(data, Number), f);
+      assert.equal(got.shared, true, f);
+    }
+  }
+  // the inflated map is the whole SharedArrayBuffer the worker wrote into
+  const v = await readLabelsOnPool(pool, path.join(tmp, 'labels-Uint8Array.nii.gz'));
+  assert.ok(v.data.buffer instanceof SharedArrayBuffer && v.data.byteOffset === 0 && v.data.buffer.byteLength === n);
+});
+
+test('the bound: an over-limit file is refused, a stream holding more than declared is cut', async () => {
+  const big = path.join(tmp, 'big.nii.gz');
+  writeNifti(big, { dims: [128, 128, 80], affine, data: new Uint8Array(128 * 128 * 80) });
+  assert.match((await sameAsSync(big, { maxVolumeMB: 1 }) as { message: string }).message, /needs 5\.00 MB in memory, over the limit of 1\.00 MB/);
+  // a header declaring 7x6x5 voxels followed by 64 MB of zeros: only what is declared comes out
+  const bomb = new Uint8Array(352 + 64 * 1048576);
+  bomb.set(encodeNifti({ dims, affine, data: new Uint8Array(n) }));
+  bomb.fill(3, 352, 352 + n);
+  const f = path.join(tmp, 'bomb.nii.gz');
+  fs.writeFileSync(f, gzipSync(bomb, { level: 9 }));
+  const v = await readLabelsOnPool(pool, f, { maxVolumeMB: 1 });
+  assert.deepEqual(Array.from(v.data), new Array(n).fill(3));
+  await sameAsSync(f, { maxVolumeMB: 1 });
+});
+
+test('truncated and corrupt gzip streams, small and large: the same errors as readLabels', async () => {
+  for (const size of [40, 160]) {
+    const good = gzipSync(encodeNifti({ dims: [size, size, 40], affine, data: Uint8Array.from({ length: size * size * 40 }, (_, v) => (v * 31) % 7) }));
+    const variants: Array<[string, Uint8Array]> = [
+      ['cut-head', good.subarray(0, 60)], ['cut-early', good.subarray(0, 200)], ['cut-body', good.subarray(0, good.length - 200)],
+      ['cut-trailer', good.subarray(0, good.length - 3)], ['whole', good],
+    ];
+    const flipped = Uint8Array.from(good);
+    flipped[Math.floor(good.length / 2)] ^= 0x55;
+    const crc = Uint8Array.from(good);
+    crc[crc.length - 6] ^= 1;
+    variants.push(['flipped', flipped], ['bad-crc', crc]);
+    for (const [name, bytes] of variants) {
+      const f = path.join(tmp, `gz-${size}-${name}.nii.gz`);
+      fs.writeFileSync(f, bytes);
+      const got = await sameAsSync(f) as { message?: string };
+      if (name === 'whole') assert.equal(got.message, undefined);
+      else assert.ok(got.message?.startsWith(`${f}: `), `${size} ${name}`);
+    }
+  }
+});
+
+test('seeded header mutations and truncations: readLabelsOnPool and readLabels agree on every file', async () => {
+  const good = encodeNifti({ dims, affine, data: Uint8Array.from({ length: n }, (_, v) => v % 5) });
+  let seed = 20261202;
+  const next = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const fields = [0, 40, 42, 44, 46, 70, 72, 108, 112, 116, 252, 254, 76, 80, 84, 88];
+  for (let it = 0; it < 120; it++) {
+    let bytes = Uint8Array.from(good);
+    if (it % 3 === 2) bytes = bytes.subarray(0, Math.floor(next() * bytes.length));
+    else for (let m = 0; m < 1 + Math.floor(next() * 3); m++) bytes[fields[Math.floor(next() * fields.length)] + Math.floor(next() * 2)] = Math.floor(next() * 256);
+    const f = path.join(tmp, `mut-${it}.nii.gz`);
+    fs.writeFileSync(f, gzipSync(bytes));
+    await sameAsSync(f, { maxVolumeMB: 1 });
+    fs.rmSync(f);
+  }
+});
+
+test('inflateIntoSync straight into the buffer and through the public API: the same bytes and lengths; cuts at the bound', () => {
+  // two gzip members, so that the second begins after the first's trailer
+  const raw = Uint8Array.from({ length: 300_000 }, (_, v) => ((v >> 9) * 7) % 11);
+  const stream = Buffer.concat([zlib.gzipSync(raw.subarray(0, 120_000)), zlib.gzipSync(raw.subarray(120_000))]);
+  const whole = zlib.gunzipSync(stream);
+  assert.equal(whole.length, raw.length);
+  assert.ok(stream.length > 1000);
+  const result = (input: Uint8Array, skip: number, size: number, direct: boolean) => {
+    const out = new Uint8Array(new SharedArrayBuffer(size));
+    try {
+      return { length: inflateIntoSync(input, out, skip, { direct }), bytes: Buffer.from(out.buffer) };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  };
+  for (const skip of [0, 1, 352, 544, 5000]) {
+    for (const size of [0, 1, 1000, raw.length - skip - 1, raw.length - skip, raw.length]) {
+      const expected = { length: Math.min(whole.length, skip + size), bytes: Buffer.concat([whole.subarray(skip, skip + size), Buffer.alloc(Math.max(0, skip + size - whole.length))]) };
+      const at = `skip ${skip}, size ${size}`;
+      assert.deepEqual(result(stream, skip, size, true), expected, at);
+      assert.deepEqual(result(stream, skip, size, false), expected, at);
+      // a stream cut short: zlib's error, unless the bound comes first (then the bytes up to it, the rest unread)
+      for (const cut of [0, 1, 10, 200, 1000, stream.length - 9, stream.length - 1].filter((c) => c < stream.length)) {
+        const got = result(stream.subarray(0, cut), skip, size, true);
+        if ('error' in got) assert.equal(got.error, 'unexpected end of file', `${at}, cut ${cut}`);
+        else assert.deepEqual(got, { length: skip + size, bytes: expected.bytes }, `${at}, cut ${cut}`);
+      }
+    }
+  }
+});
+
+test.after(async () => {
+  await pool.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
