@@ -102,6 +102,11 @@ interface OrganOnlyFields {
   dice_auc?: number;
   nsd_auc?: number | null;
   overlap_voxels?: number;
+  /**
+   * Encoder-decoder promptable cards only (docs/foundation-models.md): how often each graph ran for this organ;
+   * the encoder once per organ crop, the decoder once per click.
+   */
+  model_runs?: { encoder: number; decoder: number };
 }
 
 /** A case error has none of them (so every record reads `r.nsd`, `r.pred`, ... as undefined there). */
