@@ -24,10 +24,14 @@ What the graphs compute (S = crop size, L = S / 4 the low-res size; all coordina
       trilinear x4; m = mask_inputs (logits form), or 2 * avg_pool4(mask_inputs) - 1 (binary form).
   So a positive click grows a blob, a negative one cuts it, the image shifts the boundary a little, and the
   previous output enters with weight exactly 0.5: a test can feed mask_inputs itself and see that difference.
-Tests and the engine need only the committed .onnx files, never Python.
+Tests and the engine need only the committed .onnx files, never Python. The script also leaves torch's own outputs
+for two clicks (the second fed the first's logits) in /tmp/<name>.ref.json, which
+`node models/training/check-encoder-decoder.mjs` compares with onnxruntime-node's on the exported graphs.
 """
+import json
 import os
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -113,8 +117,24 @@ CARD = {
 }
 
 
+def reference(crop, enc, dec, name, binary=False):
+    """Torch outputs for click 1 (mask zeros) and click 2 (fed click 1's logits, or its 0/1 upsampled mask)."""
+    n = crop ** 3
+    image = torch.from_numpy((((np.arange(n) * 7919) % 1013) / 64.0 - 8).astype(np.float32)).view(1, 1, crop, crop, crop)
+    pts = torch.tensor([[[crop / 2, crop / 2, crop / 2], [crop / 4, crop / 2, crop / 3]]], dtype=torch.float32)
+    lab = torch.tensor([[1.0, 0.0]])
+    emb = enc(image)
+    low = crop // 4
+    l1 = dec(emb, pts[:, :1], lab[:, :1], torch.zeros(1, 1, *(3 * [crop if binary else low])))
+    prev = (F.interpolate(l1, size=(crop,) * 3, mode="trilinear", align_corners=False) > 0).float() if binary else l1
+    l2 = dec(emb, pts, lab, prev)
+    ref = {"crop": crop, "image": "x[v] = ((v * 7919) % 1013) / 64 - 8", "points": pts.tolist(), "labels": lab.tolist(), "binary": binary,
+           "embeddingsSum": float(emb.double().sum()), "logits1": l1.reshape(-1).tolist(), "logits2": l2.reshape(-1).tolist()}
+    with open(f"/tmp/{name}.ref.json", "w") as f:
+        json.dump(ref, f)
+
+
 def main():
-    import json
     torch.manual_seed(0)
     enc, dec, dec_bin = Encoder().eval(), Decoder().eval(), Decoder(binary=True).eval()
     dec_bin.load_state_dict(dec.state_dict())
@@ -125,6 +145,9 @@ def main():
         export(128, enc, dec, os.path.join(models, "sam-med3d-style.onnx"), os.path.join(models, "sam-med3d-style.decoder.onnx"), dynamic=False)
         export(64, enc, dec, os.path.join(fix, "fast.onnx"), os.path.join(fix, "fast.decoder.onnx"), dynamic=True)
         export(64, enc, dec_bin, os.path.join(fix, "binary.onnx"), os.path.join(fix, "binary.decoder.onnx"), dynamic=True, binary=True)
+        reference(128, enc, dec, "sam-med3d-style")
+        reference(64, enc, dec, "fast")
+        reference(64, enc, dec_bin, "binary", binary=True)
     with open(os.path.join(models, "sam-med3d-style.umd.json"), "w") as f:
         json.dump(CARD, f, indent=2)
         f.write("\n")
