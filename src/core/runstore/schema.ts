@@ -15,8 +15,11 @@ export const RUN_FORMAT_VERSION = 2;
 
 export interface RunManifest {
   format: number;
-  /** Absolute path of the .onnx and its sha256 (hex). */
-  model: { path: string; sha256: string; name: string };
+  /**
+   * Absolute path of the .onnx and its sha256 (hex); for an encoder-decoder card (card.decoder) the .onnx is the
+   * encoder and `decoder` is the decoder graph's file and sha256.
+   */
+  model: { path: string; sha256: string; name: string; decoder?: { path: string; sha256: string } };
   card: ModelCard;
   /**
    * Where the card came from (umd.json, the ONNX model's metadata, nnU-Net's dataset.json + plans.json, a MONAI
