@@ -2,13 +2,14 @@
  * An encoder-decoder promptable card through the whole evaluation (docs/foundation-models.md, section 1): the
  * SAM-Med3D-signature pair of models/ (128^3 crops at 1.5 mm, 32^3 low-res logits fed back) with clicks:5 on a
  * 1-subject UMD-mini phantom. Every organ's crop is encoded once and decoded once per click, and cases.jsonl
- * records it (model_runs). The per-click plumbing is in test/unit/encoderDecoder.test.ts.
+ * records it (model_runs); run.json holds the decoder's sha256, and a changed decoder is refused on resume. The per-click plumbing is in test/unit/encoderDecoder.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { evaluateRun } from '../../src/core/evaluate/evaluateRun';
+import { evaluateRun, sha256File } from '../../src/core/evaluate/evaluateRun';
+import { checkSameRun } from '../../src/core/runstore/resume';
 import type { OrganRecord } from '../../src/core/runstore/schema';
 import { phantomDataset } from '../helpers/phantomDataset';
 import { repoRoot } from '../helpers/realData';
@@ -34,6 +35,11 @@ test('SAM-Med3D-style encoder + decoder, clicks:5 on a phantom: one encoder run 
     const lines = fs.readFileSync(path.join(runDir, 'cases.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as OrganRecord);
     const stored = lines.filter((r) => r.status === 'ok');
     assert.deepEqual(stored.map((r) => r.model_runs), ok.map((r) => r.model_runs));
+    const decoder = path.join(repoRoot(), 'models', 'sam-med3d-style.decoder.onnx');
+    assert.deepEqual(res.manifest.model.decoder, { path: decoder, sha256: await sha256File(decoder) });
+    const changed = { ...res.manifest, model: { ...res.manifest.model, decoder: { path: decoder, sha256: '0'.repeat(64) } } };
+    assert.throws(() => checkSameRun(runDir, res.manifest, changed), /cannot resume this run: decoder sha256 [0-9a-f]{64} \(run\) vs 0{64} \(.*sam-med3d-style\.decoder\.onnx\)/);
+    checkSameRun(runDir, res.manifest, { ...res.manifest });
   } finally {
     fs.rmSync(data, { recursive: true, force: true });
   }

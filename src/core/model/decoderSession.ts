@@ -74,18 +74,18 @@ export function checkEncoderDecoder(encoder: ort.InferenceSession, decoder: ort.
 
   // fixed shapes, where the graphs declare them, against what the card makes the engine feed and expect
   const crop = card.cropSize;
-  const image = fixedShape(encoder.inputMetadata.find((m) => m.name === card.inputs.image));
+  const image = fixedShape(encoder.inputMetadata?.find((m) => m.name === card.inputs.image));
   if (image && crop && (image.length !== 5 || image.slice(2).some((d, a) => d !== crop[a]))) {
     problems.push(`cropSize [${crop.join(', ')}] does not fit the encoder ${enc}'s input "${card.inputs.image}" of fixed shape [${image.join(', ')}]`);
   }
   const size = card.logits?.size ?? crop;
-  const logits = fixedShape(decoder.outputMetadata.find((m) => m.name === card.outputs.logits));
+  const logits = fixedShape(decoder.outputMetadata?.find((m) => m.name === card.outputs.logits));
   if (logits && size && (logits.length !== 5 || logits.slice(2).some((d, a) => d !== size[a]))) {
     problems.push(`${card.logits?.size ? 'logits.size' : 'cropSize (no logits.size given)'} [${size.join(', ')}] does not fit the decoder ${dec}'s output "${card.outputs.logits}" of fixed shape [${logits.join(', ')}]`);
   }
   if (p.previousMask) {
     const want = p.previousMask.form === 'logits' ? card.logits?.size : crop;
-    const got = fixedShape(decoder.inputMetadata.find((m) => m.name === p.previousMask!.input));
+    const got = fixedShape(decoder.inputMetadata?.find((m) => m.name === p.previousMask!.input));
     if (want && got && (got.length !== 5 || got[1] !== 1 || got.slice(2).some((d, a) => d !== want[a]))) {
       problems.push(`prompt.previousMask: form "${p.previousMask.form}" feeds [1, 1, ${want.join(', ')}] (${p.previousMask.form === 'logits' ? 'logits.size' : 'cropSize'}), but the decoder ${dec}'s input "${p.previousMask.input}" has fixed shape [${got.join(', ')}]`);
     }
