@@ -96,6 +96,46 @@ function boxChannel(grid: Grid, box: PromptBox | undefined): Float32Array {
 }
 
 /**
+ * Runs the model on one organ's prompt and returns that organ's 0/1 mask on `onto` (default: `image`'s grid;
+ * evaluation passes the labels' grid, which a PET image need not share). Logits with one
+ * channel: foreground where logit > 0 (sigmoid > 0.5); with C >= 2 channels: where channel 1 is the argmax
+ * (first channel wins ties, as numpy's argmax); with the card's `logits` (lowResLogits.ts) resized first and
+ * activated as it says. `state` (one organ's, across its clicks): the crop is the one of its first click, the
+ * previous output is fed back (`prompt.previousMask`) and kept, the graph run is counted (runs.encoder: this one
+ * graph sees the image each time).
+ */
+export async function predictPromptedOrgan(session: ort.InferenceSession, card: ModelCard, onnxPath: string, image: ImageVolume, modality: Modality | null, prompt: OrganPrompt, onto: Grid = image, state?: OrganPromptState): Promise<Uint8Array> {
+  if (card.kind !== 'promptable' || !card.prompt || !card.spacing) throw new ModelError(onnxPath, 'not a promptable model card');
+  const grid = state?.crop ?? cropGrid(image, card, promptCentreMm(prompt));
+  const crop = resampleLinear(image, grid);
+  const norm = normalize(crop.data, normalizationFor(card, modality));
+  const spatial = toTensorOrder(card, grid.dims);
+  const n = norm.length;
+  const channels: Float32Array[] = [toTensorLayout(norm, grid.dims, card)];
+  for (const ch of card.prompt.channels ?? []) {
+    const radius = card.prompt.radiusMm ?? 5;
+    const data = ch === 'box' ? boxChannel(grid, prompt.box) : ballChannel(grid, card.spacing, prompt.points.filter((p) => p.label === (ch === 'positive' ? 1 : 0)), radius);
+    channels.push(toTensorLayout(data, grid.dims, card));
+  }
+  const input = new Float32Array(n * channels.length);
+  channels.forEach((c, i) => input.set(c, i * n));
+  const feeds: Record<string, ort.Tensor> = { [card.inputs.image]: new ort.Tensor('float32', input, [1, channels.length, ...spatial]), ...tensorPromptFeeds(card, grid, prompt, onnxPath, state) };
+  for (const name of Object.keys(feeds)) {
+    if (!session.inputNames.includes(name)) throw new ModelError(onnxPath, `card names input "${name}" but the model's inputs are ${session.inputNames.map((s) => `"${s}"`).join(', ')}`);
+  }
+  const out = (await session.run(feeds))[card.outputs.logits];
+  const mask = cropMaskFromLogits(out, card, grid, onnxPath);
+  if (state) {
+    state.crop = grid;
+    state.runs.encoder++;
+    state.previousLogits = out;
+    state.previousMask = mask;
+  }
+  const cropMask: Volume<Uint8Array> = { dims: grid.dims, affine: grid.affine, data: mask };
+  return resampleNearest(cropMask, onto).data;
+}
+
+/**
  * The prompt's tensor inputs named by the card (`prompt.points` + `pointLabels` [1, N, 3] + [1, N], `box` [1, 6],
  * `previousMask` [1, 1, ...]), in crop voxel coordinates of `grid`, tensor order. The previous mask comes from
  * `state` (zeros before the first click): form "logits" the previous raw output at `logits.size`, form
@@ -134,44 +174,4 @@ export function tensorPromptFeeds(card: ModelCard, grid: Grid, prompt: OrganProm
     }
   }
   return feeds;
-}
-
-/**
- * Runs the model on one organ's prompt and returns that organ's 0/1 mask on `onto` (default: `image`'s grid;
- * evaluation passes the labels' grid, which a PET image need not share). Logits with one
- * channel: foreground where logit > 0 (sigmoid > 0.5); with C >= 2 channels: where channel 1 is the argmax
- * (first channel wins ties, as numpy's argmax); with the card's `logits` (lowResLogits.ts) resized first and
- * activated as it says. `state` (one organ's, across its clicks): the crop is the one of its first click, the
- * previous output is fed back (`prompt.previousMask`) and kept, the graph run is counted (runs.encoder: this one
- * graph sees the image each time).
- */
-export async function predictPromptedOrgan(session: ort.InferenceSession, card: ModelCard, onnxPath: string, image: ImageVolume, modality: Modality | null, prompt: OrganPrompt, onto: Grid = image, state?: OrganPromptState): Promise<Uint8Array> {
-  if (card.kind !== 'promptable' || !card.prompt || !card.spacing) throw new ModelError(onnxPath, 'not a promptable model card');
-  const grid = state?.crop ?? cropGrid(image, card, promptCentreMm(prompt));
-  const crop = resampleLinear(image, grid);
-  const norm = normalize(crop.data, normalizationFor(card, modality));
-  const spatial = toTensorOrder(card, grid.dims);
-  const n = norm.length;
-  const channels: Float32Array[] = [toTensorLayout(norm, grid.dims, card)];
-  for (const ch of card.prompt.channels ?? []) {
-    const radius = card.prompt.radiusMm ?? 5;
-    const data = ch === 'box' ? boxChannel(grid, prompt.box) : ballChannel(grid, card.spacing, prompt.points.filter((p) => p.label === (ch === 'positive' ? 1 : 0)), radius);
-    channels.push(toTensorLayout(data, grid.dims, card));
-  }
-  const input = new Float32Array(n * channels.length);
-  channels.forEach((c, i) => input.set(c, i * n));
-  const feeds: Record<string, ort.Tensor> = { [card.inputs.image]: new ort.Tensor('float32', input, [1, channels.length, ...spatial]), ...tensorPromptFeeds(card, grid, prompt, onnxPath, state) };
-  for (const name of Object.keys(feeds)) {
-    if (!session.inputNames.includes(name)) throw new ModelError(onnxPath, `card names input "${name}" but the model's inputs are ${session.inputNames.map((s) => `"${s}"`).join(', ')}`);
-  }
-  const out = (await session.run(feeds))[card.outputs.logits];
-  const mask = cropMaskFromLogits(out, card, grid, onnxPath);
-  if (state) {
-    state.crop = grid;
-    state.runs.encoder++;
-    state.previousLogits = out;
-    state.previousMask = mask;
-  }
-  const cropMask: Volume<Uint8Array> = { dims: grid.dims, affine: grid.affine, data: mask };
-  return resampleNearest(cropMask, onto).data;
 }
