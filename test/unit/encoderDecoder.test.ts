@@ -14,7 +14,10 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { axisAlignedAffine, type Grid } from '../../src/core/geometry/affine';
 import type { ImageVolume } from '../../src/core/geometry/volume';
-import { loadCard } from '../../src/core/model/card/loadCard';
+import { parseTree } from 'jsonc-parser/lib/esm/main.js';
+import { CardError } from '../../src/core/model/card/jsonChecks';
+import { loadCard, validateCard } from '../../src/core/model/card/loadCard';
+import { keyNodeFor } from '../../src/extension/card/cardKeyPath';
 import { loadModel, type LoadedModel } from '../../src/core/model/predict';
 import { foreground, resizeLogits, type Size3 } from '../../src/core/model/promptable/lowResLogits';
 import { tensorPromptFeeds, toTensorLayout } from '../../src/core/model/promptable/predictPromptedOrgan';
@@ -216,6 +219,18 @@ test('card errors: decoder, logits and previousMask problems, each with the card
     assert.throws(() => loadCard(at({ ...base, prompt: { channels: ['positive'] } })), /decoder: with a decoder, prompts are tensor inputs of the decoder/);
     assert.throws(() => loadCard(at({ ...base, kind: 'semantic', patchSize: [64, 64, 64] })), /decoder: only a promptable model \(kind "promptable"\) has a decoder graph/);
     assert.throws(() => loadCard(at({ ...base, decoder: 'm.decoder.onnx' })), /decoder must be \{"file": .* \(got "m\.decoder\.onnx"\)/);
+    // the editor's card diagnostics put each problem on the key it names
+    const text = JSON.stringify({ ...base, decoder: { file: 'nope.onnx', embeddings: ['image_embeddings'] }, logits: { size: [16, 16, 16], activation: 'relu' }, prompt: { points: 'point_coords', pointLabels: 'point_labels', previousMask: { input: 'mask_inputs', form: 'soft' } } }, null, 2);
+    const root = parseTree(text);
+    let err: unknown;
+    try {
+      validateCard(JSON.parse(text), path.join(dir, 'm.umd.json'), 'm.umd.json');
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof CardError);
+    const keys = err.problems.map((p) => keyNodeFor(root, p)?.value);
+    assert.deepEqual(keys, ['form', 'file', 'activation'], err.problems.join('\n'));
     const warned = loadCard(at({ ...base, logits: { size: [16, 16, 16], resize: 'x' }, decoder: { file: 'm.decoder.onnx', embeddings: ['image_embeddings'], cache: true } }));
     assert.deepEqual(warned.warnings, ['m.umd.json: unknown key decoder.cache (ignored)', 'm.umd.json: unknown key logits.resize (ignored)']);
   } finally {
