@@ -99,7 +99,7 @@ export async function planRun(opts: EvaluateOptions, modelPath: string, dataset:
   const runDir = path.resolve(opts.runDir ?? newRunDir(opts.runsRoot ?? path.join(process.cwd(), '.umd', 'runs'), modelName));
   const manifest: RunManifest = {
     format: RUN_FORMAT_VERSION,
-    model: { path: modelPath, sha256: await sha256File(modelPath), name: modelName },
+    model: { path: modelPath, sha256: await sha256File(modelPath), name: modelName, ...(model.decoder ? { decoder: { path: model.decoder.path, sha256: await sha256File(model.decoder.path) } } : {}) },
     card: model.card,
     cardSource: model.cardSource,
     cardFiles: model.cardFiles,

@@ -9,7 +9,8 @@ import type { MetricProtocol } from '../metrics/protocol';
 import type { SurfacePool } from '../metrics/surfacePool';
 import type { Modality } from '../dataset/organs';
 import type { LoadedModel } from '../model/predict';
-import { predictPromptedOrgan } from '../model/promptable/predictPromptedOrgan';
+import { promptOrgan } from '../model/promptable/promptOrgan';
+import { newOrganPromptState, type OrganPromptState } from '../model/promptable/promptState';
 import type { ImageVolume } from '../geometry/volume';
 import { boxPrompt } from '../prompts/boxPrompt';
 import { centerPoint } from '../prompts/centerPoint';
@@ -34,6 +35,8 @@ export interface PromptedOrgan {
   dice_auc?: number;
   nsd_auc?: number | null;
   overlap_voxels: number;
+  /** Encoder-decoder cards only: graph runs for this organ (the encoder once, the decoder once per click). */
+  model_runs?: { encoder: number; decoder: number };
 }
 
 /**
@@ -51,7 +54,7 @@ export async function promptableCase(
   const masks = new Map<number, Uint8Array>();
   const results: PromptedOrgan[] = [];
   const score = async (gt: Uint8Array, pred: Uint8Array, organ: string) => (await caseMetrics(labels, gt, pred, [{ id: 1, organ }], protocol, pool)).get(1)!;
-  const run = (pts: PromptRecord['points'], box?: PromptRecord['box']) => predictPromptedOrgan(model.session, model.card, model.path, image, modality, { points: pts ?? [], box }, labels);
+  const run = (state: OrganPromptState, pts: PromptRecord['points'], box?: PromptRecord['box']) => promptOrgan(model, image, modality, { points: pts ?? [], box }, state, labels);
   for (const { id, organ } of organs) {
     opts.signal?.throwIfAborted();
     const gt = new Uint8Array(n);
@@ -59,14 +62,15 @@ export async function promptableCase(
     const { spec, seed } = opts;
     let pred: Uint8Array = new Uint8Array(n);
     const out: Partial<PromptedOrgan> = {};
+    const state = newOrganPromptState();
     const first = spec.kind === 'random' ? randomPoint(gt, labels, organ, seed, subject) : centerPoint(gt, labels, organ);
     if (first) {
       if (spec.kind === 'box') {
         const box = boxPrompt(gt, labels, organ, opts.boxJitterMm, seed, subject)!;
         out.prompt = { kind: 'box', seed, box, jitter_mm: opts.boxJitterMm };
-        pred = await run([], box);
+        pred = await run(state, [], box);
       } else if (spec.kind === 'clicks') {
-        const r = await runClicks(gt, labels, organ, first, spec.n, (pts) => { opts.signal?.throwIfAborted(); return run([...pts]); }, async (m) => {
+        const r = await runClicks(gt, labels, organ, first, spec.n, (pts) => { opts.signal?.throwIfAborted(); return run(state, [...pts]); }, async (m) => {
           const s = await score(gt, m, organ);
           return { dice: s.dice ?? 0, nsd: s.nsd };
         });
@@ -77,8 +81,9 @@ export async function promptableCase(
         out.nsd_auc = r.nsdAuc;
       } else {
         out.prompt = { kind: spec.kind, seed, points: [first] };
-        pred = await run([first]);
+        pred = await run(state, [first]);
       }
+      if (model.decoder) out.model_runs = { ...state.runs };
     }
     masks.set(id, pred);
     for (let v = 0; v < n; v++) if (pred[v]) { count[v]++; labelMap[v] = id; }

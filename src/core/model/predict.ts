@@ -16,6 +16,7 @@ import type { CardSource, ModalityKey, ModelCard, Normalization } from './card/m
 import { resolveCard } from './card/resolveCard';
 import { toModelInput } from './preprocess/pipeline';
 import { allowedBatchSize, createSession, declaredSpatialShape, ModelError, type Device } from './session';
+import { openDecoder, type DecoderSession } from './decoderSession';
 import { argmaxChannels, probabilitySlabs, slidingWindowClasses, slidingWindowSweep, wholeVolumeLogits, type MirrorAxis, type ProbabilitySink, type RunPatch, type Shape3 } from './inference';
 import { openNiftiSlabWriter } from '../nifti/streamWrite';
 import { readImageHeader, type ReadLimits } from '../nifti/read';
@@ -31,6 +32,8 @@ export interface LoadedModel {
   cardPath: string;
   warnings: string[];
   session: ort.InferenceSession;
+  /** Encoder-decoder cards (card.decoder): the decoder graph, run per prompt; `session` is then the encoder. */
+  decoder?: DecoderSession;
   close(): Promise<void>;
 }
 
@@ -63,6 +66,13 @@ export async function loadModel(onnxPath: string, opts: { threads?: number; devi
   if (!fs.existsSync(onnxPath)) throw new ModelError(onnxPath, 'model file not found');
   const { card, source, files, warnings } = resolveCard(onnxPath);
   const session = await createSession(onnxPath, card, { threads: opts.threads, device: opts.device });
+  let decoder: DecoderSession | undefined;
+  try {
+    if (card.decoder) decoder = await openDecoder(session, onnxPath, card, files[0], { threads: opts.threads, device: opts.device });
+  } catch (e) {
+    await session.release();
+    throw e;
+  }
   let closed = false;
   return {
     path: onnxPath,
@@ -72,10 +82,12 @@ export async function loadModel(onnxPath: string, opts: { threads?: number; devi
     cardPath: files[0],
     warnings,
     session,
+    ...(decoder ? { decoder } : {}),
     async close() {
       if (closed) return;
       closed = true;
       await session.release();
+      await decoder?.session.release();
     },
   };
 }

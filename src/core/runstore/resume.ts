@@ -27,6 +27,7 @@ export function checkSameRun(dir: string, stored: RunManifest, now: RunManifest,
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   const diffs: string[] = [];
   if (stored.model.sha256 !== now.model.sha256) diffs.push(`model sha256 ${stored.model.sha256} (run) vs ${now.model.sha256} (${now.model.path})`);
+  if (stored.model.decoder?.sha256 !== now.model.decoder?.sha256) diffs.push(`decoder sha256 ${stored.model.decoder?.sha256 ?? 'none'} (run) vs ${now.model.decoder?.sha256 ?? 'none'} (${now.model.decoder?.path ?? 'no decoder'})`);
   if (!same(stored.card, now.card)) diffs.push('model card differs');
   if (!same(stored.protocol, now.protocol)) diffs.push('metric protocol differs');
   if (stored.dataset.root !== now.dataset.root) diffs.push(`dataset root ${stored.dataset.root} (run) vs ${now.dataset.root}`);

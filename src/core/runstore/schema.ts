@@ -15,8 +15,11 @@ export const RUN_FORMAT_VERSION = 2;
 
 export interface RunManifest {
   format: number;
-  /** Absolute path of the .onnx and its sha256 (hex). */
-  model: { path: string; sha256: string; name: string };
+  /**
+   * Absolute path of the .onnx and its sha256 (hex); for an encoder-decoder card (card.decoder) the .onnx is the
+   * encoder and `decoder` is the decoder graph's file and sha256.
+   */
+  model: { path: string; sha256: string; name: string; decoder?: { path: string; sha256: string } };
   card: ModelCard;
   /**
    * Where the card came from (umd.json, the ONNX model's metadata, nnU-Net's dataset.json + plans.json, a MONAI
@@ -103,6 +106,11 @@ interface OrganOnlyFields {
   dice_auc?: number;
   nsd_auc?: number | null;
   overlap_voxels?: number;
+  /**
+   * Encoder-decoder promptable cards only (docs/foundation-models.md): how often each graph ran for this organ;
+   * the encoder once per organ crop, the decoder once per click.
+   */
+  model_runs?: { encoder: number; decoder: number };
 }
 
 /** A case error has none of them (so every record reads `r.nsd`, `r.pred`, ... as undefined there). */

@@ -4,8 +4,9 @@
  */
 import type { PromptInputs } from './modelCard';
 import { isObject, show } from './jsonChecks';
+import { checkPreviousMask } from './checkDecoder';
 
-const PROMPT_KEYS = ['points', 'pointLabels', 'box', 'channels', 'radiusMm'];
+const PROMPT_KEYS = ['points', 'pointLabels', 'box', 'channels', 'radiusMm', 'previousMask'];
 const CHANNELS = ['positive', 'negative', 'box'] as const;
 
 /**
@@ -45,6 +46,7 @@ export function checkPromptable(raw: Record<string, unknown>, errors: string[], 
     if (typeof p.radiusMm === 'number' && Number.isFinite(p.radiusMm) && p.radiusMm > 0) prompt.radiusMm = p.radiusMm;
     else errors.push(`prompt.radiusMm must be a positive number of mm (got ${show(p.radiusMm)})`);
   }
+  if (p.previousMask !== undefined) prompt.previousMask = checkPreviousMask(p.previousMask, errors, warnings, name);
   const tensors = p.points !== undefined || p.box !== undefined;
   if (errors.length === before) {
     if (tensors && p.channels !== undefined) errors.push('prompt: give tensor inputs (points/pointLabels/box) or dense channels, not both');

@@ -14,6 +14,8 @@ import { normalize } from '../preprocess/normalize';
 import { normalizationFor } from '../predict';
 import { ModelError } from '../session';
 import type { Modality } from '../../dataset/organs';
+import { cropMaskFromLogits } from './lowResLogits';
+import type { OrganPromptState } from './promptState';
 
 /** What the model is told about one organ: clicks (the first one centres the crop) and/or a box. */
 export interface OrganPrompt {
@@ -49,10 +51,10 @@ export function promptCentreMm(prompt: OrganPrompt): WorldMm {
 }
 
 /** (i, j, k) -> tensor spatial order. */
-const toTensorOrder = (card: ModelCard, v: readonly number[]): number[] => (card.spatialOrder === 'kji' ? [v[2], v[1], v[0]] : [v[0], v[1], v[2]]);
+export const toTensorOrder = (card: ModelCard, v: readonly number[]): number[] => (card.spatialOrder === 'kji' ? [v[2], v[1], v[0]] : [v[0], v[1], v[2]]);
 
 /** An i-fastest volume as the flat data of a tensor in `spatialOrder` (last dim fastest). */
-function toTensorLayout(data: Float32Array, dims: readonly number[], card: ModelCard): Float32Array {
+export function toTensorLayout(data: Float32Array, dims: readonly number[], card: ModelCard): Float32Array {
   if (card.spatialOrder === 'kji') return data;
   const [n0, n1, n2] = dims;
   const out = new Float32Array(data.length);
@@ -97,11 +99,14 @@ function boxChannel(grid: Grid, box: PromptBox | undefined): Float32Array {
  * Runs the model on one organ's prompt and returns that organ's 0/1 mask on `onto` (default: `image`'s grid;
  * evaluation passes the labels' grid, which a PET image need not share). Logits with one
  * channel: foreground where logit > 0 (sigmoid > 0.5); with C >= 2 channels: where channel 1 is the argmax
- * (first channel wins ties, as numpy's argmax).
+ * (first channel wins ties, as numpy's argmax); with the card's `logits` (lowResLogits.ts) resized first and
+ * activated as it says. `state` (one organ's, across its clicks): the crop is the one of its first click, the
+ * previous output is fed back (`prompt.previousMask`) and kept, the graph run is counted (runs.encoder: this one
+ * graph sees the image each time).
  */
-export async function predictPromptedOrgan(session: ort.InferenceSession, card: ModelCard, onnxPath: string, image: ImageVolume, modality: Modality | null, prompt: OrganPrompt, onto: Grid = image): Promise<Uint8Array> {
+export async function predictPromptedOrgan(session: ort.InferenceSession, card: ModelCard, onnxPath: string, image: ImageVolume, modality: Modality | null, prompt: OrganPrompt, onto: Grid = image, state?: OrganPromptState): Promise<Uint8Array> {
   if (card.kind !== 'promptable' || !card.prompt || !card.spacing) throw new ModelError(onnxPath, 'not a promptable model card');
-  const grid = cropGrid(image, card, promptCentreMm(prompt));
+  const grid = state?.crop ?? cropGrid(image, card, promptCentreMm(prompt));
   const crop = resampleLinear(image, grid);
   const norm = normalize(crop.data, normalizationFor(card, modality));
   const spatial = toTensorOrder(card, grid.dims);
@@ -114,8 +119,31 @@ export async function predictPromptedOrgan(session: ort.InferenceSession, card: 
   }
   const input = new Float32Array(n * channels.length);
   channels.forEach((c, i) => input.set(c, i * n));
-  const feeds: Record<string, ort.Tensor> = { [card.inputs.image]: new ort.Tensor('float32', input, [1, channels.length, ...spatial]) };
-  const p = card.prompt;
+  const feeds: Record<string, ort.Tensor> = { [card.inputs.image]: new ort.Tensor('float32', input, [1, channels.length, ...spatial]), ...tensorPromptFeeds(card, grid, prompt, onnxPath, state) };
+  for (const name of Object.keys(feeds)) {
+    if (!session.inputNames.includes(name)) throw new ModelError(onnxPath, `card names input "${name}" but the model's inputs are ${session.inputNames.map((s) => `"${s}"`).join(', ')}`);
+  }
+  const out = (await session.run(feeds))[card.outputs.logits];
+  const mask = cropMaskFromLogits(out, card, grid, onnxPath);
+  if (state) {
+    state.crop = grid;
+    state.runs.encoder++;
+    state.previousLogits = out;
+    state.previousMask = mask;
+  }
+  const cropMask: Volume<Uint8Array> = { dims: grid.dims, affine: grid.affine, data: mask };
+  return resampleNearest(cropMask, onto).data;
+}
+
+/**
+ * The prompt's tensor inputs named by the card (`prompt.points` + `pointLabels` [1, N, 3] + [1, N], `box` [1, 6],
+ * `previousMask` [1, 1, ...]), in crop voxel coordinates of `grid`, tensor order. The previous mask comes from
+ * `state` (zeros before the first click): form "logits" the previous raw output at `logits.size`, form
+ * "binary" the previous 0/1 crop mask.
+ */
+export function tensorPromptFeeds(card: ModelCard, grid: Grid, prompt: OrganPrompt, onnxPath: string, state?: OrganPromptState): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  const p = card.prompt ?? {};
   if (p.points) {
     if (!prompt.points.length) throw new ModelError(onnxPath, `input "${p.points}" needs at least one click; this prompt has none (use a point prompt or clicks)`);
     const xyz = new Float32Array(prompt.points.length * 3);
@@ -133,29 +161,17 @@ export async function predictPromptedOrgan(session: ort.InferenceSession, card: 
     const b = toTensorOrder(card, worldToVoxel(grid.affine, prompt.box.maxMm));
     feeds[p.box] = new ort.Tensor('float32', Float32Array.from([0, 1, 2].map((x) => Math.min(a[x], b[x])).concat([0, 1, 2].map((x) => Math.max(a[x], b[x])))), [1, 6]);
   }
-  for (const name of Object.keys(feeds)) {
-    if (!session.inputNames.includes(name)) throw new ModelError(onnxPath, `card names input "${name}" but the model's inputs are ${session.inputNames.map((s) => `"${s}"`).join(', ')}`);
-  }
-  const out = (await session.run(feeds))[card.outputs.logits];
-  const logits = out.data as Float32Array;
-  const c = out.dims.length === 5 ? out.dims[1] : 1;
-  if (logits.length !== c * n) throw new ModelError(onnxPath, `output "${card.outputs.logits}" has shape [${out.dims.join(', ')}]; expected [1, C, ${spatial.join(', ')}]`);
-  // tensor layout back to i-fastest: for kji it already is; for ijk, transpose
-  const maskT = new Uint8Array(n);
-  for (let v = 0; v < n; v++) {
-    if (c === 1) maskT[v] = logits[v] > 0 ? 1 : 0;
-    else {
-      let best = 0;
-      for (let ch = 1; ch < c; ch++) if (logits[ch * n + v] > logits[best * n + v]) best = ch;
-      maskT[v] = best === 1 ? 1 : 0;
+  if (p.previousMask) {
+    const crop = toTensorOrder(card, grid.dims);
+    if (p.previousMask.form === 'logits') {
+      const size = card.logits?.size ?? crop;
+      const prev = state?.previousLogits;
+      if (prev && prev.dims[1] !== 1) throw new ModelError(onnxPath, `prompt.previousMask form "logits" feeds the previous output back as [1, 1, ...], but output "${card.outputs.logits}" has ${prev.dims[1]} channels`);
+      feeds[p.previousMask.input] = prev ?? new ort.Tensor('float32', new Float32Array(size[0] * size[1] * size[2]), [1, 1, ...size]);
+    } else {
+      const prev = state?.previousMask ? Float32Array.from(state.previousMask) : new Float32Array(grid.dims[0] * grid.dims[1] * grid.dims[2]);
+      feeds[p.previousMask.input] = new ort.Tensor('float32', toTensorLayout(prev, grid.dims, card), [1, 1, ...crop]);
     }
   }
-  let mask = maskT;
-  if (card.spatialOrder === 'ijk') {
-    const [n0, n1, n2] = grid.dims;
-    mask = new Uint8Array(n);
-    for (let k = 0; k < n2; k++) for (let j = 0; j < n1; j++) for (let i = 0; i < n0; i++) mask[i + n0 * (j + n1 * k)] = maskT[k + n2 * (j + n1 * i)];
-  }
-  const cropMask: Volume<Uint8Array> = { dims: grid.dims, affine: grid.affine, data: mask };
-  return resampleNearest(cropMask, onto).data;
+  return feeds;
 }
