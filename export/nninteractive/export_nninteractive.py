@@ -24,8 +24,8 @@ How the network is obtained (the first that works):
 What the card says and what it cannot (see export/nninteractive/README.md): the channel order comes from the
 checkpoint's channel mapping; a point is a ball of `point_radius` voxels; nnInteractive writes it as a
 distance-transform ball (1 at the centre, falling to ~1/sqrt(r^2+1) at the rim), the contract's channel is 0/1;
-normalization statistics are nnInteractive's over the image's nonzero bounding box, the card's zscore is the
-crop's. Those facts are kept in the card's free-form `training.upstream` block.
+normalization statistics are nnInteractive's over the image's nonzero bounding box, the card's (cropNormalization
+"image") over the whole image. Those facts are kept in the card's free-form `training.upstream` block.
 """
 from __future__ import annotations
 
@@ -186,7 +186,11 @@ def build_from_plans(model_dir: str, fold: str | None, checkpoint_name: str) -> 
         raise ExportError(f"{plans_path}: network class {arch['network_class_name']!r} cannot be imported (is dynamic_network_architectures installed?)")
     kwargs["deep_supervision"] = False
     network = cls(input_channels=n_image + n_inter, num_classes=2, **kwargs)
-    network.load_state_dict(weights)
+    try:
+        network.load_state_dict(weights)
+    except RuntimeError as e:
+        raise ExportError(f"{ckpt_path}: the weights do not fit {arch['network_class_name']} built from plans.json as nnU-Net builds it "
+                          f"(trainer {ckpt.get('trainer_name')!r} may build its own network: use --loader session with nnInteractive installed): {str(e).splitlines()[0]}") from None
     return {
         "network": network, "patch_size": list(config["patch_size"]), "mapping": mapping, "supported": supported,
         "n_interaction": n_inter, "n_image": n_image, "radius": radius, "decay": decay, "configuration": config_name,
@@ -229,7 +233,7 @@ def make_card(facts: dict, name: str, kinds: list[str], model_dir: str) -> dict:
         "supportedInteractions": facts["supported"],
         "interactionDecay": facts["decay"],
         "pointEncoding": "distance-transform ball (scipy EDT of skimage ball(r), divided by its max), not 0/1",
-        "normalization": "mean and std (N-1) over the bounding box of the image's nonzero voxels, applied to the whole image before cropping",
+        "normalization": "mean and std (N-1) over the bounding box of the image's nonzero voxels, applied to the whole image before cropping (the card: the whole image's)",
         "autozoom": "not reproduced: one crop of patch_size at the first click; nnInteractive re-centres on each interaction and zooms out up to 4x",
     }
     if facts.get("configuration"):
@@ -240,12 +244,14 @@ def make_card(facts: dict, name: str, kinds: list[str], model_dir: str) -> dict:
         "kind": "promptable",
         "inputs": {"image": "image"},
         "outputs": {"logits": "logits"},
-        "prompt": {"channels": kinds, "radiusVoxels": radius},
+        "prompt": {"channels": kinds, "radiusVoxels": radius, "interactionDecay": facts["decay"]},
         "cropSize": facts["patch_size"],
         "patchSize": None,
         "spacing": None,
         # nnInteractive is fed sitk.GetArrayFromImage(img)[None]: (z, y, x) = NIfTI k, j, i
         "spatialOrder": "kji",
+        # the session z-scores the whole image before cutting patches, and pads them with 0 after that
+        "cropNormalization": "image",
         "normalization": {"*": {"method": "zscore"}},
         "logits": {"activation": "softmax"},
         "labels": {"1": "prompted organ"},

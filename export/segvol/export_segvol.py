@@ -261,6 +261,9 @@ def build_segvol(segvol_dir: str, checkpoint: str, clip_dir: str, spatial_size=S
     state = state.get("model", state)
     state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
     missing, unexpected = segvol.load_state_dict(state, strict=False)
+    # CLIP's position_ids is a saved buffer in transformers 4.18 (SegVol's pin) and not saved in later versions
+    unexpected = [k for k in unexpected if not k.endswith("embeddings.position_ids")]
+    missing = [k for k in missing if not k.endswith("embeddings.position_ids")]
     if missing or unexpected:
         raise ExportError(f"{checkpoint}: not a SegVol checkpoint (missing {missing[:5]}..., unexpected {unexpected[:5]}...)")
     return segvol.eval()

@@ -84,7 +84,8 @@ test('nnInteractive export: onnxruntime-node logits equal the upstream PyTorch n
     assert.equal(card.spacing, null);
     assert.deepEqual(card.cropSize, [24, 32, 40]);
     assert.equal(card.spatialOrder, 'kji');
-    assert.equal(card.training.upstream.interactionDecay, 0.98);
+    assert.equal(card.prompt.interactionDecay, 0.98);
+    assert.equal(card.cropNormalization, 'image');
 
     const session = await ort.InferenceSession.create(path.join(out, manifest.onnx));
     assert.deepEqual(session.inputNames, [card.inputs.image]);
