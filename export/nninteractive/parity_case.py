@@ -88,6 +88,13 @@ def skimage_disk(radius, dtype=np.uint8, **_):
     return np.array(x * x + y * y <= r * r, dtype=dtype)
 
 
+# --arch resenc-l: the depth and widths of nnU-Net's ResEnc-L plans (the family of the official checkpoint, whose
+# patch is 192^3), on a 64^3 patch: a manual check of a full-depth network, ~100 M parameters, minutes on a CPU
+RESENC_L = {"n_stages": 6, "features_per_stage": [32, 64, 128, 256, 320, 320], "kernel_sizes": [[3, 3, 3]] * 6,
+            "strides": [[1, 1, 1]] + [[2, 2, 2]] * 5, "n_blocks_per_stage": [1, 3, 4, 6, 6, 6], "n_conv_per_stage_decoder": [1] * 5}
+ARCH: dict = {}
+
+
 def plans() -> dict:
     return {
         "dataset_name": "Dataset999_umdParity",
@@ -110,6 +117,7 @@ def plans() -> dict:
                         "strides": [[1, 1, 1], [2, 2, 2], [2, 2, 2]],
                         "n_blocks_per_stage": [1, 2, 2],
                         "n_conv_per_stage_decoder": [1, 1],
+                        **ARCH,
                         "conv_bias": True,
                         "norm_op": "torch.nn.modules.instancenorm.InstanceNorm3d",
                         "norm_op_kwargs": {"eps": 1e-05, "affine": True},
@@ -122,7 +130,7 @@ def plans() -> dict:
                 },
             },
             # as the official checkpoint: a patch-size configuration inheriting the architecture
-            "3d_fullres_ps24x32x40": {"inherits_from": "3d_fullres", "patch_size": PATCH},
+            "3d_fullres_ps": {"inherits_from": "3d_fullres", "patch_size": PATCH},
         },
     }
 
@@ -162,7 +170,7 @@ def write_model_folder(model_dir: str, use_nnunet: bool) -> torch.nn.Module:
         }, f, indent=1)
     torch.manual_seed(0)
     net = reference_network(p, use_nnunet).eval()
-    torch.save({"network_weights": net.state_dict(), "trainer_name": "nnInteractiveTrainer_stub", "init_args": {"configuration": "3d_fullres_ps24x32x40"}},
+    torch.save({"network_weights": net.state_dict(), "trainer_name": "nnInteractiveTrainer_stub", "init_args": {"configuration": "3d_fullres_ps"}},
                os.path.join(model_dir, "fold_0", "checkpoint_final.pth"))
     return net
 
@@ -256,7 +264,11 @@ def main(argv=None) -> int:
     ap.add_argument("--nninteractive", required=True)
     ap.add_argument("--dna", required=True)
     ap.add_argument("--nnunet", default=None)
+    ap.add_argument("--arch", choices=["small", "resenc-l"], default="small", help="small (the test's, seconds) or resenc-l (64^3 patch, minutes)")
     a = ap.parse_args(argv)
+    if a.arch == "resenc-l":
+        ARCH.update(RESENC_L)
+        PATCH[:] = [64, 64, 64]
     for p in [a.dna, a.nninteractive] + ([a.nnunet] if a.nnunet else []):
         sys.path.insert(0, os.path.abspath(p))
     sys.path.insert(0, HERE)
