@@ -18,33 +18,21 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { missingUpstream, PYTHON, readF32 } from '../helpers/exportParity';
 import { repoRoot } from '../helpers/realData';
 
-const PYTHON = '/usr/bin/python3';
 const CASE_SCRIPT = path.join(repoRoot(), 'export', 'nninteractive', 'parity_case.py');
 
 interface ParityCase { name: string; input: string; inputShape: number[]; logits: string; logitsShape: number[]; note: string }
 interface Manifest { onnx: string; card: string; warnings: string[]; cases: ParityCase[]; standIns: string[]; referenceBuilder: string; upstreamPointBall: { voxels: number; max: number; minNonzero: number } }
 
 /** Why the upstream test cannot run here, or undefined when it can. */
-function missingUpstream(): string | undefined {
-  const need = { UMD_UPSTREAM_NNINTERACTIVE: 'nnInteractive/interaction/point.py', UMD_UPSTREAM_DNA: 'dynamic_network_architectures/architectures/unet.py' };
-  for (const [v, file] of Object.entries(need)) {
-    const dir = process.env[v];
-    if (!dir) return `${v} is not set (path of an upstream source checkout holding ${file})`;
-    if (!fs.existsSync(path.join(dir, file))) return `${v}=${dir} has no ${file}`;
-  }
+function missing(): string | undefined {
   const nnunet = process.env.UMD_UPSTREAM_NNUNET;
   if (nnunet && !fs.existsSync(path.join(nnunet, 'nnunetv2', 'utilities', 'get_network_from_plans.py'))) return `UMD_UPSTREAM_NNUNET=${nnunet} has no nnunetv2/utilities/get_network_from_plans.py`;
-  const py = spawnSync(PYTHON, ['-c', 'import torch, onnx, scipy'], { encoding: 'utf8' });
-  if (py.status !== 0) return `${PYTHON} lacks torch, onnx or scipy (${(py.stderr || String(py.error)).trim().split('\n').pop()})`;
-  return undefined;
+  return missingUpstream({ UMD_UPSTREAM_NNINTERACTIVE: 'nnInteractive/interaction/point.py', UMD_UPSTREAM_DNA: 'dynamic_network_architectures/architectures/unet.py' }, ['torch', 'onnx', 'scipy']);
 }
 
-const readF32 = (file: string): Float32Array => {
-  const b = fs.readFileSync(file);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
 
 /** Foreground = channel 1 is the argmax (first channel wins ties), as nnInteractive's argmax(0) and the card's softmax. */
 function foreground(logits: Float32Array, n: number): Uint8Array {
@@ -64,7 +52,7 @@ function agreement(a: Uint8Array, b: Uint8Array): { equal: number; dice: number 
   return { equal: eq / a.length, dice: sa + sb === 0 ? 1 : (2 * inter) / (sa + sb) };
 }
 
-const skip = missingUpstream();
+const skip = missing();
 
 test('nnInteractive export: onnxruntime-node logits equal the upstream PyTorch network on upstream-built interactions', { skip, timeout: 300_000 }, async (t) => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-nni-parity-'));

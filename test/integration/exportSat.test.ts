@@ -17,31 +17,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { missingUpstream, PYTHON, readF32 } from '../helpers/exportParity';
 import { repoRoot } from '../helpers/realData';
 
-const PYTHON = '/usr/bin/python3';
 const CASE_SCRIPT = path.join(repoRoot(), 'export', 'sat', 'parity_case.py');
 
 interface Manifest { onnx: string; card: string; image: string; imageShape: number[]; queriesShape: number[]; logits: string; logitsShape: number[]; foreground: number[] }
 
-function missingUpstream(): string | undefined {
-  const need = { UMD_UPSTREAM_SAT: 'model/maskformer.py', UMD_UPSTREAM_POSENC: 'positional_encodings/torch_encodings.py', UMD_UPSTREAM_EINOPS: 'einops/__init__.py' };
-  for (const [v, file] of Object.entries(need)) {
-    const dir = process.env[v];
-    if (!dir) return `${v} is not set (path of an upstream source checkout holding ${file})`;
-    if (!fs.existsSync(path.join(dir, file))) return `${v}=${dir} has no ${file}`;
-  }
-  const py = spawnSync(PYTHON, ['-c', 'import torch, onnx'], { encoding: 'utf8' });
-  if (py.status !== 0) return `${PYTHON} lacks torch or onnx`;
-  return undefined;
-}
+const missing = (): string | undefined => missingUpstream({ UMD_UPSTREAM_SAT: 'model/maskformer.py', UMD_UPSTREAM_POSENC: 'positional_encodings/torch_encodings.py', UMD_UPSTREAM_EINOPS: 'einops/__init__.py' });
 
-const readF32 = (file: string): Float32Array => {
-  const b = fs.readFileSync(file);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
 
-test('SAT export: the graph in onnxruntime-node equals upstream Maskformer on one window and three text queries (random weights)', { skip: missingUpstream(), timeout: 900_000 }, async (t) => {
+test('SAT export: the graph in onnxruntime-node equals upstream Maskformer on one window and three text queries (random weights)', { skip: missing(), timeout: 900_000 }, async (t) => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-sat-parity-'));
   try {
     const r = spawnSync(PYTHON, [CASE_SCRIPT, out, '--sat', process.env.UMD_UPSTREAM_SAT!, '--posenc', process.env.UMD_UPSTREAM_POSENC!, '--einops', process.env.UMD_UPSTREAM_EINOPS!], { encoding: 'utf8', maxBuffer: 16 << 20 });

@@ -18,31 +18,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { missingUpstream, PYTHON, readF32 } from '../helpers/exportParity';
 import { repoRoot } from '../helpers/realData';
 
-const PYTHON = '/usr/bin/python3';
 const CASE_SCRIPT = path.join(repoRoot(), 'export', 'segvol', 'parity_case.py');
 
 interface Feed { file: string; shape: number[] }
 interface SegvolCase { name: string; decoder: string; card: string; feeds: Record<string, Feed>; low: string; lowShape: number[]; upstreamResizeMaxDiff: number; fullForeground: number }
 interface Manifest { encoder: string; image: string; imageShape: number[]; embeddings: string; embeddingsShape: number[]; cases: SegvolCase[]; standIns: string[] }
 
-function missingUpstream(): string | undefined {
-  const need = { UMD_UPSTREAM_SEGVOL: 'network/model.py', UMD_UPSTREAM_MONAI: 'monai/networks/nets/vit.py', UMD_UPSTREAM_EINOPS: 'einops/__init__.py' };
-  for (const [v, file] of Object.entries(need)) {
-    const dir = process.env[v];
-    if (!dir) return `${v} is not set (path of an upstream source checkout holding ${file})`;
-    if (!fs.existsSync(path.join(dir, file))) return `${v}=${dir} has no ${file}`;
-  }
-  const py = spawnSync(PYTHON, ['-c', 'import torch, onnx'], { encoding: 'utf8' });
-  if (py.status !== 0) return `${PYTHON} lacks torch or onnx`;
-  return undefined;
-}
+const missing = (): string | undefined => missingUpstream({ UMD_UPSTREAM_SEGVOL: 'network/model.py', UMD_UPSTREAM_MONAI: 'monai/networks/nets/vit.py', UMD_UPSTREAM_EINOPS: 'einops/__init__.py' });
 
-const readF32 = (file: string): Float32Array => {
-  const b = fs.readFileSync(file);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
 
 function compare(got: Float32Array, ref: Float32Array): { maxAbs: number; maxRef: number; equal: number; dice: number } {
   let maxAbs = 0, maxRef = 0, eq = 0, inter = 0, sa = 0, sb = 0;
@@ -59,7 +45,7 @@ function compare(got: Float32Array, ref: Float32Array): { maxAbs: number; maxRef
   return { maxAbs, maxRef, equal: eq / ref.length, dice: sa + sb ? (2 * inter) / (sa + sb) : 1 };
 }
 
-test('SegVol export: encoder + decoder graphs in onnxruntime-node equal upstream SegVol.forward (random weights)', { skip: missingUpstream(), timeout: 600_000 }, async (t) => {
+test('SegVol export: encoder + decoder graphs in onnxruntime-node equal upstream SegVol.forward (random weights)', { skip: missing(), timeout: 600_000 }, async (t) => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-segvol-parity-'));
   try {
     const r = spawnSync(PYTHON, [CASE_SCRIPT, out, '--segvol', process.env.UMD_UPSTREAM_SEGVOL!, '--monai', process.env.UMD_UPSTREAM_MONAI!, '--einops', process.env.UMD_UPSTREAM_EINOPS!], { encoding: 'utf8', maxBuffer: 16 << 20 });
