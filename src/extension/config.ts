@@ -38,7 +38,7 @@ export function miniDatasetDir(context: vscode.ExtensionContext): string {
 }
 
 /** Inference settings for the engine request (umdLens.inference.*); invalid values fall back to the defaults. */
-export function inferenceSettings(): Pick<EvaluateRequest, 'device' | 'threads' | 'overlap' | 'batchSize' | 'tta' | 'probabilities' | 'maxVolumeMB'> {
+export function inferenceSettings(): Pick<EvaluateRequest, 'device' | 'threads' | 'overlap' | 'batchSize' | 'tta' | 'probabilities' | 'maxVolumeMB' | 'maxMemoryGB' | 'bandDtype'> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   const cfg = vscode.workspace.getConfiguration(SECTION, folder?.uri);
   const device = cfg.get<string>('inference.device') === 'cuda' ? 'cuda' : 'cpu';
@@ -46,6 +46,7 @@ export function inferenceSettings(): Pick<EvaluateRequest, 'device' | 'threads' 
   const overlap = cfg.get<number | null>('inference.overlap');
   const batchSize = cfg.get<number>('inference.batchSize');
   const maxVolumeMB = cfg.get<number>('limits.maxVolumeMB');
+  const maxMemoryGB = cfg.get<number | null>('limits.maxMemoryGB');
   return {
     device,
     threads: typeof threads === 'number' && Number.isInteger(threads) && threads >= 1 ? threads : undefined,
@@ -54,6 +55,8 @@ export function inferenceSettings(): Pick<EvaluateRequest, 'device' | 'threads' 
     tta: cfg.get<boolean>('inference.tta') === true,
     probabilities: probabilitySetting(cfg.get<unknown>('inference.probabilities')),
     maxVolumeMB: typeof maxVolumeMB === 'number' && maxVolumeMB > 0 ? maxVolumeMB : undefined,
+    maxMemoryGB: typeof maxMemoryGB === 'number' && maxMemoryGB > 0 && Number.isFinite(maxMemoryGB) ? maxMemoryGB : undefined,
+    ...(cfg.get<string>('inference.bandDtype') === 'float16' ? { bandDtype: 'float16' as const } : {}),
   };
 }
 

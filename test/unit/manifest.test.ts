@@ -60,7 +60,7 @@ test('walkthrough: five steps, media markdown exists, buttons and completion eve
 
 test('settings: described, a default the schema accepts, enums described, deliberate scopes, setting links resolve', () => {
   const SCOPES = new Set(['application', 'machine', 'machine-overridable', 'window', 'resource', 'language-overridable']);
-  const MACHINE = ['umdLens.datasetPath', 'umdLens.runsDirectory', 'umdLens.inference.device', 'umdLens.inference.threads', 'umdLens.inference.batchSize', 'umdLens.limits.maxVolumeMB'];
+  const MACHINE = ['umdLens.datasetPath', 'umdLens.runsDirectory', 'umdLens.inference.device', 'umdLens.inference.threads', 'umdLens.inference.batchSize', 'umdLens.inference.bandDtype', 'umdLens.limits.maxVolumeMB', 'umdLens.limits.maxMemoryGB'];
   assert.ok(Object.keys(settings).length >= 14);
   for (const [key, s] of Object.entries(settings)) {
     assert.ok(key.startsWith('umdLens.'), key);

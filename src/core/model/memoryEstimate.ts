@@ -139,10 +139,10 @@ export function checkMemory(file: string, estimate: MemoryEstimate, limitGB: num
   const ways: string[] = [];
   if (opts.windowed && opts.bandDtype !== 'float16' && estimate.bandBytes > 0) {
     const saved = estimate.bandBytes / 2;
-    ways.push(`a float16 blending band (--band-dtype float16): the band ${gb(estimate.bandBytes - saved)}, about ${gb(estimate.totalBytes - saved)} in all${estimate.totalBytes - saved <= limit ? ', within the limit' : ''}`);
+    ways.push(`a float16 blending band (--band-dtype float16, umdLens.inference.bandDtype): the band ${gb(estimate.bandBytes - saved)}, about ${gb(estimate.totalBytes - saved)} in all${estimate.totalBytes - saved <= limit ? ', within the limit' : ''}`);
   }
   if (!opts.windowed) ways.push('a card patchSize, so that the model runs on windows with a bounded band instead of whole-volume logits');
-  ways.push(`a higher limit if the machine has the memory (--max-memory-gb ${Math.ceil((estimate.totalBytes / GB) * 1.1 * 10) / 10}, EvaluateOptions.maxMemoryGB)`);
+  ways.push(`a higher limit if the machine has the memory (--max-memory-gb ${Math.ceil((estimate.totalBytes / GB) * 1.1 * 10) / 10}, umdLens.limits.maxMemoryGB, EvaluateOptions.maxMemoryGB)`);
   ways.push('a model with fewer classes or a smaller patch, or the image cropped to the region of interest (the band grows with classes x patch x the two short axes)');
   throw new MemoryLimitError(file, `${file}: predicting on this image needs about ${gb(estimate.totalBytes)}, over the limit of ${gb(limit)} (${parts}). Ways out: ${ways.join('; ')}. The overlap does not change the band (it holds patch-many slabs whatever the overlap), only the number of windows.`);
 }

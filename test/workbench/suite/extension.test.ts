@@ -278,6 +278,35 @@ suite('UMD Lens in a real extension host', () => {
     assert.strictEqual(r.panes, 2);
     assert.strictEqual(r.caseId, `${rec.study}_${rec.subject}_CT`);
   });
+
+  test('memory settings reach the engine: umdLens.limits.maxMemoryGB refuses each case with the figures, inference.bandDtype is recorded', async function () {
+    this.timeout(300000);
+    await evaluatedRun(this); // the dataset exists; this run only reads headers
+    const cfg = vscode.workspace.getConfiguration('umdLens');
+    await cfg.update('limits.maxMemoryGB', 0.01, vscode.ConfigurationTarget.Workspace);
+    await cfg.update('inference.bandDtype', 'float16', vscode.ConfigurationTarget.Workspace);
+    let runDir: string | undefined;
+    try {
+      runDir = await api.evaluate(model);
+      assert.ok(runDir, 'no run directory');
+      const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8'));
+      assert.strictEqual(manifest.inference.bandDtype, 'float16');
+      const records = readCases(runDir);
+      assert.ok(records.length >= 4, `only ${records.length} records`);
+      for (const r of records) {
+        assert.strictEqual(r.status, 'error', JSON.stringify(r));
+        const message = (r as { error?: string }).error ?? '';
+        assert.match(message, /\.nii\.gz: predicting on this image needs about [\d.]+ GB, over the limit of 0\.01 GB/);
+        assert.match(message, /umdLens\.limits\.maxMemoryGB/);
+      }
+    } finally {
+      await cfg.update('limits.maxMemoryGB', undefined, vscode.ConfigurationTarget.Workspace);
+      await cfg.update('inference.bandDtype', undefined, vscode.ConfigurationTarget.Workspace);
+      // later suites read "the newest finished run": this refused one must not be it
+      if (runDir) fs.rmSync(runDir, { recursive: true, force: true });
+      api.runsProvider.refresh();
+    }
+  });
 });
 
 suite('UMD Lens engine process control', () => {
