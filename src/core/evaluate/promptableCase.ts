@@ -17,6 +17,8 @@ import { runClicks } from '../prompts/clicks';
 import type { PromptRecord } from '../prompts/promptRecord';
 import type { PromptSpec } from '../prompts/promptSpec';
 import { randomPoint } from '../prompts/randomPoint';
+import { newOrganPromptState } from '../model/promptable/promptState';
+import { missingRowMessage, textRowFor } from '../model/card/textEmbeddings';
 
 export interface PromptOptions {
   spec: PromptSpec;
@@ -24,6 +26,8 @@ export interface PromptOptions {
   boxJitterMm: number;
   /** Cancel: checked before each organ's prompt and each click, so a cancel waits for one model run at most. */
   signal?: AbortSignal;
+  /** An organ that cannot be prompted (no text embedding row): it is left out of the case's records, the rest go on. */
+  onOrganError?: (message: string) => void;
 }
 
 export interface PromptedOrgan {
@@ -51,15 +55,22 @@ export async function promptableCase(
   const masks = new Map<number, Uint8Array>();
   const results: PromptedOrgan[] = [];
   const score = async (gt: Uint8Array, pred: Uint8Array, organ: string) => (await caseMetrics(labels, gt, pred, [{ id: 1, organ }], protocol, pool)).get(1)!;
-  const run = (pts: PromptRecord['points'], box?: PromptRecord['box']) => predictPromptedOrgan(model.session, model.card, model.path, image, modality, { points: pts ?? [], box }, labels);
   for (const { id, organ } of organs) {
     opts.signal?.throwIfAborted();
+    // one state per organ, carried across its clicks (previous mask)
+    const state = newOrganPromptState();
+    const text = model.text ? textRowFor(model.text, organ, modality) : undefined;
+    const run = (pts: PromptRecord['points'], box?: PromptRecord['box']) => predictPromptedOrgan(model.session, model.card, model.path, image, modality, { points: pts ?? [], box, text }, labels, state);
     const gt = new Uint8Array(n);
     for (let v = 0; v < n; v++) if (labels.data[v] === id) gt[v] = 1;
     const { spec, seed } = opts;
     let pred: Uint8Array = new Uint8Array(n);
     const out: Partial<PromptedOrgan> = {};
     const first = spec.kind === 'random' ? randomPoint(gt, labels, organ, seed, subject) : centerPoint(gt, labels, organ);
+    if (first && model.text && !text) {
+      opts.onOrganError?.(missingRowMessage(model.text, organ, modality));
+      continue;
+    }
     if (first) {
       if (spec.kind === 'box') {
         const box = boxPrompt(gt, labels, organ, opts.boxJitterMm, seed, subject)!;

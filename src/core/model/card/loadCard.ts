@@ -15,6 +15,7 @@ import { checkOrganMap, checkReported } from './checkOrganKeys';
 import { checkNormalization } from './checkNormalization';
 import { isAxisCodes } from './axisCodes';
 import { checkPromptable } from './checkPromptable';
+import { checkClassQueries } from './checkClassPrompt';
 
 export { CardError } from './jsonChecks';
 
@@ -51,7 +52,7 @@ export function loadCard(onnxPath: string): LoadedCard {
 }
 
 /** `training` and `heldOut` are free-form provenance (how the checkpoint was made, what it scored): kept, not read. */
-const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'orientation', 'spacing', 'pad', 'normalization', 'labels', 'overlap', 'name', 'description', 'training', 'heldOut', 'nsdToleranceMm', 'organMap', 'reported', 'prompt', 'cropSize'];
+const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'orientation', 'spacing', 'pad', 'normalization', 'labels', 'overlap', 'name', 'description', 'training', 'heldOut', 'nsdToleranceMm', 'organMap', 'reported', 'prompt', 'cropSize', 'classPrompt', 'logits'];
 const MODALITY_KEYS: readonly ModalityKey[] = ['ct', 'mri', 'pet', '*'];
 /**
  * Checks a parsed card against the ModelCard schema. Throws CardError listing every problem; returns the
@@ -66,9 +67,9 @@ export function validateCard(raw: unknown, file: string, name = path.basename(fi
 
   if (raw.kind !== 'semantic' && raw.kind !== 'promptable') errors.push(`kind must be "semantic" or "promptable" (got ${show(raw.kind)})`);
   const promptable = raw.kind === 'promptable' ? checkPromptable(raw, errors, warnings, name) : undefined;
-  if (raw.kind === 'semantic') {
-    for (const k of ['prompt', 'cropSize']) if (raw[k] !== undefined) warnings.push(`${name}: ${k} is ignored for a semantic model (kind "promptable" reads it)`);
-  }
+  const queries = raw.kind === 'semantic' ? checkClassQueries(raw, errors, warnings, name) : undefined;
+  if (raw.kind === 'semantic' && raw.cropSize !== undefined) warnings.push(`${name}: cropSize is ignored for a semantic model (kind "promptable" reads it)`);
+  if (raw.kind === 'promptable' && raw.classPrompt !== undefined) warnings.push(`${name}: classPrompt is ignored for a promptable model (kind "semantic" reads it)`);
 
   const names = (key: 'inputs' | 'outputs', field: string): string => {
     const v = raw[key];
@@ -181,6 +182,9 @@ export function validateCard(raw: unknown, file: string, name = path.basename(fi
     card.prompt = promptable.prompt;
     card.cropSize = promptable.cropSize;
   }
+  if (queries?.classPrompt) card.classPrompt = queries.classPrompt;
+  if (queries?.prompt) card.prompt = queries.prompt;
+  if (queries?.logits) card.logits = queries.logits;
   if (typeof orientation === 'string') card.orientation = orientation;
   if (pad) card.pad = pad;
   if (overlap !== undefined) card.overlap = overlap;

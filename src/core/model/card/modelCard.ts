@@ -49,7 +49,10 @@ export interface ModelCard {
    * `prompt` says how the prompt is fed and `labels` must hold the foreground class (its logit vs background).
    */
   kind: 'semantic' | 'promptable';
-  /** kind "promptable" only (required there): how prompts reach the network. See checkPromptable.ts. */
+  /**
+   * kind "promptable" (required there): how prompts reach the network, see checkPromptable.ts. kind "semantic":
+   * only `prompt.text`, one text query per asked class (docs/foundation-models.md section 4).
+   */
   prompt?: PromptInputs;
   /** kind "promptable" only (required there): crop size in voxels, in the tensor's spatial order. */
   cropSize?: [number, number, number];
@@ -119,8 +122,13 @@ export interface PromptInputs {
   channels?: Array<PromptChannel>;
   /** Radius (mm) of a click's ball in a dense channel; default 5. */
   radiusMm?: number;
-  /** Radius in crop voxels instead of mm (nnInteractive); exclusive with radiusMm. */
+  /** Radius in crop voxels instead of mm (nnInteractive's point_radius, 4); exclusive with radiusMm. */
   radiusVoxels?: number;
+  /**
+   * nnInteractive's interaction_decay (0 < d <= 1): the k-th of n interactions is stamped with d^(n - 1 - k) in
+   * its channel instead of 1 (promptChannels.ts); absent = 1.
+   */
+  interactionDecay?: number;
   /** The previous output fed back on the next click (see PreviousMaskInput). */
   previousMask?: PreviousMaskInput;
   /** Value that pads pointLabels of shorter click lists (VISTA3D: -1); absent = no padding is ever needed. */
