@@ -124,6 +124,19 @@ test('class-id prompts (VISTA3D signature [N, 1] int64 -> [N, 1, 32^3]): the ask
     assert.deepEqual([...await check([6, 1], (h) => (h >= 200 ? 6 : h >= 1 ? 1 : 0))].sort(), [0, 1, 6]);
     // the default asks every class of the card's labels
     await check(undefined as unknown as number[], (h) => (h >= 200 ? 6 : h >= 1 ? 1 : h <= -501 ? 7 : 0));
+    // probabilities: softmax over [0, l1, ..., lN], with one asked class its sigmoid
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fm-prob-'));
+    try {
+      const file = path.join(dir, 'liver.nii.gz');
+      await predictClasses(model, ct, 'CT', { classes: [1], probabilities: [{ classes: [1], file }, { classes: [7], file: path.join(dir, 'none.nii.gz') }] });
+      const p = readImage(file).data;
+      let worst = 0;
+      for (let v = 0; v < hu.length; v += 7) worst = Math.max(worst, Math.abs(p[v] - 1 / (1 + Math.exp(-(hu[v] - 0.5)))));
+      assert.ok(worst < 1e-5, `max |p - sigmoid| ${worst}`);
+      assert.ok(readImage(path.join(dir, 'none.nii.gz')).data.every((x) => x === 0), 'a class not asked has probability 0');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   } finally {
     await model.close();
   }

@@ -198,7 +198,7 @@ export async function predictClasses(model: LoadedModel, image: ImageVolume, mod
   const writers = (opts.probabilities ?? []).map(({ file }) => openNiftiSlabWriter(file, probabilityGrid(work, kji), `umd-lens probability ${path.basename(file)}`));
   // asked classes are output channels 1.. in the order asked; a class not asked has no channel
   const channelOf = (cls: number): number => (queries ? queries.ids.indexOf(cls) + 1 : cls);
-  const asked = (opts.probabilities ?? []).map((p) => ({ ...p, classes: p.classes.map(channelOf).filter((c) => c > 0) }));
+  const asked = (opts.probabilities ?? []).map((p) => ({ ...p, classes: queries ? p.classes.map(channelOf).filter((c) => c > 0) : p.classes }));
   const channels = [...new Set(asked.flatMap((p) => p.classes))];
   let sum: Float32Array | undefined;
   const probabilities: ProbabilitySink | undefined = writers.length
