@@ -107,8 +107,8 @@ def main():
         "name": "fm-interactive", "description": "nnInteractive-style contract demo: image + 7 interaction channels -> 2-class logits; " + provenance,
         "kind": "promptable", "inputs": {"image": "image"}, "outputs": {"logits": "logits"},
         "prompt": {"channels": ["previous", "box", "box-negative", "positive", "negative", "empty", "empty"], "radiusVoxels": 3},
-        "cropSize": [24, 24, 24], "spacing": None, "patchSize": None, **common,
-        "normalization": {"*": {"method": "zscore", "mask": "nonzero"}}, "labels": {"1": "prompted organ"},
+        "cropSize": [24, 24, 24], "spacing": None, "cropNormalization": "image", "patchSize": None, **common,
+        "normalization": {"*": {"method": "zscore"}}, "labels": {"1": "prompted organ"},
     })
 
     cv = torch.tensor([[1], [7]], dtype=torch.int64)

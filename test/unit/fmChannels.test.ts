@@ -15,7 +15,7 @@ import type { ImageVolume, LabelVolume } from '../../src/core/geometry/volume';
 import { loadCard } from '../../src/core/model/card/loadCard';
 import { textRowFor } from '../../src/core/model/card/textEmbeddings';
 import { loadModel, predictClasses } from '../../src/core/model/predict';
-import { cropGrid, predictPromptedOrgan } from '../../src/core/model/promptable/predictPromptedOrgan';
+import { cropGrid, normalizedCrop, predictPromptedOrgan } from '../../src/core/model/promptable/predictPromptedOrgan';
 import { newOrganPromptState } from '../../src/core/model/promptable/promptState';
 import { readImage, readLabels } from '../../src/core/nifti/read';
 import { centerPoint } from '../../src/core/prompts';
@@ -99,6 +99,34 @@ test('interaction channels (nnInteractive signature): balls of radiusVoxels on a
   } finally {
     await model.close();
   }
+});
+
+test('cropNormalization "image": the whole image\'s statistics on a native crop, 0 outside the image; "crop": the crop\'s own', async () => {
+  const card = loadCard(path.join(MODELS, 'fm-interactive.onnx')).card;
+  assert.equal(card.cropNormalization, 'image');
+  let sum = 0, sq = 0;
+  for (const x of ct.data) { sum += x; sq += x * x; }
+  const mean = sum / ct.data.length;
+  const std = Math.sqrt(sq / ct.data.length - mean * mean);
+  // a crop hanging over the image's corner: voxel (0, 0, 0) of the image is crop voxel (12, 12, 12)
+  const corner = point([0, 0, 0], 1);
+  const grid = cropGrid(ct, card, corner.mm);
+  const wholeImage = normalizedCrop(ct, grid, card, 'CT');
+  const own = normalizedCrop(ct, grid, { ...card, cropNormalization: 'crop' }, 'CT');
+  let inside = 0;
+  for (let k = 0, v = 0; k < 24; k++) for (let j = 0; j < 24; j++) for (let i = 0; i < 24; i++, v++) {
+    const at = [i - 12, j - 12, k - 12];
+    if (at.some((x) => x < 0)) {
+      assert.equal(wholeImage[v], 0, `outside the image at crop voxel ${i},${j},${k}`);
+      continue;
+    }
+    inside++;
+    const hu = ct.data[at[0] + ct.dims[0] * (at[1] + ct.dims[1] * at[2])];
+    assert.ok(Math.abs(wholeImage[v] - (hu - mean) / std) < 1e-4, `${wholeImage[v]} vs ${(hu - mean) / std}`);
+  }
+  assert.equal(inside, 12 ** 3);
+  // the crop's own z-score: mean 0 over its voxels (those outside the image hold the image minimum)
+  assert.ok(Math.abs(own.reduce((s, x) => s + x, 0) / own.length) < 1e-4);
 });
 
 test('class-id prompts (VISTA3D signature [N, 1] int64 -> [N, 1, 32^3]): the asked ids come back as labels, largest logit > 0', async () => {

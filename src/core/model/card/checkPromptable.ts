@@ -16,17 +16,20 @@ const REPEATABLE: readonly PromptChannel[] = ['empty'];
  * Checks `prompt` and `cropSize` of a card whose kind is "promptable" (pushes to `errors`/`warnings`). Returns
  * the typed fields, or undefined where invalid.
  */
-export function checkPromptable(raw: Record<string, unknown>, errors: string[], warnings: string[], name: string): { prompt?: PromptInputs; cropSize?: [number, number, number] } {
+export function checkPromptable(raw: Record<string, unknown>, errors: string[], warnings: string[], name: string): { prompt?: PromptInputs; cropSize?: [number, number, number]; cropNormalization?: 'crop' | 'image' } {
   let cropSize: [number, number, number] | undefined;
   const c = raw.cropSize;
   if (Array.isArray(c) && c.length === 3 && c.every((x) => typeof x === 'number' && Number.isInteger(x) && x > 0)) cropSize = [c[0], c[1], c[2]];
   else errors.push(`cropSize must be [a, b, c] positive integers (voxels of the crop, in the tensor's spatial order) for a promptable model (got ${show(c)})`);
   if (raw.patchSize !== undefined && raw.patchSize !== null) warnings.push(`${name}: patchSize is ignored for a promptable model (cropSize sets the input size)`);
 
+  const cn = raw.cropNormalization;
+  if (cn !== undefined && cn !== 'crop' && cn !== 'image') errors.push(`cropNormalization must be "crop" (statistics of the crop) or "image" (of the whole image, nnInteractive) (got ${show(cn)})`);
+  const cropNormalization = cn === 'crop' || cn === 'image' ? cn : undefined;
   const p = raw.prompt;
   if (!isObject(p)) {
     errors.push(`prompt must be an object naming how prompts are fed: {"points": ..., "pointLabels": ..., "box": ...} or {"channels": ["positive", "negative", "box"]} (got ${show(p)})`);
-    return { cropSize };
+    return { cropSize, cropNormalization };
   }
   for (const k of Object.keys(p)) if (!PROMPT_KEYS.includes(k) && !k.startsWith('$')) warnings.push(`${name}: unknown key prompt.${k} (ignored)`);
   const prompt: PromptInputs = {};
@@ -71,5 +74,5 @@ export function checkPromptable(raw: Record<string, unknown>, errors: string[], 
     if (tensors && p.channels !== undefined) errors.push('prompt: give tensor inputs (points/pointLabels/box) or dense channels, not both');
     else if (!tensors && p.channels === undefined && p.text === undefined) errors.push('prompt must name at least one of points (+ pointLabels), box, channels or text');
   }
-  return { prompt, cropSize };
+  return { prompt, cropSize, cropNormalization };
 }

@@ -52,7 +52,7 @@ export function loadCard(onnxPath: string): LoadedCard {
 }
 
 /** `training` and `heldOut` are free-form provenance (how the checkpoint was made, what it scored): kept, not read. */
-const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'orientation', 'spacing', 'pad', 'normalization', 'labels', 'overlap', 'name', 'description', 'training', 'heldOut', 'nsdToleranceMm', 'organMap', 'reported', 'prompt', 'cropSize', 'classPrompt', 'logits'];
+const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'orientation', 'spacing', 'pad', 'normalization', 'labels', 'overlap', 'name', 'description', 'training', 'heldOut', 'nsdToleranceMm', 'organMap', 'reported', 'prompt', 'cropSize', 'classPrompt', 'logits', 'cropNormalization'];
 const MODALITY_KEYS: readonly ModalityKey[] = ['ct', 'mri', 'pet', '*'];
 /**
  * Checks a parsed card against the ModelCard schema. Throws CardError listing every problem; returns the
@@ -181,6 +181,7 @@ export function validateCard(raw: unknown, file: string, name = path.basename(fi
   if (promptable) {
     card.prompt = promptable.prompt;
     card.cropSize = promptable.cropSize;
+    if (promptable.cropNormalization) card.cropNormalization = promptable.cropNormalization;
   }
   if (queries?.classPrompt) card.classPrompt = queries.classPrompt;
   if (queries?.prompt) card.prompt = queries.prompt;

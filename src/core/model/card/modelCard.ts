@@ -94,6 +94,11 @@ export interface ModelCard {
   logits?: LogitsSpec;
   /** Class-id prompts (VISTA3D): each window is told which classes to segment. */
   classPrompt?: ClassPrompt;
+  /**
+   * Promptable models: where the normalization's statistics come from, "crop" (the default: the crop's own, as
+   * SAM-Med3D) or "image" (the whole image's, applied to the crop, as nnInteractive normalizes before cutting).
+   */
+  cropNormalization?: 'crop' | 'image';
   /** Promptable models: where the crop is centred ("prompt", the default, or the leaky "official" GT-box centre). */
   crop?: 'prompt' | 'official';
   /** Free text shown to users. */

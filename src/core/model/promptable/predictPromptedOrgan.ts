@@ -10,7 +10,7 @@ import type { ImageVolume, Volume } from '../../geometry/volume';
 import type { PromptBox } from '../../prompts/boxPrompt';
 import type { PromptPoint } from '../../prompts/promptPoint';
 import type { ModelCard } from '../card/modelCard';
-import { normalize } from '../preprocess/normalize';
+import { applyPointwise, normalize, normalizer, type Pointwise } from '../preprocess/normalize';
 import { normalizationFor } from '../predict';
 import { ModelError } from '../session';
 import type { Modality } from '../../dataset/organs';
@@ -63,6 +63,27 @@ export function promptCentreMm(prompt: OrganPrompt): WorldMm {
   throw new Error('a prompt needs at least one point or a box');
 }
 
+/** Whole-image normalizers (card `cropNormalization: "image"`), per image and normalization: one pass per image, not per click. */
+const imageNormalizers = new WeakMap<Float32Array, Map<string, Pointwise>>();
+
+/**
+ * The normalized crop. "crop" (default, SAM-Med3D): statistics of the crop itself. "image" (nnInteractive, which
+ * normalizes the whole image before any patch is cut): statistics of the whole image, applied to the crop; crop
+ * voxels outside the image are 0 after normalization (nnInteractive pads its normalized image with 0).
+ */
+export function normalizedCrop(image: ImageVolume, grid: Grid, card: ModelCard, modality: Modality | null): Float32Array {
+  const norm = normalizationFor(card, modality);
+  if (card.cropNormalization !== 'image') return normalize(resampleLinear(image, grid).data, norm);
+  let byNorm = imageNormalizers.get(image.data as Float32Array);
+  if (!byNorm) imageNormalizers.set(image.data as Float32Array, (byNorm = new Map()));
+  const key = JSON.stringify(norm);
+  let f = byNorm.get(key);
+  if (!f) byNorm.set(key, (f = normalizer(image.data as Float32Array, norm)));
+  const out = applyPointwise(resampleLinear(image, grid, NaN).data, f);
+  for (let v = 0; v < out.length; v++) if (Number.isNaN(out[v])) out[v] = 0;
+  return out;
+}
+
 /** (i, j, k) -> tensor spatial order. */
 const toTensorOrder = (card: ModelCard, v: readonly number[]): number[] => (card.spatialOrder === 'kji' ? [v[2], v[1], v[0]] : [v[0], v[1], v[2]]);
 
@@ -85,8 +106,7 @@ function toTensorLayout(data: Float32Array, dims: readonly number[], card: Model
 export async function predictPromptedOrgan(session: ort.InferenceSession, card: ModelCard, onnxPath: string, image: ImageVolume, modality: Modality | null, prompt: OrganPrompt, onto: Grid = image, state?: OrganPromptState): Promise<Uint8Array> {
   if (card.kind !== 'promptable' || !card.prompt) throw new ModelError(onnxPath, 'not a promptable model card');
   const grid = cropGrid(image, card, promptCentreMm(prompt));
-  const crop = resampleLinear(image, grid);
-  const norm = normalize(crop.data, normalizationFor(card, modality));
+  const norm = normalizedCrop(image, grid, card, modality);
   const spatial = toTensorOrder(card, grid.dims);
   const n = norm.length;
   const channels: Float32Array[] = [toTensorLayout(norm, grid.dims, card)];
