@@ -252,6 +252,11 @@ test('errors: a text file of the wrong size, an unknown channel, class prompts w
       assert.match(e.message, /logits\.activation must be "sigmoid" for a model asked for its classes \(classPrompt\)/);
       return true;
     });
+    fs.copyFileSync(path.join(MODELS, 'fm-classid.onnx'), path.join(dir, 'm.onnx'));
+    write({ ...vista, classPrompt: { input: 'class_vector', dtype: 'int32' } });
+    await assert.rejects(loadModel(path.join(dir, 'm.onnx')), /m\.onnx: input "class_vector" is int64; card classPrompt\.input feeds int32 \(set classPrompt\.dtype to the model's type\)/);
+    write({ ...vista, classPrompt: { input: 'classes', dtype: 'int64' } });
+    await assert.rejects(loadModel(path.join(dir, 'm.onnx')), /card classPrompt\.input is "classes" but the model's inputs are "image", "class_vector"/);
     assert.throws(() => loadCard(write({ ...vista, prompt: { text: card.prompt.text } })), /classPrompt and prompt\.text: a semantic model is asked for its classes by id or by text, not both/);
     assert.throws(() => loadCard(write({ ...vista, prompt: { text: { ...card.prompt.text, rows: [{ organ: 'liver', modality: 'SPECT' }] } }, classPrompt: undefined })), /prompt\.text\.rows\[0\]\.modality must be "CT", "MRI" or "PET"/);
   } finally {

@@ -82,3 +82,23 @@ export function withBackground(values: Float32Array, dims: readonly number[], n:
   out.set(values, nPatch);
   return out;
 }
+
+/**
+ * The prompt inputs a card names besides the image (classPrompt.input, prompt.text.input) exist, with the element
+ * type the card says, before any image is read; the problems, or none.
+ */
+export function promptInputProblems(session: ort.InferenceSession, card: ModelCard): string[] {
+  const want: Array<{ key: string; name: string; type: string }> = [];
+  if (card.classPrompt) want.push({ key: 'classPrompt.input', name: card.classPrompt.input, type: card.classPrompt.dtype });
+  if (card.prompt?.text) want.push({ key: 'prompt.text.input', name: card.prompt.text.input, type: 'float32' });
+  const problems: string[] = [];
+  for (const w of want) {
+    if (!session.inputNames.includes(w.name)) {
+      problems.push(`card ${w.key} is "${w.name}" but the model's inputs are ${session.inputNames.map((s) => `"${s}"`).join(', ')}`);
+      continue;
+    }
+    const meta = session.inputMetadata?.find((m) => m.name === w.name);
+    if (meta?.isTensor && meta.type !== w.type) problems.push(`input "${w.name}" is ${meta.type}; card ${w.key} feeds ${w.type}${w.key === 'classPrompt.input' ? ' (set classPrompt.dtype to the model\'s type)' : ''}`);
+  }
+  return problems;
+}

@@ -19,7 +19,7 @@ import { argmaxChannels, probabilitySlabs, slidingWindowClasses, wholeVolumeLogi
 import { openNiftiSlabWriter } from '../nifti/streamWrite';
 import type { Affine } from '../geometry/affine';
 import { loadTextEmbeddings, type TextTable } from './card/textEmbeddings';
-import { askable, cardClasses, classQueries, isQueried, withBackground } from './classQueries';
+import { askable, cardClasses, classQueries, isQueried, promptInputProblems, withBackground } from './classQueries';
 
 export interface LoadedModel {
   path: string;
@@ -67,6 +67,11 @@ export async function loadModel(onnxPath: string, opts: { threads?: number; devi
   // read before the session: a wrong embeddings file fails the model, never a case
   const text = card.prompt?.text ? loadTextEmbeddings(card.prompt.text, path.dirname(onnxPath), files[0]) : undefined;
   const session = await createSession(onnxPath, card, { threads: opts.threads, device: opts.device });
+  const problems = promptInputProblems(session, card);
+  if (problems.length) {
+    await session.release();
+    throw new ModelError(onnxPath, problems.join('; '));
+  }
   let closed = false;
   return {
     path: onnxPath,
