@@ -170,6 +170,36 @@ test('class-id prompts (VISTA3D signature [N, 1] int64 -> [N, 1, 32^3]): the ask
   }
 });
 
+test('logits.blend "probabilities" (SAT): sigmoid per window, blended, largest probability > 0.5', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fm-blend-'));
+  try {
+    fs.copyFileSync(path.join(MODELS, 'fm-classid.onnx'), path.join(dir, 'm.onnx'));
+    const card = JSON.parse(fs.readFileSync(path.join(MODELS, 'fm-classid.umd.json'), 'utf8'));
+    fs.writeFileSync(path.join(dir, 'm.umd.json'), JSON.stringify({ ...card, logits: { activation: 'sigmoid', blend: 'probabilities' } }));
+    const model = await loadModel(path.join(dir, 'm.onnx'));
+    try {
+      assert.equal(model.card.logits?.blend, 'probabilities');
+      // classes 1 (HU - 0.5) and 7 (-HU - 500.5) are never both positive: sigmoid > 0.5 where the logit is > 0
+      const pred = await predictClasses(model, ct, 'CT', { classes: [1, 7] });
+      let bad = 0;
+      for (let v = 0; v < ct.data.length; v++) if (pred.data[v] !== (ct.data[v] >= 1 ? 1 : ct.data[v] <= -501 ? 7 : 0)) bad++;
+      assert.equal(bad, 0);
+      // 1 and 6 (2 HU - 200.25) both saturate to probability 1 above ~120 HU: the class asked first wins there
+      const sat = await predictClasses(model, ct, 'CT', { classes: [6, 1] });
+      const ref = await loadModel(path.join(MODELS, 'fm-classid.onnx'));
+      const byLogits = await predictClasses(ref, ct, 'CT', { classes: [6, 1] }).finally(() => ref.close());
+      let six = 0, sixByLogits = 0;
+      for (let v = 0; v < ct.data.length; v++) { if (sat.data[v] === 6) six++; if (byLogits.data[v] === 6) sixByLogits++; }
+      assert.ok(six > sixByLogits, `${six} vs ${sixByLogits} voxels of class 6`);
+      await assert.rejects(predictClasses(model, ct, 'CT', { classes: [1], probabilities: [{ classes: [1], file: path.join(dir, 'p.nii.gz') }] }), /with logits\.blend "probabilities" they would not be the model's probabilities/);
+    } finally {
+      await model.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('text embedding rows (promptable, [1, 768]): the organ\'s row (modality-specific first, synonyms matched) reaches the network', async () => {
   const model = await loadModel(path.join(MODELS, 'fm-text.onnx'));
   try {

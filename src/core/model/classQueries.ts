@@ -7,11 +7,17 @@
  * calls it) or [N, 1, patch...] (VISTA3D's forward as written: class head output [N, B, ...]); with one window
  * per run both are the same values in the same order.
  *
- * The window's logits are handed to the sliding window as [1 + N, patch...] with a constant 0 logit in front
- * (channel 0, background): blended with MONAI's gaussian weights as raw logits (VISTA3D's inferer blends the
- * network's raw output, and the background channel stays exactly 0), then the argmax over [0, l1, ..., lN]
- * (first on ties) is VISTA3D's VistaPostTransformd: a voxel is the class of the largest logit when that logit is
- * > 0 (sigmoid > 0.5), else background. Channel c >= 1 stands for the asked class ids[c - 1].
+ * The window's output is handed to the sliding window as [1 + N, patch...] with a constant background channel
+ * in front (channel 0), blended with MONAI's gaussian weights (slidingWindow.ts), then the argmax over the
+ * channels (first on ties) labels the voxel; channel c >= 1 stands for the asked class ids[c - 1]:
+ *   logits.blend "logits" (default; VISTA3D's inferer blends the network's raw output): channels [0, l1, ..., lN].
+ *     The argmax is VISTA3D's VistaPostTransformd: the class of the largest blended logit when it is > 0
+ *     (sigmoid > 0.5), else background. The background channel blends to exactly 0.
+ *   logits.blend "probabilities" (SAT's inference_engine.py: sigmoid per window, gaussian-weighted average):
+ *     channels [0.5, s(l1), ..., s(lN)], s the sigmoid (float64, stored float32): the class of the largest blended
+ *     probability when it is > 0.5, else background (the background blends to exactly 0.5: halving is exact).
+ *     SAT itself thresholds each class on its own, so its masks may overlap; here a voxel has one class, and where
+ *     two classes' probabilities both saturate to 1 the one asked first wins.
  */
 import * as ort from 'onnxruntime-node';
 import type { Modality } from '../dataset/organs';
@@ -75,11 +81,16 @@ export function classQueries(card: ModelCard, text: TextTable | undefined, ids: 
  * One window's output [1, N, ...] or [N, 1, ...] as [1 + N, ...] logits, background 0 first; null when the shape
  * is neither (the caller names the file and shapes).
  */
-export function withBackground(values: Float32Array, dims: readonly number[], n: number, nPatch: number): Float32Array | null {
+export function withBackground(values: Float32Array, dims: readonly number[], n: number, nPatch: number, blend: 'logits' | 'probabilities' = 'logits'): Float32Array | null {
   const lead = dims.length === 5 && ((dims[0] === 1 && dims[1] === n) || (dims[0] === n && dims[1] === 1));
   if (!lead || values.length !== n * nPatch) return null;
   const out = new Float32Array((n + 1) * nPatch);
-  out.set(values, nPatch);
+  if (blend === 'logits') {
+    out.set(values, nPatch);
+    return out;
+  }
+  out.fill(0.5, 0, nPatch);
+  for (let v = 0; v < values.length; v++) out[nPatch + v] = 1 / (1 + Math.exp(-values[v]));
   return out;
 }
 

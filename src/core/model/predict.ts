@@ -170,7 +170,7 @@ export async function predictClasses(model: LoadedModel, image: ImageVolume, mod
     const d = out.dims;
     if (queries) {
       const n = queries.ids.length;
-      const values = out.type === 'float32' ? withBackground(out.data as Float32Array, d, n, dims[0] * dims[1] * dims[2]) : null;
+      const values = out.type === 'float32' ? withBackground(out.data as Float32Array, d, n, dims[0] * dims[1] * dims[2], card.logits?.blend) : null;
       if (!values || d[2] !== dims[0] || d[3] !== dims[1] || d[4] !== dims[2]) {
         throw new ModelError(model.path, `output "${card.outputs.logits}" is ${out.type} [${d.join(', ')}] for ${n} asked class${n === 1 ? '' : 'es'} and input [1, 1, ${dims.join(', ')}]; expected float32 [1, ${n}, ${dims.join(', ')}] or [${n}, 1, ${dims.join(', ')}] (one logit per asked class)`);
       }
@@ -200,6 +200,9 @@ export async function predictClasses(model: LoadedModel, image: ImageVolume, mod
     return out;
   };
   const n = shape[0] * shape[1] * shape[2];
+  if (queries && card.logits?.blend === 'probabilities' && opts.probabilities?.length) {
+    throw new ModelError(model.path, 'probability maps are softmax over the blended channels; with logits.blend "probabilities" they would not be the model\'s probabilities: not written for such a card');
+  }
   const writers = (opts.probabilities ?? []).map(({ file }) => openNiftiSlabWriter(file, probabilityGrid(work, kji), `umd-lens probability ${path.basename(file)}`));
   // asked classes are output channels 1.. in the order asked; a class not asked has no channel
   const channelOf = (cls: number): number => (queries ? queries.ids.indexOf(cls) + 1 : cls);

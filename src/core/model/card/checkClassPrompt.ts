@@ -47,15 +47,18 @@ export function checkClassQueries(raw: Record<string, unknown>, errors: string[]
     if (!isObject(l)) {
       errors.push(`logits must be an object like {"activation": "sigmoid"} (got ${show(l)})`);
     } else {
-      for (const k of Object.keys(l)) if (k !== 'activation' && !k.startsWith('$')) warnings.push(`${name}: logits.${k} is ignored for a semantic model (only logits.activation is read)`);
+      for (const k of Object.keys(l)) if (k !== 'activation' && k !== 'blend' && !k.startsWith('$')) warnings.push(`${name}: logits.${k} is ignored for a semantic model (only logits.activation and logits.blend are read)`);
       if (l.activation !== undefined && l.activation !== 'sigmoid' && l.activation !== 'softmax') errors.push(`logits.activation must be "sigmoid" or "softmax" (got ${show(l.activation)})`);
       else if (l.activation !== undefined) out.logits = { activation: l.activation as LogitsSpec['activation'] };
+      if (l.blend !== undefined && l.blend !== 'logits' && l.blend !== 'probabilities') errors.push(`logits.blend must be "logits" (VISTA3D) or "probabilities" (sigmoid before blending, SAT) (got ${show(l.blend)})`);
+      else if (l.blend !== undefined) out.logits = { ...out.logits, blend: l.blend as LogitsSpec['blend'] };
     }
   }
   const queried = cp !== undefined || text;
   if (queried && out.logits?.activation !== 'sigmoid' && !errors.some((e) => e.startsWith('logits'))) {
     errors.push(`logits.activation must be "sigmoid" for a model asked for its classes (${cp !== undefined ? 'classPrompt' : 'prompt.text'}): it returns one independent logit per asked class (got ${show(isObject(l) ? l.activation : l)})`);
   }
+  if (!queried && out.logits?.blend !== undefined) errors.push('logits.blend needs classPrompt or prompt.text: it says how the asked classes\' logits are blended');
   if (!queried && out.logits?.activation === 'sigmoid') errors.push('logits.activation "sigmoid" needs classPrompt or prompt.text: a semantic model without asked classes is read by argmax over its channels');
   if (queried && raw.patchSize === undefined) errors.push('patchSize must be given (or null) for a model asked for its classes');
   return out;

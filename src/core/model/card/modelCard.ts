@@ -170,6 +170,12 @@ export interface LogitsSpec {
   size?: [number, number, number];
   upsample?: 'trilinear' | 'nearest';
   activation?: 'sigmoid' | 'softmax';
+  /**
+   * Semantic models asked for their classes: what the sliding window blends, "logits" (the default: the raw
+   * output, as MONAI's sliding_window_inference in VISTA3D's inferer) or "probabilities" (sigmoid of each window's
+   * logits, as SAT's inference_engine.py); see classQueries.ts.
+   */
+  blend?: 'logits' | 'probabilities';
 }
 
 /** Class ids (the keys of `labels` being evaluated) fed to every window as an [N, 1] tensor of `dtype`. */
