@@ -68,7 +68,7 @@ export function validateCard(raw: unknown, file: string, name = path.basename(fi
   if (raw.kind !== 'semantic' && raw.kind !== 'promptable') errors.push(`kind must be "semantic" or "promptable" (got ${show(raw.kind)})`);
   const promptable = raw.kind === 'promptable' ? checkPromptable(raw, errors, warnings, name) : undefined;
   const queries = raw.kind === 'semantic' ? checkClassQueries(raw, errors, warnings, name) : undefined;
-  if (raw.kind === 'semantic' && raw.cropSize !== undefined) warnings.push(`${name}: cropSize is ignored for a semantic model (kind "promptable" reads it)`);
+  if (raw.kind === 'semantic') for (const k of ['cropSize', 'cropNormalization']) if (raw[k] !== undefined) warnings.push(`${name}: ${k} is ignored for a semantic model (kind "promptable" reads it)`);
   if (raw.kind === 'promptable' && raw.classPrompt !== undefined) warnings.push(`${name}: classPrompt is ignored for a promptable model (kind "semantic" reads it)`);
 
   const names = (key: 'inputs' | 'outputs', field: string): string => {
