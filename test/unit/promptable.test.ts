@@ -36,17 +36,18 @@ test('card: a promptable card loads with its prompt section; every problem is re
   assert.equal(ok.card.kind, 'promptable');
   assert.deepEqual(ok.card.prompt, { points: 'points', pointLabels: 'point_labels' });
   assert.deepEqual(ok.card.cropSize, [128, 128, 128]);
-  assert.throws(() => loadCard(cardAt(dir, { ...base, cropSize: [128, 0, 128], spacing: null, prompt: { points: 'p', channels: ['positive', 'edge'], radiusMm: -1 } })), (e: Error) => {
+  assert.throws(() => loadCard(cardAt(dir, { ...base, cropSize: [128, 0, 128], prompt: { points: 'p', channels: ['positive', 'edge'], radiusMm: -1 } })), (e: Error) => {
     assert.match(e.message, /m\.umd\.json/);
     assert.match(e.message, /cropSize must be \[a, b, c\] positive integers .* \(got \[128,0,128\]\)/);
-    assert.match(e.message, /spacing must be set for a promptable model/);
     assert.match(e.message, /prompt\.points and prompt\.pointLabels go together/);
-    assert.match(e.message, /prompt\.channels must be a non-empty list of distinct "positive", "negative", "box" \(got \["positive","edge"\]\)/);
+    assert.match(e.message, /prompt\.channels must be a non-empty list of "positive", "negative", "box", "box-negative", "previous", "empty": unknown channel "edge" \(got \["positive","edge"\]\)/);
     assert.match(e.message, /prompt\.radiusMm must be a positive number of mm \(got -1\)/);
     return true;
   });
   assert.throws(() => loadCard(cardAt(dir, { ...base, prompt: { box: 'box', channels: ['box'] } })), /give tensor inputs \(points\/pointLabels\/box\) or dense channels, not both/);
   assert.throws(() => loadCard(cardAt(dir, { ...base, prompt: {} })), /prompt must name at least one of points/);
+  // spacing null: the crop is the image's own voxels (nnInteractive, docs/foundation-models.md section 2)
+  assert.equal(loadCard(cardAt(dir, { ...base, spacing: null })).card.spacing, null);
   assert.throws(() => loadCard(cardAt(dir, { ...base, prompt: undefined })), /prompt must be an object .* \(got missing\)/);
   assert.throws(() => loadCard(cardAt(dir, { ...base, kind: 'interactive' })), /kind must be "semantic" or "promptable" \(got "interactive"\)/);
   const semantic = loadCard(cardAt(dir, { ...base, kind: 'semantic', patchSize: [8, 8, 8] }));

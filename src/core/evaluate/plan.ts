@@ -10,6 +10,7 @@ import type { Case, CaseProblem, Dataset } from '../dataset/discover';
 import { makeProtocol, toleranceFor, type MetricProtocol } from '../metrics/protocol';
 import type { LoadedModel } from '../model/predict';
 import { allowedBatchSize } from '../model/session';
+import { isQueried } from '../model/classQueries';
 import { newRunDir } from '../runstore/runStore';
 import { RUN_FORMAT_VERSION, type RunManifest } from '../runstore/schema';
 import { shardSubjects } from '../runstore/shard';
@@ -69,7 +70,8 @@ export function probabilityRequests(asked: readonly string[] | 'all' | undefined
 export async function planRun(opts: EvaluateOptions, modelPath: string, dataset: Dataset, model: LoadedModel, emit: (e: EvaluateEvent) => void): Promise<RunPlan> {
   emit({ type: 'log', level: 'info', message: `model card: ${model.cardSource} (${model.cardFiles.join(', ')})` });
   for (const w of model.warnings) emit({ type: 'log', level: 'warn', message: w });
-  const batch = allowedBatchSize(model.session, model.card.inputs.image, opts.batchSize ?? 1);
+  // a model asked for its classes runs its windows one at a time (model/classQueries.ts)
+  const batch = isQueried(model.card) ? { batchSize: 1, note: (opts.batchSize ?? 1) > 1 ? 'this model is asked for its classes (classPrompt / prompt.text): windows run one at a time' : undefined } : allowedBatchSize(model.session, model.card.inputs.image, opts.batchSize ?? 1);
   if (batch.note) emit({ type: 'log', level: 'warn', message: batch.note });
   emit({ type: 'log', level: 'info', message: `inference: ${opts.device ?? 'cpu'}, ${opts.threads ?? 'default'} threads, overlap ${opts.overlap ?? model.card.overlap ?? 0.5}, batch ${batch.batchSize}, TTA ${opts.tta ? 'mirroring' : 'off'}${opts.bandDtype === 'float16' ? ', float16 band' : ''}` });
   const mapping = mapModelClasses(model.card, dataset.organs);

@@ -10,7 +10,6 @@ import type { SurfacePool } from '../metrics/surfacePool';
 import type { Modality } from '../dataset/organs';
 import type { LoadedModel } from '../model/predict';
 import { promptOrgan } from '../model/promptable/promptOrgan';
-import { newOrganPromptState, type OrganPromptState } from '../model/promptable/promptState';
 import type { ImageVolume } from '../geometry/volume';
 import { boxPrompt } from '../prompts/boxPrompt';
 import { centerPoint } from '../prompts/centerPoint';
@@ -18,6 +17,8 @@ import { runClicks } from '../prompts/clicks';
 import type { PromptRecord } from '../prompts/promptRecord';
 import type { PromptSpec } from '../prompts/promptSpec';
 import { randomPoint } from '../prompts/randomPoint';
+import { newOrganPromptState } from '../model/promptable/promptState';
+import { missingRowMessage, textRowFor } from '../model/card/textEmbeddings';
 
 export interface PromptOptions {
   spec: PromptSpec;
@@ -25,6 +26,8 @@ export interface PromptOptions {
   boxJitterMm: number;
   /** Cancel: checked before each organ's prompt and each click, so a cancel waits for one model run at most. */
   signal?: AbortSignal;
+  /** An organ that cannot be prompted (no text embedding row): it is left out of the case's records, the rest go on. */
+  onOrganError?: (message: string) => void;
 }
 
 export interface PromptedOrgan {
@@ -54,23 +57,29 @@ export async function promptableCase(
   const masks = new Map<number, Uint8Array>();
   const results: PromptedOrgan[] = [];
   const score = async (gt: Uint8Array, pred: Uint8Array, organ: string) => (await caseMetrics(labels, gt, pred, [{ id: 1, organ }], protocol, pool)).get(1)!;
-  const run = (state: OrganPromptState, pts: PromptRecord['points'], box?: PromptRecord['box']) => promptOrgan(model, image, modality, { points: pts ?? [], box }, state, labels);
   for (const { id, organ } of organs) {
     opts.signal?.throwIfAborted();
+    // one state per organ, carried across its clicks: the crop, the previous output, the graph runs
+    const state = newOrganPromptState();
+    const text = model.text ? textRowFor(model.text, organ, modality) : undefined;
+    const run = (pts: PromptRecord['points'], box?: PromptRecord['box']) => promptOrgan(model, image, modality, { points: pts ?? [], box, text }, state, labels);
     const gt = new Uint8Array(n);
     for (let v = 0; v < n; v++) if (labels.data[v] === id) gt[v] = 1;
     const { spec, seed } = opts;
     let pred: Uint8Array = new Uint8Array(n);
     const out: Partial<PromptedOrgan> = {};
-    const state = newOrganPromptState();
     const first = spec.kind === 'random' ? randomPoint(gt, labels, organ, seed, subject) : centerPoint(gt, labels, organ);
+    if (first && model.text && !text) {
+      opts.onOrganError?.(missingRowMessage(model.text, organ, modality));
+      continue;
+    }
     if (first) {
       if (spec.kind === 'box') {
         const box = boxPrompt(gt, labels, organ, opts.boxJitterMm, seed, subject)!;
         out.prompt = { kind: 'box', seed, box, jitter_mm: opts.boxJitterMm };
-        pred = await run(state, [], box);
+        pred = await run([], box);
       } else if (spec.kind === 'clicks') {
-        const r = await runClicks(gt, labels, organ, first, spec.n, (pts) => { opts.signal?.throwIfAborted(); return run(state, [...pts]); }, async (m) => {
+        const r = await runClicks(gt, labels, organ, first, spec.n, (pts) => { opts.signal?.throwIfAborted(); return run([...pts]); }, async (m) => {
           const s = await score(gt, m, organ);
           return { dice: s.dice ?? 0, nsd: s.nsd };
         });
@@ -81,7 +90,7 @@ export async function promptableCase(
         out.nsd_auc = r.nsdAuc;
       } else {
         out.prompt = { kind: spec.kind, seed, points: [first] };
-        pred = await run(state, [first]);
+        pred = await run([first]);
       }
       if (model.decoder) out.model_runs = { ...state.runs };
     }

@@ -21,6 +21,7 @@ import type { EvaluateOptions } from './evaluateApi';
 import { applyMapping } from './labelMapping';
 import type { RunPlan } from './plan';
 import { promptableCase } from './promptableCase';
+import { askedClasses } from './askedClasses';
 
 /** Error thrown for one case; carries the file at fault. */
 export class CaseError extends Error {
@@ -80,16 +81,20 @@ export async function runCase(r: CaseRunner, c: Case, onProgress: (windowsDone: 
   const spacing = spacingMm(labels.affine);
   if (!semantic) {
     const pc = await promptableCase(model, image as ImageVolume, c.modality, labels, c.subject, organRequests, protocol,
-      { spec: opts.prompt ?? { kind: 'center' }, seed: opts.promptSeed ?? 0, boxJitterMm: opts.boxJitterMm ?? 0, signal: opts.signal }, pool);
+      { spec: opts.prompt ?? { kind: 'center' }, seed: opts.promptSeed ?? 0, boxJitterMm: opts.boxJitterMm ?? 0, signal: opts.signal,
+        onOrganError: (message) => opts.onEvent?.({ type: 'log', level: 'error', message: `${c.id}: ${message}` }) }, pool);
     writeNifti(insideRunDir(runDir, predRel), { dims: labels.dims, affine: labels.affine, data: pc.labelMap }, `umd-lens prompted ${modelName}`);
     return pc.organs.map(({ id, scores, ...p }) => organRecord(c, { id, organ: dataset.organs.byId.get(id)! }, scores, spacing, imageRel, predRel, p));
   }
+  const asked = askedClasses(model, mapping.lut, c.modality);
+  for (const message of asked.errors) opts.onEvent?.({ type: 'log', level: 'error', message: `${c.id}: ${message}` });
+  const scored = organRequests.filter((o) => !asked.unscored.has(o.id));
   const classes = await predictClasses(model, image, c.modality, {
-    signal: opts.signal, onProgress, overlap: opts.overlap, batchSize: r.plan.batchSize, tta: opts.tta, bandDtype: opts.bandDtype, probabilities,
+    signal: opts.signal, onProgress, overlap: opts.overlap, batchSize: r.plan.batchSize, tta: opts.tta, bandDtype: opts.bandDtype, probabilities, classes: asked.classes,
   });
   const mapped: LabelVolume = { dims: classes.dims, affine: classes.affine, data: applyMapping(classes.data, mapping.lut) };
   const pred = sameGrid(mapped, labels) ? mapped : resampleNearest(mapped, labels);
-  const scores = await caseMetrics(labels, labels.data, pred.data, organRequests, protocol, pool);
+  const scores = await caseMetrics(labels, labels.data, pred.data, scored, protocol, pool);
   writeNifti(insideRunDir(runDir, predRel), pred, `umd-lens prediction ${modelName}`);
-  return organRequests.map((o) => organRecord(c, o, scores.get(o.id)!, spacing, imageRel, predRel, probFiles.has(o.id) ? { probabilities: probFiles.get(o.id) } : {}));
+  return scored.map((o) => organRecord(c, o, scores.get(o.id)!, spacing, imageRel, predRel, probFiles.has(o.id) ? { probabilities: probFiles.get(o.id) } : {}));
 }

@@ -22,6 +22,8 @@ import { openNiftiSlabWriter } from '../nifti/streamWrite';
 import { readImageHeader, type ReadLimits } from '../nifti/read';
 import { checkMemory, defaultMaxMemoryGB, estimatePredictMemory, type MemoryEstimate } from './memoryEstimate';
 import type { Affine } from '../geometry/affine';
+import { loadTextEmbeddings, type TextTable } from './card/textEmbeddings';
+import { askable, cardClasses, classQueries, isQueried, promptInputProblems, withBackground } from './classQueries';
 
 export interface LoadedModel {
   path: string;
@@ -34,6 +36,8 @@ export interface LoadedModel {
   session: ort.InferenceSession;
   /** Encoder-decoder cards (card.decoder): the decoder graph, run per prompt; `session` is then the encoder. */
   decoder?: DecoderSession;
+  /** The card's precomputed text embeddings (`prompt.text`), read and size-checked at load. */
+  text?: TextTable;
   close(): Promise<void>;
 }
 
@@ -58,6 +62,12 @@ export interface PredictOptions {
    * with float32 in docs/benchmarks.md).
    */
   bandDtype?: 'float32' | 'float16';
+  /**
+   * Cards whose classes are asked for (classPrompt, semantic prompt.text; classQueries.ts): the model class ids to
+   * ask, default every class of `labels` (with text: every one with a row for the modality). Windows then run one
+   * at a time.
+   */
+  classes?: readonly number[];
 }
 
 /** Resolves the model's card (umd.json, ONNX metadata, nnU-Net, MONAI), opens a CPU session, checks the card against it. */
@@ -65,6 +75,8 @@ export async function loadModel(onnxPath: string, opts: { threads?: number; devi
   // checked before the card, whose "not found" would otherwise hide a wrong model path
   if (!fs.existsSync(onnxPath)) throw new ModelError(onnxPath, 'model file not found');
   const { card, source, files, warnings } = resolveCard(onnxPath);
+  // read before the session: a wrong embeddings file fails the model, never a case
+  const text = card.prompt?.text ? loadTextEmbeddings(card.prompt.text, path.dirname(onnxPath), files[0]) : undefined;
   const session = await createSession(onnxPath, card, { threads: opts.threads, device: opts.device });
   let decoder: DecoderSession | undefined;
   try {
@@ -72,6 +84,12 @@ export async function loadModel(onnxPath: string, opts: { threads?: number; devi
   } catch (e) {
     await session.release();
     throw e;
+  }
+  const problems = promptInputProblems(session, card);
+  if (problems.length) {
+    await session.release();
+    await decoder?.session.release();
+    throw new ModelError(onnxPath, problems.join('; '));
   }
   let closed = false;
   return {
@@ -83,6 +101,7 @@ export async function loadModel(onnxPath: string, opts: { threads?: number; devi
     warnings,
     session,
     ...(decoder ? { decoder } : {}),
+    ...(text ? { text } : {}),
     async close() {
       if (closed) return;
       closed = true;
@@ -168,9 +187,17 @@ export async function predictClasses(model: LoadedModel, image: StoredImageVolum
     throw new ModelError(model.path, `the model's input "${card.inputs.image}" has fixed spatial size [${declared.map((d) => d ?? '?').join(', ')}], which does not fit ${what}`);
   }
 
-  let writesInPlace = true;
+  const queried = isQueried(card);
+  let queries: ReturnType<typeof classQueries> | undefined;
+  if (queried) {
+    const asked = askable(card, model.text, opts.classes ?? cardClasses(card), modality);
+    if (opts.classes && asked.missing.length) throw new ModelError(model.path, asked.missing.map((m) => m.message).join('; '));
+    if (!asked.ids.length) throw new ModelError(model.path, `no class to ask for${asked.missing.length ? `: ${asked.missing.map((m) => m.message).join('; ')}` : ''}`);
+    queries = classQueries(card, model.text, asked.ids, modality);
+  }
+  let writesInPlace = !queried;
   const run: RunPatch = async (data, dims, batch = 1, output) => {
-    const feeds = { [card.inputs.image]: new ort.Tensor('float32', data, [batch, 1, ...dims]) };
+    const feeds = { [card.inputs.image]: new ort.Tensor('float32', data, [batch, 1, ...dims]), ...queries?.feeds };
     const perSample = batch * dims[0] * dims[1] * dims[2];
     // the logits straight into the blending band's memory (a pre-allocated output), once their size is known
     // (ONNX Runtime refuses outputs in shared memory: such an area is copied into instead)
@@ -181,6 +208,14 @@ export async function predictClasses(model: LoadedModel, image: StoredImageVolum
     const result = await session.run(feeds, fetches);
     const out = result[card.outputs.logits];
     const d = out.dims;
+    if (queries) {
+      const n = queries.ids.length;
+      const values = out.type === 'float32' ? withBackground(out.data as Float32Array, d, n, dims[0] * dims[1] * dims[2], card.logits?.blend) : null;
+      if (!values || d[2] !== dims[0] || d[3] !== dims[1] || d[4] !== dims[2]) {
+        throw new ModelError(model.path, `output "${card.outputs.logits}" is ${out.type} [${d.join(', ')}] for ${n} asked class${n === 1 ? '' : 'es'} and input [1, 1, ${dims.join(', ')}]; expected float32 [1, ${n}, ${dims.join(', ')}] or [${n}, 1, ${dims.join(', ')}] (one logit per asked class)`);
+      }
+      return { data: values, channels: n + 1 };
+    }
     if (d.length !== 5 || d[0] !== batch || d[2] !== dims[0] || d[3] !== dims[1] || d[4] !== dims[2]) {
       throw new ModelError(model.path, `output "${card.outputs.logits}" has shape [${d.join(', ')}] for input [${batch}, 1, ${dims.join(', ')}]; expected [${batch}, C, ${dims.join(', ')}]`);
     }
@@ -198,17 +233,22 @@ export async function predictClasses(model: LoadedModel, image: StoredImageVolum
   let seenChannels = -1;
   const checkedRun: RunPatch = async (data, dims, batch, output) => {
     const out = await run(data, dims, batch, output);
-    if (seenChannels < 0 && out.channels <= maxClass) {
+    if (seenChannels < 0 && !queried && out.channels <= maxClass) {
       throw new ModelError(model.path, `the model outputs ${out.channels} channel${out.channels === 1 ? '' : 's'} (classes 0..${out.channels - 1}) but the card's labels name class ${maxClass}`);
     }
     seenChannels = out.channels;
     return out;
   };
   const n = shape[0] * shape[1] * shape[2];
+  if (queries && card.logits?.blend === 'probabilities' && opts.probabilities?.length) {
+    throw new ModelError(model.path, 'probability maps are softmax over the blended channels; with logits.blend "probabilities" they would not be the model\'s probabilities: not written for such a card');
+  }
   // windowed: slabs across the axis the band lies along; whole-volume: across tensor axis 0
   const sweep = card.patchSize ? slidingWindowSweep(shape, card.patchSize) : 0;
   const writers = (opts.probabilities ?? []).map(({ file }) => openNiftiSlabWriter(file, probabilityGrid(work, workAxis, sweep), `umd-lens probability ${path.basename(file)}`));
-  const asked = opts.probabilities ?? [];
+  // asked classes are output channels 1.. in the order asked; a class not asked has no channel
+  const channelOf = (cls: number): number => (queries ? queries.ids.indexOf(cls) + 1 : cls);
+  const asked = (opts.probabilities ?? []).map((p) => ({ ...p, classes: queries ? p.classes.map(channelOf).filter((c) => c > 0) : p.classes }));
   const channels = [...new Set(asked.flatMap((p) => p.classes))];
   let sum: Float32Array | undefined;
   const probabilities: ProbabilitySink | undefined = writers.length
@@ -232,7 +272,7 @@ export async function predictClasses(model: LoadedModel, image: StoredImageVolum
       // windowed: classes straight from a bounded band of logits, never the whole volume's
       tensorClasses = await slidingWindowClasses(input, shape, card.patchSize, checkedRun, {
         overlap: opts.overlap ?? card.overlap, tta: opts.tta, signal: opts.signal, onProgress: opts.onProgress, transform, strides,
-        batchSize: allowedBatchSize(session, card.inputs.image, opts.batchSize ?? 1).batchSize, probabilities, bandDtype: opts.bandDtype,
+        batchSize: queried ? 1 : allowedBatchSize(session, card.inputs.image, opts.batchSize ?? 1).batchSize, probabilities, bandDtype: opts.bandDtype,
       });
     } else {
       const logits = await wholeVolumeLogits(input, shape, checkedRun, { tta: opts.tta, signal: opts.signal, onProgress: opts.onProgress, transform, strides });
@@ -243,6 +283,13 @@ export async function predictClasses(model: LoadedModel, image: StoredImageVolum
   } catch (e) {
     for (const w of writers) w.abort();
     throw e;
+  }
+  if (queries) {
+    // channel c -> the c-th asked class id (0 stays background)
+    const lut = [0, ...queries.ids];
+    const ids: Uint8Array | Uint16Array = Math.max(...lut) < 256 ? new Uint8Array(tensorClasses.length) : new Uint16Array(tensorClasses.length);
+    for (let v = 0; v < ids.length; v++) ids[v] = lut[tensorClasses[v]];
+    tensorClasses = ids;
   }
   const classes = kji ? tensorClasses : fromIjk(tensorClasses, work.dims);
   const onWork: LabelVolume = { dims: work.dims, affine: work.affine, data: classes };

@@ -16,6 +16,7 @@ import { checkNormalization } from './checkNormalization';
 import { isAxisCodes } from './axisCodes';
 import { checkPromptable } from './checkPromptable';
 import { checkDecoderFields } from './checkDecoder';
+import { checkClassQueries } from './checkClassPrompt';
 
 export { CardError } from './jsonChecks';
 
@@ -52,7 +53,7 @@ export function loadCard(onnxPath: string): LoadedCard {
 }
 
 /** `training` and `heldOut` are free-form provenance (how the checkpoint was made, what it scored): kept, not read. */
-const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'orientation', 'spacing', 'pad', 'normalization', 'labels', 'overlap', 'name', 'description', 'training', 'heldOut', 'nsdToleranceMm', 'organMap', 'reported', 'prompt', 'cropSize', 'decoder', 'logits'];
+const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'orientation', 'spacing', 'pad', 'normalization', 'labels', 'overlap', 'name', 'description', 'training', 'heldOut', 'nsdToleranceMm', 'organMap', 'reported', 'prompt', 'cropSize', 'decoder', 'logits', 'classPrompt', 'cropNormalization'];
 const MODALITY_KEYS: readonly ModalityKey[] = ['ct', 'mri', 'pet', '*'];
 /**
  * Checks a parsed card against the ModelCard schema. Throws CardError listing every problem; returns the
@@ -67,10 +68,13 @@ export function validateCard(raw: unknown, file: string, name = path.basename(fi
 
   if (raw.kind !== 'semantic' && raw.kind !== 'promptable') errors.push(`kind must be "semantic" or "promptable" (got ${show(raw.kind)})`);
   const promptable = raw.kind === 'promptable' ? checkPromptable(raw, errors, warnings, name) : undefined;
-  const graphs = checkDecoderFields(raw, file, promptable?.prompt, errors, warnings, name);
-  if (raw.kind === 'semantic') {
-    for (const k of ['prompt', 'cropSize']) if (raw[k] !== undefined) warnings.push(`${name}: ${k} is ignored for a semantic model (kind "promptable" reads it)`);
-  }
+  // `logits` means the decoder's low-res output for a promptable card (checkDecoder.ts) and the blending of the
+  // asked classes for a semantic one (checkClassPrompt.ts): each kind reads its own fields
+  const graphs: ReturnType<typeof checkDecoderFields> = raw.kind === 'promptable' ? checkDecoderFields(raw, file, promptable?.prompt, errors, warnings, name) : {};
+  if (raw.kind === 'semantic' && raw.decoder !== undefined) errors.push('decoder: only a promptable model (kind "promptable") has a decoder graph run per prompt');
+  const queries = raw.kind === 'semantic' ? checkClassQueries(raw, errors, warnings, name) : undefined;
+  if (raw.kind === 'semantic') for (const k of ['cropSize', 'cropNormalization']) if (raw[k] !== undefined) warnings.push(`${name}: ${k} is ignored for a semantic model (kind "promptable" reads it)`);
+  if (raw.kind === 'promptable' && raw.classPrompt !== undefined) warnings.push(`${name}: classPrompt is ignored for a promptable model (kind "semantic" reads it)`);
 
   const names = (key: 'inputs' | 'outputs', field: string): string => {
     const v = raw[key];
@@ -182,9 +186,13 @@ export function validateCard(raw: unknown, file: string, name = path.basename(fi
   if (promptable) {
     card.prompt = promptable.prompt;
     card.cropSize = promptable.cropSize;
+    if (promptable.cropNormalization) card.cropNormalization = promptable.cropNormalization;
   }
   if (graphs.decoder) card.decoder = graphs.decoder;
   if (graphs.logits) card.logits = graphs.logits;
+  if (queries?.classPrompt) card.classPrompt = queries.classPrompt;
+  if (queries?.prompt) card.prompt = queries.prompt;
+  if (queries?.logits) card.logits = queries.logits;
   if (typeof orientation === 'string') card.orientation = orientation;
   if (pad) card.pad = pad;
   if (overlap !== undefined) card.overlap = overlap;

@@ -49,7 +49,10 @@ export interface ModelCard {
    * `prompt` says how the prompt is fed and `labels` must hold the foreground class (its logit vs background).
    */
   kind: 'semantic' | 'promptable';
-  /** kind "promptable" only (required there): how prompts reach the network. See checkPromptable.ts. */
+  /**
+   * kind "promptable" (required there): how prompts reach the network, see checkPromptable.ts. kind "semantic":
+   * only `prompt.text`, one text query per asked class (docs/foundation-models.md section 4).
+   */
   prompt?: PromptInputs;
   /** kind "promptable" only (required there): crop size in voxels, in the tensor's spatial order. */
   cropSize?: [number, number, number];
@@ -91,6 +94,11 @@ export interface ModelCard {
   logits?: LogitsSpec;
   /** Class-id prompts (VISTA3D): each window is told which classes to segment. */
   classPrompt?: ClassPrompt;
+  /**
+   * Promptable models: where the normalization's statistics come from, "crop" (the default: the crop's own, as
+   * SAM-Med3D) or "image" (the whole image's, applied to the crop, as nnInteractive normalizes before cutting).
+   */
+  cropNormalization?: 'crop' | 'image';
   /** Promptable models: where the crop is centred ("prompt", the default, or the leaky "official" GT-box centre). */
   crop?: 'prompt' | 'official';
   /** Free text shown to users. */
@@ -119,8 +127,13 @@ export interface PromptInputs {
   channels?: Array<PromptChannel>;
   /** Radius (mm) of a click's ball in a dense channel; default 5. */
   radiusMm?: number;
-  /** Radius in crop voxels instead of mm (nnInteractive); exclusive with radiusMm. */
+  /** Radius in crop voxels instead of mm (nnInteractive's point_radius, 4); exclusive with radiusMm. */
   radiusVoxels?: number;
+  /**
+   * nnInteractive's interaction_decay (0 < d <= 1): the k-th of n interactions is stamped with d^(n - 1 - k) in
+   * its channel instead of 1 (promptChannels.ts); absent = 1.
+   */
+  interactionDecay?: number;
   /** The previous output fed back on the next click (see PreviousMaskInput). */
   previousMask?: PreviousMaskInput;
   /** Value that pads pointLabels of shorter click lists (VISTA3D: -1); absent = no padding is ever needed. */
@@ -157,6 +170,12 @@ export interface LogitsSpec {
   size?: [number, number, number];
   upsample?: 'trilinear' | 'nearest';
   activation?: 'sigmoid' | 'softmax';
+  /**
+   * Semantic models asked for their classes: what the sliding window blends, "logits" (the default: the raw
+   * output, as MONAI's sliding_window_inference in VISTA3D's inferer) or "probabilities" (sigmoid of each window's
+   * logits, as SAT's inference_engine.py); see classQueries.ts.
+   */
+  blend?: 'logits' | 'probabilities';
 }
 
 /** Class ids (the keys of `labels` being evaluated) fed to every window as an [N, 1] tensor of `dtype`. */

@@ -4,34 +4,48 @@
  * pasted back (nearest neighbour, through both affines) onto the image's grid; voxels outside the crop are 0.
  */
 import * as ort from 'onnxruntime-node';
-import { worldToVoxel, type Grid, type WorldMm } from '../../geometry/affine';
+import { spacingMm, worldToVoxel, type Grid, type WorldMm } from '../../geometry/affine';
 import { resampleLinear, resampleNearest } from '../../geometry/resample';
 import type { ImageVolume, Volume } from '../../geometry/volume';
 import type { PromptBox } from '../../prompts/boxPrompt';
 import type { PromptPoint } from '../../prompts/promptPoint';
 import type { ModelCard } from '../card/modelCard';
-import { normalize } from '../preprocess/normalize';
+import { applyPointwise, normalize, normalizer, type Pointwise } from '../preprocess/normalize';
 import { normalizationFor } from '../predict';
 import { ModelError } from '../session';
 import type { Modality } from '../../dataset/organs';
 import { cropMaskFromLogits } from './lowResLogits';
+import { promptChannels } from './promptChannels';
 import type { OrganPromptState } from './promptState';
 
-/** What the model is told about one organ: clicks (the first one centres the crop) and/or a box. */
+/**
+ * What the model is told about one organ: clicks (the first one centres the crop) and/or a box, and with a card's
+ * `prompt.text` the organ's text embedding row (`dim` floats, card/textEmbeddings.ts), fed as [1, dim].
+ */
 export interface OrganPrompt {
   points: readonly PromptPoint[];
   box?: PromptBox;
+  text?: Float32Array;
 }
 
 /**
  * The crop grid: `cropSize` (tensor spatial order, turned into i, j, k here) voxels of `spacing` mm, with the
  * image's own axis directions (the card's `orientation` is not applied to crops), its centre voxel
- * ((n - 1) / 2 along each axis) at `centreMm`.
+ * ((n - 1) / 2 along each axis) at `centreMm`. With `spacing: null` the crop is a block of the image's own
+ * voxels, no resampling (nnInteractive runs at native resolution): voxel q of the crop is image voxel
+ * round(c) - floor(n / 2) + q, c = `centreMm` as an image voxel index.
  */
 export function cropGrid(image: Grid, card: ModelCard, centreMm: WorldMm): Grid {
-  if (!card.cropSize || !card.spacing) throw new Error('cropGrid: not a promptable card (cropSize and spacing are required)');
+  if (!card.cropSize) throw new Error('cropGrid: not a promptable card (cropSize is required)');
   const dims = (card.spatialOrder === 'kji' ? [card.cropSize[2], card.cropSize[1], card.cropSize[0]] : card.cropSize.slice()) as [number, number, number];
   const a = image.affine;
+  if (!card.spacing) {
+    const c = worldToVoxel(a, centreMm).map(Math.round);
+    const o = [0, 1, 2].map((x) => c[x] - Math.floor(dims[x] / 2));
+    const affine = a.slice();
+    for (let r = 0; r < 3; r++) affine[4 * r + 3] = a[4 * r] * o[0] + a[4 * r + 1] * o[1] + a[4 * r + 2] * o[2] + a[4 * r + 3];
+    return { dims, affine };
+  }
   const affine = a.slice();
   for (let c = 0; c < 3; c++) {
     const len = Math.hypot(a[c], a[4 + c], a[8 + c]);
@@ -50,6 +64,27 @@ export function promptCentreMm(prompt: OrganPrompt): WorldMm {
   throw new Error('a prompt needs at least one point or a box');
 }
 
+/** Whole-image normalizers (card `cropNormalization: "image"`), per image and normalization: one pass per image, not per click. */
+const imageNormalizers = new WeakMap<Float32Array, Map<string, Pointwise>>();
+
+/**
+ * The normalized crop. "crop" (default, SAM-Med3D): statistics of the crop itself. "image" (nnInteractive, which
+ * normalizes the whole image before any patch is cut): statistics of the whole image, applied to the crop; crop
+ * voxels outside the image are 0 after normalization (nnInteractive pads its normalized image with 0).
+ */
+export function normalizedCrop(image: ImageVolume, grid: Grid, card: ModelCard, modality: Modality | null): Float32Array {
+  const norm = normalizationFor(card, modality);
+  if (card.cropNormalization !== 'image') return normalize(resampleLinear(image, grid).data, norm);
+  let byNorm = imageNormalizers.get(image.data as Float32Array);
+  if (!byNorm) imageNormalizers.set(image.data as Float32Array, (byNorm = new Map()));
+  const key = JSON.stringify(norm);
+  let f = byNorm.get(key);
+  if (!f) byNorm.set(key, (f = normalizer(image.data as Float32Array, norm)));
+  const out = applyPointwise(resampleLinear(image, grid, NaN).data, f);
+  for (let v = 0; v < out.length; v++) if (Number.isNaN(out[v])) out[v] = 0;
+  return out;
+}
+
 /** (i, j, k) -> tensor spatial order. */
 export const toTensorOrder = (card: ModelCard, v: readonly number[]): number[] => (card.spatialOrder === 'kji' ? [v[2], v[1], v[0]] : [v[0], v[1], v[2]]);
 
@@ -62,59 +97,24 @@ export function toTensorLayout(data: Float32Array, dims: readonly number[], card
   return out;
 }
 
-/** Dense prompt channel: 0/1 balls of radius `radiusMm` around `points` on `grid` (i-fastest). */
-function ballChannel(grid: Grid, spacing: readonly number[], points: readonly PromptPoint[], radiusMm: number): Float32Array {
-  const [n0, n1, n2] = grid.dims;
-  const out = new Float32Array(n0 * n1 * n2);
-  for (const p of points) {
-    const c = worldToVoxel(grid.affine, p.mm);
-    for (let k = 0; k < n2; k++) {
-      const dk = (k - c[2]) * spacing[2];
-      for (let j = 0; j < n1; j++) {
-        const dj = (j - c[1]) * spacing[1];
-        for (let i = 0; i < n0; i++) {
-          const di = (i - c[0]) * spacing[0];
-          if (di * di + dj * dj + dk * dk <= radiusMm * radiusMm) out[i + n0 * (j + n1 * k)] = 1;
-        }
-      }
-    }
-  }
-  return out;
-}
-
-/** Dense box channel: 1 inside the box (corner voxel centres mapped into the crop, rounded outward), else 0. */
-function boxChannel(grid: Grid, box: PromptBox | undefined): Float32Array {
-  const [n0, n1, n2] = grid.dims;
-  const out = new Float32Array(n0 * n1 * n2);
-  if (!box) return out;
-  const a = worldToVoxel(grid.affine, box.minMm);
-  const b = worldToVoxel(grid.affine, box.maxMm);
-  const lo = [0, 1, 2].map((x) => Math.max(0, Math.floor(Math.min(a[x], b[x]))));
-  const hi = [0, 1, 2].map((x) => Math.min(grid.dims[x] - 1, Math.ceil(Math.max(a[x], b[x]))));
-  for (let k = lo[2]; k <= hi[2]; k++) for (let j = lo[1]; j <= hi[1]; j++) for (let i = lo[0]; i <= hi[0]; i++) out[i + n0 * (j + n1 * k)] = 1;
-  return out;
-}
-
 /**
  * Runs the model on one organ's prompt and returns that organ's 0/1 mask on `onto` (default: `image`'s grid;
  * evaluation passes the labels' grid, which a PET image need not share). Logits with one
  * channel: foreground where logit > 0 (sigmoid > 0.5); with C >= 2 channels: where channel 1 is the argmax
  * (first channel wins ties, as numpy's argmax); with the card's `logits` (lowResLogits.ts) resized first and
  * activated as it says. `state` (one organ's, across its clicks): the crop is the one of its first click, the
- * previous output is fed back (`prompt.previousMask`) and kept, the graph run is counted (runs.encoder: this one
- * graph sees the image each time).
+ * previous output is fed back (`prompt.previousMask`, or the "previous" channel) and kept, the graph run is
+ * counted (runs.encoder: this one graph sees the image each time).
  */
 export async function predictPromptedOrgan(session: ort.InferenceSession, card: ModelCard, onnxPath: string, image: ImageVolume, modality: Modality | null, prompt: OrganPrompt, onto: Grid = image, state?: OrganPromptState): Promise<Uint8Array> {
-  if (card.kind !== 'promptable' || !card.prompt || !card.spacing) throw new ModelError(onnxPath, 'not a promptable model card');
+  if (card.kind !== 'promptable' || !card.prompt) throw new ModelError(onnxPath, 'not a promptable model card');
   const grid = state?.crop ?? cropGrid(image, card, promptCentreMm(prompt));
-  const crop = resampleLinear(image, grid);
-  const norm = normalize(crop.data, normalizationFor(card, modality));
+  const norm = normalizedCrop(image, grid, card, modality);
   const spatial = toTensorOrder(card, grid.dims);
   const n = norm.length;
   const channels: Float32Array[] = [toTensorLayout(norm, grid.dims, card)];
-  for (const ch of card.prompt.channels ?? []) {
-    const radius = card.prompt.radiusMm ?? 5;
-    const data = ch === 'box' ? boxChannel(grid, prompt.box) : ballChannel(grid, card.spacing, prompt.points.filter((p) => p.label === (ch === 'positive' ? 1 : 0)), radius);
+  const previousMask = state?.previousMask?.length === n ? state.previousMask : undefined;
+  for (const data of promptChannels(card.prompt, grid, card.spacing ?? spacingMm(image.affine), { points: prompt.points, box: prompt.box, previousMask })) {
     channels.push(toTensorLayout(data, grid.dims, card));
   }
   const input = new Float32Array(n * channels.length);
@@ -160,6 +160,11 @@ export function tensorPromptFeeds(card: ModelCard, grid: Grid, prompt: OrganProm
     const a = toTensorOrder(card, worldToVoxel(grid.affine, prompt.box.minMm));
     const b = toTensorOrder(card, worldToVoxel(grid.affine, prompt.box.maxMm));
     feeds[p.box] = new ort.Tensor('float32', Float32Array.from([0, 1, 2].map((x) => Math.min(a[x], b[x])).concat([0, 1, 2].map((x) => Math.max(a[x], b[x])))), [1, 6]);
+  }
+  if (p.text) {
+    if (!prompt.text) throw new ModelError(onnxPath, `input "${p.text.input}" needs the organ's text embedding row; none was given`);
+    if (prompt.text.length !== p.text.dim) throw new ModelError(onnxPath, `text embedding row has ${prompt.text.length} values; prompt.text.dim is ${p.text.dim}`);
+    feeds[p.text.input] = new ort.Tensor('float32', prompt.text, [1, p.text.dim]);
   }
   if (p.previousMask) {
     const crop = toTensorOrder(card, grid.dims);
