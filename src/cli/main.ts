@@ -11,6 +11,7 @@ import { metricsCommand } from './commands/metrics';
 import { phantomCommand } from './commands/phantom';
 import { predictCommand } from './commands/predict';
 import { reportCommand } from './commands/report';
+import { splitCommand } from './commands/split';
 import { USAGE, UsageError } from './usage';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   gate: gateCommand,
   merge: mergeCommand,
   report: reportCommand,
+  split: splitCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

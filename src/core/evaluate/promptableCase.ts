@@ -9,7 +9,8 @@ import type { MetricProtocol } from '../metrics/protocol';
 import type { SurfacePool } from '../metrics/surfacePool';
 import type { Modality } from '../dataset/organs';
 import type { LoadedModel } from '../model/predict';
-import { predictPromptedOrgan } from '../model/promptable/predictPromptedOrgan';
+import { cropGrid, predictPromptedOrgan } from '../model/promptable/predictPromptedOrgan';
+import type { WorldMm } from '../geometry/affine';
 import type { ImageVolume } from '../geometry/volume';
 import { boxPrompt } from '../prompts/boxPrompt';
 import { centerPoint } from '../prompts/centerPoint';
@@ -17,11 +18,14 @@ import { runClicks } from '../prompts/clicks';
 import type { PromptRecord } from '../prompts/promptRecord';
 import type { PromptSpec } from '../prompts/promptSpec';
 import { randomPoint } from '../prompts/randomPoint';
+import { officialCropCentre, organInsideCrop } from './officialCrop';
 
 export interface PromptOptions {
   spec: PromptSpec;
   seed: number;
   boxJitterMm: number;
+  /** Where each organ's crop is centred (card `crop`, recorded in run.json): default "prompt"; "official" = officialCrop.ts. */
+  crop?: 'prompt' | 'official';
   /** Cancel: checked before each organ's prompt and each click, so a cancel waits for one model run at most. */
   signal?: AbortSignal;
 }
@@ -51,7 +55,8 @@ export async function promptableCase(
   const masks = new Map<number, Uint8Array>();
   const results: PromptedOrgan[] = [];
   const score = async (gt: Uint8Array, pred: Uint8Array, organ: string) => (await caseMetrics(labels, gt, pred, [{ id: 1, organ }], protocol, pool)).get(1)!;
-  const run = (pts: PromptRecord['points'], box?: PromptRecord['box']) => predictPromptedOrgan(model.session, model.card, model.path, image, modality, { points: pts ?? [], box }, labels);
+  let centreMm: WorldMm | undefined;
+  const run = (pts: PromptRecord['points'], box?: PromptRecord['box']) => predictPromptedOrgan(model.session, model.card, model.path, image, modality, { points: pts ?? [], box, centreMm }, labels);
   for (const { id, organ } of organs) {
     opts.signal?.throwIfAborted();
     const gt = new Uint8Array(n);
@@ -59,7 +64,10 @@ export async function promptableCase(
     const { spec, seed } = opts;
     let pred: Uint8Array = new Uint8Array(n);
     const out: Partial<PromptedOrgan> = {};
-    const first = spec.kind === 'random' ? randomPoint(gt, labels, organ, seed, subject) : centerPoint(gt, labels, organ);
+    centreMm = opts.crop === 'official' ? officialCropCentre(gt, labels, organ) ?? undefined : undefined;
+    // under the official crop the random click is drawn from the organ inside that crop, as SAM-Med3D draws it
+    const inCrop = centreMm && spec.kind === 'random' ? organInsideCrop(gt, labels, cropGrid(image, model.card, centreMm)) : gt;
+    const first = spec.kind === 'random' ? randomPoint(inCrop, labels, organ, seed, subject) ?? randomPoint(gt, labels, organ, seed, subject) : centerPoint(gt, labels, organ);
     if (first) {
       if (spec.kind === 'box') {
         const box = boxPrompt(gt, labels, organ, opts.boxJitterMm, seed, subject)!;
@@ -80,6 +88,7 @@ export async function promptableCase(
         pred = await run([first]);
       }
     }
+    if (out.prompt && centreMm) out.prompt.crop_centre_mm = centreMm;
     masks.set(id, pred);
     for (let v = 0; v < n; v++) if (pred[v]) { count[v]++; labelMap[v] = id; }
     results.push({ id, scores: await score(gt, pred, organ), overlap_voxels: 0, ...out });

@@ -15,12 +15,12 @@ import { predictClasses, type LoadedModel } from '../model/predict';
 import { readImage, readLabels } from '../nifti/read';
 import { writeNifti } from '../nifti/write';
 import { insideRunDir } from '../runstore/confine';
-import type { OrganRecord } from '../runstore/schema';
+import type { OrganRecord, RunPrompting } from '../runstore/schema';
 import { organRecord } from './caseRecords';
 import type { EvaluateOptions } from './evaluateApi';
 import { applyMapping } from './labelMapping';
 import type { RunPlan } from './plan';
-import { promptableCase } from './promptableCase';
+import { promptableCase, type PromptOptions } from './promptableCase';
 
 /** Error thrown for one case; carries the file at fault. */
 export class CaseError extends Error {
@@ -49,6 +49,12 @@ function checkLabelIds(file: string, labels: LabelVolume, dataset: Dataset): Lab
   return labels;
 }
 
+/** The prompt options of every organ, as the run's manifest records them (paperProtocol.ts). */
+function promptOptions(p: RunPrompting, signal?: AbortSignal): PromptOptions {
+  if (p.model !== 'promptable') throw new Error('a promptable model with a semantic prompting record');
+  return { spec: p.prompt, seed: p.seed, boxJitterMm: p.boxJitterMm, crop: p.crop, signal };
+}
+
 /** What every case of a run shares. `labelsCache` keeps the last study's labels: its other images reuse them. */
 export interface CaseRunner {
   opts: EvaluateOptions;
@@ -75,7 +81,7 @@ export async function runCase(r: CaseRunner, c: Case, onProgress: (windowsDone: 
   const spacing = spacingMm(labels.affine);
   if (model.card.kind === 'promptable') {
     const pc = await promptableCase(model, image, c.modality, labels, c.subject, organRequests, protocol,
-      { spec: opts.prompt ?? { kind: 'center' }, seed: opts.promptSeed ?? 0, boxJitterMm: opts.boxJitterMm ?? 0, signal: opts.signal }, pool);
+      promptOptions(r.plan.prompting, opts.signal), pool);
     writeNifti(insideRunDir(runDir, predRel), { dims: labels.dims, affine: labels.affine, data: pc.labelMap }, `umd-lens prompted ${modelName}`);
     return pc.organs.map(({ id, scores, ...p }) => organRecord(c, { id, organ: dataset.organs.byId.get(id)! }, scores, spacing, imageRel, predRel, p));
   }

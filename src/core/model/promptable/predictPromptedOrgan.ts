@@ -19,6 +19,8 @@ import type { Modality } from '../../dataset/organs';
 export interface OrganPrompt {
   points: readonly PromptPoint[];
   box?: PromptBox;
+  /** Where the crop is centred when not on the prompt: the card's `crop: "official"` (the ground truth's box centre). */
+  centreMm?: WorldMm;
 }
 
 /**
@@ -101,7 +103,7 @@ function boxChannel(grid: Grid, box: PromptBox | undefined): Float32Array {
  */
 export async function predictPromptedOrgan(session: ort.InferenceSession, card: ModelCard, onnxPath: string, image: ImageVolume, modality: Modality | null, prompt: OrganPrompt, onto: Grid = image): Promise<Uint8Array> {
   if (card.kind !== 'promptable' || !card.prompt || !card.spacing) throw new ModelError(onnxPath, 'not a promptable model card');
-  const grid = cropGrid(image, card, promptCentreMm(prompt));
+  const grid = cropGrid(image, card, prompt.centreMm ?? promptCentreMm(prompt));
   const crop = resampleLinear(image, grid);
   const norm = normalize(crop.data, normalizationFor(card, modality));
   const spatial = toTensorOrder(card, grid.dims);
