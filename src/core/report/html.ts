@@ -30,8 +30,8 @@ export function htmlEscape(s: string): string {
  * One self-contained, offline page: ECharts inlined, the data in a <script type="application/json"> block, every
  * user-controlled string inserted by the page script as text (textContent / ECharts labels), never as markup.
  * Charts: heatmap organ x scan (mean Dice), per organ a slope plot (each subject a line CT -> PET and MRI -> PET),
- * boxplots of Dice per organ and scan, the gap table, and (when the card reports scores) reported vs measured per
- * organ: the generalization illusion (analysis/illusionTable.ts).
+ * boxplots of Dice per organ and scan, the gap table, and, after the heatmap when the card reports scores, reported
+ * vs measured per organ: the generalization illusion (analysis/illusionTable.ts).
  */
 export function reportHtml(report: Report, cases: readonly CaseRecord[], echarts = echartsSource()): string {
   const data = {
@@ -54,12 +54,12 @@ table { border-collapse: collapse; } td, th { border: 1px solid var(--line); pad
 </style></head><body>
 <h1 id="title"></h1><p class="muted" id="meta"></p>
 <h2>Mean Dice per organ and scan</h2><div id="heatmap" class="chart"></div>
-<h2>Paired subjects: CT &rarr; PET and MRI &rarr; PET (Dice)</h2><div id="slopes" class="slopes"></div>
-<h2>Dice distributions</h2><div id="boxplot" class="chart"></div>
-<h2>Modality gap</h2><table id="gap"><thead><tr><th>Organ</th><th>Pair</th><th>Metric</th><th>n</th><th>Mean a</th><th>Mean b</th><th>&Delta;</th><th>95% CI</th><th>p (Holm)</th></tr></thead><tbody></tbody></table>
 <section id="illusion-section"><h2>Reported vs measured (generalization illusion)</h2>
 <p class="muted">The model card's reported score per organ against the mean measured here on each scan; in brackets reported &minus; measured (positive: the reported number is higher than this data shows).</p>
 <table id="illusion"><thead><tr></tr></thead><tbody></tbody></table></section>
+<h2>Paired subjects: CT &rarr; PET and MRI &rarr; PET (Dice)</h2><div id="slopes" class="slopes"></div>
+<h2>Dice distributions</h2><div id="boxplot" class="chart"></div>
+<h2>Modality gap</h2><table id="gap"><thead><tr><th>Organ</th><th>Pair</th><th>Metric</th><th>n</th><th>Mean a</th><th>Mean b</th><th>&Delta;</th><th>95% CI</th><th>p (Holm)</th></tr></thead><tbody></tbody></table>
 <script type="application/json" id="report-data">${scriptJson(data)}</script>
 <script>${echarts.replace(/<\/script/gi, '<\\/script')}</script>
 <script>${PAGE_SCRIPT}</script>

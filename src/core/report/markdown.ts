@@ -39,11 +39,6 @@ export function reportMarkdown(r: Report): string {
     });
     out.push(`| ${mdEscape(o)} | ${cells.join(' | ')} |`);
   }
-  out.push('', '### Modality gap (paired, a − b)', '');
-  if (r.gap.length) {
-    out.push('| Organ | Pair | Metric | n | Mean a | Mean b | Δ | 95% CI | p (Holm) |', '|---|---|---|---|---|---|---|---|---|');
-    for (const g of r.gap) out.push(`| ${mdEscape(g.organ)} | ${g.pair} | ${g.metric} | ${g.n} | ${f3(g.mean_a)} | ${f3(g.mean_b)} | ${f3(g.mean_diff)} | [${f3(g.ci_low)}, ${f3(g.ci_high)}] | ${fp(g.p_holm)} |`);
-  } else out.push('No paired scores.');
   const ill = illusionTable(r.illusion);
   if (ill.rows.length) {
     const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}`;
@@ -54,6 +49,11 @@ export function reportMarkdown(r: Report): string {
       out.push(`| ${mdEscape(row.organ)} | ${row.metric} | ${f3(row.reported)} | ${cells.join(' | ')} | ${row.worst ? `${scanLabel(row.worst.scan)} ${signed(row.worst.gap)}` : '–'} |`);
     }
   }
+  out.push('', '### Modality gap (paired, a − b)', '');
+  if (r.gap.length) {
+    out.push('| Organ | Pair | Metric | n | Mean a | Mean b | Δ | 95% CI | p (Holm) |', '|---|---|---|---|---|---|---|---|---|');
+    for (const g of r.gap) out.push(`| ${mdEscape(g.organ)} | ${g.pair} | ${g.metric} | ${g.n} | ${f3(g.mean_a)} | ${f3(g.mean_b)} | ${f3(g.mean_diff)} | [${f3(g.ci_low)}, ${f3(g.ci_high)}] | ${fp(g.p_holm)} |`);
+  } else out.push('No paired scores.');
   if (r.errors.length) {
     out.push('', `<details><summary>Errors (${r.errors.length})</summary>`, '');
     for (const e of r.errors) out.push(`- ${mdEscape(e.subject)} ${e.study}/${e.modality} ${mdEscape(e.organ ?? '')}: ${mdEscape(e.error)}`);
