@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,6 +21,7 @@ import { voxelToWorld } from '../../src/core/geometry/affine';
 import { generatePhantom } from '../../src/core/phantom';
 import { readGrid, readLabels } from '../../src/core/nifti/read';
 import { realDataDir, repoRoot } from '../helpers/realData';
+import { CLI } from '../helpers/cli';
 
 const cardFile = (name: string) => path.join(repoRoot(), 'models', `${name}.umd.json`);
 const rawCard = (name: string): Record<string, unknown> => JSON.parse(fs.readFileSync(cardFile(name), 'utf8'));
@@ -153,6 +155,14 @@ test('split: a seeded choice of training subjects, the rest to evaluate; the nnU
       const img = readGrid(path.join(pet, 'imagesTr', `${s}_0000.nii.gz`));
       assert.deepEqual(readGrid(lab).dims, img.dims);
     }
+    // the CLI: the same split, one list for evaluate --subjects, usage errors exit 2
+    const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, 'split', '--data', data, ...args], { encoding: 'utf8' });
+    const list = cli('--train', '2', '--list', 'test');
+    assert.equal(list.status, 0, list.stderr);
+    assert.equal(list.stdout, `${split.test.join(',')}\n`);
+    assert.deepEqual(JSON.parse(cli('--train', '2', '--json').stdout), split);
+    assert.equal(cli('--train', '0').status, 2);
+    assert.match(cli('--train', '3').stderr, /3 training subjects asked, the dataset has 3/);
     assert.throws(() => writeNnunetRaw(dataset, { outDir: path.join(root, 'raw'), datasetId: 7, name: 'UMDCT2', study: 'PETCT', modality: 'CT', subjects: split.train }), /exists/);
     assert.throws(() => writeNnunetRaw(dataset, { outDir: path.join(root, 'raw'), datasetId: 9, name: 'X', study: 'PETCT', modality: 'CT', subjects: ['nobody'] }), /no CT scan with labels for training subject nobody/);
   } finally {
