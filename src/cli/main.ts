@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   gate: async () => (await import('./commands/gate')).gateCommand,
   merge: async () => (await import('./commands/merge')).mergeCommand,
   report: async () => (await import('./commands/report')).reportCommand,
+  split: async () => (await import('./commands/split')).splitCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -5,7 +5,7 @@ export const USAGE = `umd-lens: evaluate 3D segmentation checkpoints on paired P
 
 Usage:
   umd-lens evaluate <model.onnx> --data <dir> [--out <runDir>] [--runs <dir>] [--subjects a,b] [inference options]
-                   [--protocol umd|cvpr25] [--tau <mm>|<organ>=<mm>,...] [--metric-threads N]
+                   [--protocol umd|cvpr25|umd-paper] [--tau <mm>|<organ>=<mm>,...] [--metric-threads N]
                    [--probabilities all|<organ>,...] [--max-volume-mb N] [--shard i/N] [--resume] [--json]
                    [--prompt center|random|box|clicks:N] [--prompt-seed N] [--box-jitter-mm X]
   umd-lens merge <shardRunDir>... --out <runDir> [--json]
@@ -21,6 +21,8 @@ Usage:
                   [--resamples N] [--json]
   umd-lens report <runDir> [--format json|csv|md|html] [--baseline <runDir>] [--out FILE]
   umd-lens gate <runDir> --gates <umd.gates.json> [--baseline <runDir>] [--json]
+  umd-lens split --data <dir> --train N [--seed S] [--list train|test] [--json]
+                 [--nnunet-raw <dir> [--modality CT|MRI|PET] [--study PETCT|PETMRI] [--dataset-id N] [--name X]]
 
 Inference options: --device cpu|cuda (cuda needs onnxruntime-node's CUDA binaries: npm install with
   --onnxruntime-node-install=cuda12), --threads N (ONNX Runtime intra-op threads; default all cores),
@@ -49,6 +51,13 @@ Promptable models (card kind "promptable"): each organ is prompted on its own fr
 
 Metrics: dice, iou, nsd (surface Dice at tau mm), hd95, hd, assd (mm), volumes (mL), tp/fp/fn, with DeepMind
 surface-distance semantics. Protocols: umd = tau 1 mm (default), cvpr25 = tau 2 mm; --tau overrides per organ.
+  umd-paper = the UMD paper's protocol: tau 1 mm fixed (no --tau), promptable models one point per organ by the
+  card's pointRule (random or center; --prompt-seed seeds it; --prompt and --box-jitter-mm refused), the crop as
+  the card's crop says (prompt, or official = the ground truth box centre), all recorded in run.json.
+
+Split: a seeded choice of --train N subjects (all scans of a subject on one side), the rest to evaluate
+  (--list test gives them for --subjects); --nnunet-raw writes the training subjects' --modality scans as an
+  nnU-Net v2 raw dataset (symlinks, dataset.json) for the supervised reference.
 
 Analysis: gap = paired modality gap per organ (CT-PET, MRI-PET, CT-MRI) with bootstrap CI (seed 0, 10000
   resamples), Wilcoxon p and Holm across organs, --threshold = per-subject drop counted (default 0.1);

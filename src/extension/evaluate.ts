@@ -150,6 +150,8 @@ async function promptSettings(modelPath: string): Promise<{ prompt?: string; pro
   }
   if (kind !== 'promptable') return {};
   const cfg = vscode.workspace.getConfiguration('umdLens', vscode.Uri.file(modelPath));
+  // the paper's protocol chooses the prompt itself (the card's pointRule); only the seed is the user's
+  if (metricSettings().protocol === 'umd-paper') return { promptSeed: cfg.get<number>('inference.promptSeed') ?? 0 };
   let prompt = cfg.get<string>('inference.prompt') ?? 'ask';
   if (prompt === 'ask') {
     const items = [

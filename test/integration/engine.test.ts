@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EngineEvent, EngineRequest } from '../../src/core/engine/protocol';
-import { modalityGap } from '../../src/core/analysis/gap';
+import { illusion, modalityGap } from '../../src/core/analysis/gap';
 import { readRun } from '../../src/core/runstore/runStore';
 import { repoRoot } from '../helpers/realData';
 
@@ -72,6 +72,7 @@ test('engine process: phantom, then evaluate streams progress and ends with the 
   assert.ok(gapLast.type === 'result' && gapLast.request === 'gap', JSON.stringify(gapLast));
   const gapDone = gapLast.result;
   assert.deepEqual(gapDone.gap, modalityGap(readRun(done.runDir), { resamples: 2000 }));
+  assert.deepEqual(gapDone.illusion, illusion(readRun(done.runDir)), 'reported vs measured, for the view\'s section');
   assert.ok(gapDone.gap.some((r) => r.pair === 'CT-PET' && r.organ === 'liver' && r.n === 1));
 
   const bad = await runEngine({ type: 'evaluate', modelPath: path.join(data, 'nope.onnx'), datasetRoot: data, runsRoot });

@@ -12,6 +12,9 @@ import * as path from 'node:path';
 import { csvField } from '../../src/core/report/csv';
 import { htmlEscape, reportHtml, scriptJson } from '../../src/core/report/html';
 import { mdEscape } from '../../src/core/report/markdown';
+import { illusion } from '../../src/core/analysis/gap';
+import { illusionTable } from '../../src/core/analysis/illusionTable';
+import * as os from 'node:os';
 import { buildReport } from '../../src/core/report/model';
 import { readRun } from '../../src/core/runstore/runStore';
 import { demoRuns } from '../helpers/demoRuns';
@@ -144,4 +147,63 @@ test('escaping: hostile organ names and paths cannot break out of the HTML data 
   // The only "</script" are the page's own three closing tags.
   assert.equal(html.split('</script').length - 1, 3);
   assert.ok(!html.includes('<img'), 'markup from data reached the page');
+});
+
+/**
+ * A copy of a stored run (run.json and cases.jsonl, as written by the evaluation) whose card reports scores, as a
+ * card with `reported` records them: real run-store data for the reported-vs-measured view.
+ */
+function withReported(dir: string, reported: Record<string, { dice?: number; nsd?: number; source?: string }>): string {
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-reported-run-'));
+  process.on('exit', () => fs.rmSync(copy, { recursive: true, force: true }));
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
+  manifest.card.reported = reported;
+  fs.writeFileSync(path.join(copy, 'run.json'), JSON.stringify(manifest));
+  fs.copyFileSync(path.join(dir, 'cases.jsonl'), path.join(copy, 'cases.jsonl'));
+  return copy;
+}
+
+const REPORTED = { liver: { dice: 0.95, nsd: 0.9, source: 'paper, Table 2' }, Left_Kidney: { dice: 0.9 }, 'optic chiasm': { dice: 0.5 } };
+
+test('illusion table: one row per reported organ and metric, measured mean per scan and the gap, from cases.jsonl', () => {
+  const dir = withReported(dirs.multimodal, REPORTED);
+  const table = illusionTable(illusion(readRun(dir)));
+  const recs = cases(dir);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  // the dataset has no optic chiasm: no row; Left_Kidney is the dataset's "left kidney" (organ-name matching)
+  assert.deepEqual(table.rows.map((r) => [r.organ, r.metric]), [['liver', 'dice'], ['liver', 'nsd'], ['left kidney', 'dice']]);
+  assert.deepEqual(table.scans, ['PETCT/CT', 'PETCT/PET', 'PETMRI/MRI', 'PETMRI/PET']);
+  const expected = { liver: { dice: 0.95, nsd: 0.9 }, 'left kidney': { dice: 0.9 } } as Record<string, Record<string, number>>;
+  for (const row of table.rows) {
+    assert.equal(row.reported, expected[row.organ][row.metric]);
+    let worst: { scan: string; gap: number } | null = null;
+    for (const scan of table.scans) {
+      const [study, modality] = scan.split('/');
+      const xs = recs.filter((r) => r.organ === row.organ && r.study === study && r.modality === modality).map((r) => r[row.metric]).filter((x): x is number => typeof x === 'number');
+      assert.ok(Math.abs(row.measured[scan]! - mean(xs)) < 1e-12, `${row.organ} ${row.metric} ${scan}`);
+      assert.ok(Math.abs(row.gap[scan]! - (row.reported - mean(xs))) < 1e-12);
+      if (!worst || row.reported - mean(xs) > worst.gap) worst = { scan, gap: row.reported - mean(xs) };
+    }
+    assert.equal(row.worst!.scan, worst!.scan);
+  }
+  assert.equal(table.rows[0].source, 'paper, Table 2');
+  // a run whose card reports nothing has no table
+  assert.deepEqual(illusionTable(illusion(readRun(dirs.multimodal))), { scans: [], rows: [] });
+});
+
+test('md and html: the reported-vs-measured table when the card reports scores, none otherwise', () => {
+  const dir = withReported(dirs.multimodal, REPORTED);
+  const table = illusionTable(illusion(readRun(dir)));
+  const md = cli('report', dir, '--format', 'md');
+  assert.match(md, /### Reported vs measured \(generalization illusion\)/);
+  assert.match(md, /\| Organ \| Metric \| Reported \| CT \| PET \(PET\/CT\) \| MRI \| PET \(PET\/MRI\) \| Largest gap \|/);
+  const liver = table.rows[0];
+  const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}`;
+  const line = md.split('\n').find((l) => l.startsWith('| liver | dice |'))!;
+  assert.ok(line.includes(`| 0.950 | ${liver.measured['PETCT/CT']!.toFixed(3)} (${signed(liver.gap['PETCT/CT']!)}) |`), line);
+  assert.doesNotMatch(cli('report', dirs.multimodal, '--format', 'md'), /Reported vs measured/);
+  const html = reportHtml(buildReport(readRun(dir)), readRun(dir).cases, '/* echarts */');
+  const data = JSON.parse(html.match(/<script type="application\/json" id="report-data">(.*?)<\/script>/s)![1]);
+  assert.deepEqual(data.illusion, JSON.parse(JSON.stringify(table)));
+  assert.equal(data.scanLabels['PETMRI/PET'], 'PET (PET/MRI)');
 });

@@ -73,6 +73,42 @@ try {
     return n / (d.length / 4);
   }, shot.toString('base64'));
   check('heatmap has drawn coloured cells (> 20% of its area)', coloured > 0.2, String(coloured));
+  check('no reported-vs-measured section for a card without reported scores', await page.locator('#illusion-section').isHidden());
+
+  // The same run with a card that reports scores (run.json's card.reported, as a card with `reported` stores it):
+  // the reported-vs-measured table, each cell the mean of cases.jsonl and reported - measured.
+  const reportedRun = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-report-reported-'));
+  const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8'));
+  manifest.card.reported = { liver: { dice: 0.95, nsd: 0.9, source: 'paper, Table 2' }, spleen: { dice: 0.9 } };
+  fs.writeFileSync(path.join(reportedRun, 'run.json'), JSON.stringify(manifest));
+  fs.copyFileSync(path.join(runDir, 'cases.jsonl'), path.join(reportedRun, 'cases.jsonl'));
+  const out2 = path.join(reportedRun, 'report.html');
+  const r2 = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'report', reportedRun, '--format', 'html', '--out', out2], { encoding: 'utf8' });
+  check('cli writes the html of the run with reported scores', r2.status === 0, r2.stderr);
+  const url2 = pathToFileURL(out2).href;
+  await page.unroute('**/*');
+  await page.route('**/*', (route) => (route.request().url() === url2 ? route.continue() : (blocked.push(route.request().url()), route.abort())));
+  await page.goto(url2);
+  await page.waitForTimeout(500);
+  const table = await page.evaluate(() => ({
+    visible: !document.getElementById('illusion-section').hidden,
+    head: [...document.querySelectorAll('#illusion thead th')].map((t) => t.textContent),
+    rows: [...document.querySelectorAll('#illusion tbody tr')].map((tr) => ({ organ: tr.dataset.organ, metric: tr.dataset.metric, title: tr.title, cells: [...tr.children].map((td) => td.textContent) })),
+  }));
+  check('reported-vs-measured section shown, columns reported and each scan', table.visible && JSON.stringify(table.head) === JSON.stringify(['Organ', 'Metric', 'Reported', 'CT', 'PET (PET/CT)', 'MRI', 'PET (PET/MRI)', 'Largest gap']), JSON.stringify(table.head));
+  check('one row per reported organ and metric', JSON.stringify(table.rows.map((x) => [x.organ, x.metric])) === JSON.stringify([['liver', 'dice'], ['liver', 'nsd'], ['spleen', 'dice']]), JSON.stringify(table.rows));
+  const meanOf = (organ, metric, study, modality) => {
+    const xs = cases.filter((c) => c.organ === organ && c.study === study && c.modality === modality && typeof c[metric] === 'number').map((c) => c[metric]);
+    return xs.reduce((a, b) => a + b, 0) / xs.length;
+  };
+  const signed = (v) => `${v >= 0 ? '+' : '\u2212'}${Math.abs(v).toFixed(3)}`;
+  const scansOrder = [['PETCT', 'CT'], ['PETCT', 'PET'], ['PETMRI', 'MRI'], ['PETMRI', 'PET']];
+  const expectRow = (organ, metric, rep) => [organ, metric, rep.toFixed(3), ...scansOrder.map(([st, mo]) => { const m = meanOf(organ, metric, st, mo); return `${m.toFixed(3)} (${signed(rep - m)})`; })];
+  const liverRow = table.rows.find((x) => x.organ === 'liver' && x.metric === 'dice');
+  check('liver Dice: reported 0.950, each scan the mean of cases.jsonl with reported - measured', !!liverRow && JSON.stringify(liverRow.cells.slice(0, 7)) === JSON.stringify(expectRow('liver', 'dice', 0.95)), JSON.stringify([liverRow?.cells, expectRow('liver', 'dice', 0.95)]));
+  check('the reported source as the row tooltip', liverRow?.title === 'reported: paper, Table 2', liverRow?.title);
+  check('no console errors or requests on the page with reported scores', errors.length === 0 && blocked.length === 0, JSON.stringify([errors, blocked]));
+  await page.screenshot({ path: path.join(RESULTS, 'report-illusion.png'), fullPage: true });
 } finally {
   await browser.close();
 }

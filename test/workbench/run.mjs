@@ -400,6 +400,49 @@ try {
       const left = fs.readdirSync(runsRoot).sort();
       if (JSON.stringify(left) !== JSON.stringify(others)) throw new Error(`other runs changed: ${left.join(', ')}`);
     }],
+    ['Modality Gap: a run whose card reports scores -> "Show Modality Gap" from its context menu -> "Reported vs measured" with each organ\'s reported and measured Dice', async (page) => {
+      // a copy of the newest finished run whose card reports scores (run.json's card.reported), under its own model name
+      const newest = fs.readdirSync(runsRoot).filter((d) => !/-(to-delete|reported)$/.test(d)).sort().reverse().find((d) => {
+        try { return !!JSON.parse(fs.readFileSync(path.join(runsRoot, d, 'run.json'), 'utf8')).finishedAt; } catch { return false; }
+      });
+      if (!newest) throw new Error('no finished run to copy');
+      const copy = path.join(runsRoot, `${newest}-reported`);
+      fs.rmSync(copy, { recursive: true, force: true });
+      fs.mkdirSync(copy);
+      const manifest = JSON.parse(fs.readFileSync(path.join(runsRoot, newest, 'run.json'), 'utf8'));
+      manifest.model.name = 'reported-copy';
+      manifest.card.reported = { liver: { dice: 0.95, source: 'paper, Table 2' } };
+      fs.writeFileSync(path.join(copy, 'run.json'), JSON.stringify(manifest));
+      fs.copyFileSync(path.join(runsRoot, newest, 'cases.jsonl'), path.join(copy, 'cases.jsonl'));
+      try {
+        const recs = fs.readFileSync(path.join(copy, 'cases.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+        const meanDice = (study, modality) => {
+          const xs = recs.filter((r) => r.organ === 'liver' && r.study === study && r.modality === modality && typeof r.dice === 'number').map((r) => r.dice);
+          return xs.reduce((a, b) => a + b, 0) / xs.length;
+        };
+        const ct = meanDice('PETCT', 'CT').toFixed(3);
+        const pet = meanDice('PETCT', 'PET').toFixed(3);
+        await openWorkbench(page);
+        const side = await openContainer(page);
+        const row = side.locator('.monaco-list-row[aria-level="1"]', { hasText: 'reported-copy' }).first();
+        await row.waitFor({ timeout: 30000 });
+        await row.click({ button: 'right' });
+        await clickMenuItem(page, 'Show Modality Gap and Failure Cases');
+        // the Runs view collapsed, the Modality Gap view opened: its rows get the height
+        const runsHeader = side.locator('.pane-header', { hasText: 'Runs' }).first();
+        if ((await runsHeader.getAttribute('aria-expanded')) === 'true') await runsHeader.click();
+        const gapHeader = side.locator('.pane-header', { hasText: 'Modality Gap' }).first();
+        if ((await gapHeader.getAttribute('aria-expanded')) !== 'true') await gapHeader.click();
+        const gapPane = side.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Modality Gap' }) });
+        // the engine computes the gap's bootstrap first: patient waits on a loaded machine
+        await gapPane.locator('.monaco-list-row', { hasText: 'Reported vs measured' }).first().waitFor({ timeout: 180000 });
+        const liver = gapPane.locator('.monaco-list-row[aria-level="2"]', { hasText: new RegExp(`^\\s*liver\\s*Dice 0\\.950 reported · CT ${ct} · PET \\(PET/CT\\) ${pet}`) }).first();
+        await liver.waitFor({ timeout: 30000 });
+        await page.screenshot({ path: path.join(RESULTS, 'workbench-reported-vs-measured.png') });
+      } finally {
+        fs.rmSync(copy, { recursive: true, force: true });
+      }
+    }],
     ['promptable model: "Evaluate on UMD" asks for the prompt in a quick pick, the run records it; Cancel keeps the finished cases', async (page) => {
       const name = path.basename(PROMPTABLE_MODEL);
       await openWorkbench(page);

@@ -76,14 +76,21 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   if (!values.data) throw new UsageError('evaluate needs --data <dataset dir>');
   const json = values.json ?? false;
   if (values.resume && !values.out) throw new UsageError('--resume needs --out <runDir> (the run to continue)');
+  const protocol = protocolArg(values.protocol);
+  const prompts = promptArgs(values);
+  if (protocol === 'umd-paper') {
+    if (values.prompt !== undefined) throw new UsageError(`--protocol umd-paper sets the prompt itself (one point per organ by the card's pointRule); it cannot take --prompt ${values.prompt}`);
+    if (values.tau !== undefined) throw new UsageError('--protocol umd-paper scores NSD at 1 mm for every organ; it cannot take --tau');
+    delete prompts.prompt; // --prompt-seed alone asks for the center prompt; under umd-paper it seeds the card's rule
+  }
   const result = await evaluateRun({
     shard: shardArg(values.shard), resume: values.resume,
     modelPath: positionals[0], datasetRoot: values.data,
     runDir: values.out, runsRoot: values.runs ? path.resolve(values.runs) : undefined,
     subjects: values.subjects?.split(',').map((s) => s.trim()).filter(Boolean),
     ...inferenceArgs(values),
-    ...promptArgs(values),
-    protocol: protocolArg(values.protocol),
+    ...prompts,
+    protocol,
     toleranceOverrides: [['cli', tauArg(values.tau)]],
     metricThreads: positiveInt('metric-threads', values['metric-threads']),
     probabilities: probabilitiesArg(values.probabilities),

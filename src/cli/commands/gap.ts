@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { illusion, modalityGap } from '../../core/analysis/gap';
+import { illusionTable, scanLabel } from '../../core/analysis/illusionTable';
 import { isScoreMetric, type ScoreMetric } from '../../core/analysis/scores';
 import { readRun, type StoredRun } from '../../core/runstore/runStore';
 import { parse, positiveInt } from '../args';
@@ -70,10 +71,16 @@ export async function gapCommand(argv: string[]): Promise<number> {
     ) + '\n');
     process.stdout.write('a - b > 0: the second scan of the pair scores worse. p: two-sided Wilcoxon signed-rank on the paired differences.\n');
   }
-  if (ill.length) {
-    process.stdout.write('\nReported (model card) vs measured mean:\n' + formatTable(
-      ['organ', 'study', 'modality', 'metric', 'reported', 'measured', 'reported - measured'],
-      ill.map((r) => [r.organ, r.study, r.modality, r.metric, fmt(r.reported), fmt(r.measured), fmt(r.diff)]),
+  const table = illusionTable(ill);
+  if (table.rows.length) {
+    const signed = (v: number) => `${v >= 0 ? '+' : '-'}${Math.abs(v).toFixed(3)}`;
+    process.stdout.write('\nReported (model card) vs measured mean, (reported - measured):\n' + formatTable(
+      ['organ', 'metric', 'reported', ...table.scans.map(scanLabel), 'largest gap'],
+      table.rows.map((r) => [
+        r.organ, r.metric, fmt(r.reported),
+        ...table.scans.map((k) => (r.measured[k] === null ? '-' : `${fmt(r.measured[k]!)} (${signed(r.gap[k]!)})`)),
+        r.worst ? `${signed(r.worst.gap)} ${scanLabel(r.worst.scan)}` : '-',
+      ]),
     ) + '\n');
   }
   return 0;

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Modality } from '../../core/dataset/organs';
 import type { LoadedModel } from '../../core/model/predict';
-import { predictPromptedOrgan } from '../../core/model/promptable/predictPromptedOrgan';
+import { cropGrid, predictPromptedOrgan } from '../../core/model/promptable/predictPromptedOrgan';
+import { officialCropCentre, organInsideCrop } from '../../core/evaluate/officialCrop';
 import { readImage, readLabels } from '../../core/nifti/read';
 import { writeNifti } from '../../core/nifti/write';
 import { boxPrompt, centerPoint, randomPoint, runClicks } from '../../core/prompts';
@@ -32,7 +33,9 @@ export async function predictPrompted(model: LoadedModel, imageFile: string, lab
     const gt = new Uint8Array(n);
     for (let v = 0; v < n; v++) if (labels.data[v] === id) gt[v] = 1;
     const name = `label ${id}`;
-    const run = (points: PromptRecord['points'], box?: PromptRecord['box']) => predictPromptedOrgan(model.session, model.card, model.path, image, modality, { points: points ?? [], box }, labels);
+    // the card's crop rule as evaluate applies it (core/evaluate/officialCrop.ts)
+    const centreMm = model.card.crop === 'official' ? officialCropCentre(gt, labels, name) ?? undefined : undefined;
+    const run = (points: PromptRecord['points'], box?: PromptRecord['box']) => predictPromptedOrgan(model.session, model.card, model.path, image, modality, { points: points ?? [], box, centreMm }, labels);
     const { spec, seed } = opts;
     let pred: Uint8Array;
     let prompt: PromptRecord;
@@ -48,11 +51,13 @@ export async function predictPrompted(model: LoadedModel, imageFile: string, lab
       prompt = { kind: 'clicks', seed, points: r.clicks.map((c) => c.click) };
       scores = r.clicks.map((c) => c.dice);
     } else {
-      const p = spec.kind === 'random' ? randomPoint(gt, labels, name, seed, subject)! : centerPoint(gt, labels, name)!;
+      const inCrop = centreMm && spec.kind === 'random' ? organInsideCrop(gt, labels, cropGrid(image, model.card, centreMm)) : gt;
+      const p = spec.kind === 'random' ? (randomPoint(inCrop, labels, name, seed, subject) ?? randomPoint(gt, labels, name, seed, subject))! : centerPoint(gt, labels, name)!;
       prompt = { kind: spec.kind, seed, points: [p] };
       pred = await run([p]);
       scores = [dice(gt, pred)];
     }
+    if (centreMm) prompt.crop_centre_mm = centreMm;
     for (let v = 0; v < n; v++) if (pred[v]) map[v] = id;
     records.push({ label: id, prompt, dice: scores });
     process.stderr.write(`label ${id}: Dice ${scores.map((d) => d.toFixed(3)).join(' -> ')}\n`);

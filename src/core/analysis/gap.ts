@@ -127,6 +127,8 @@ export interface IllusionRow {
   reported: number;
   measured: number;
   diff: number;
+  /** Where the card says the reported score comes from (ReportedScore.source), when it says. */
+  source?: string;
 }
 
 const SCANS: ReadonlyArray<[Study, Modality]> = [['PETCT', 'CT'], ['PETCT', 'PET'], ['PETMRI', 'MRI'], ['PETMRI', 'PET']];
@@ -178,7 +180,7 @@ export function illusion(run: StoredRun): IllusionRow[] {
           .filter((v): v is number => v !== undefined);
         if (xs.length === 0) continue;
         const measured = mean(xs);
-        rows.push({ organ: m.organ, modality, study, metric, reported: rep, measured, diff: rep - measured });
+        rows.push({ organ: m.organ, modality, study, metric, reported: rep, measured, diff: rep - measured, ...(score.source ? { source: score.source } : {}) });
       }
     }
   }

@@ -5,7 +5,7 @@
  */
 import { parsePromptArg } from '../prompts/promptSpec';
 import { compareRuns } from '../analysis/compare';
-import { modalityGap } from '../analysis/gap';
+import { illusion, modalityGap } from '../analysis/gap';
 import { evaluateGates, parseGates, readGates } from '../analysis/gates';
 import { evaluateRun } from '../evaluate/evaluateRun';
 import { readRun } from '../runstore/runStore';
@@ -40,7 +40,8 @@ async function handle(req: EngineRequest): Promise<void> {
     return;
   }
   if (req.type === 'gap') {
-    await send({ type: 'result', request: 'gap', result: { gap: modalityGap(readRun(req.runDir), req.options) } });
+    const run = readRun(req.runDir);
+    await send({ type: 'result', request: 'gap', result: { gap: modalityGap(run, req.options), illusion: illusion(run) } });
     return;
   }
   if (req.type === 'gates') {

@@ -3,7 +3,7 @@
  * child_process.fork). The host sends one EngineRequest; the engine streams EngineEvents and exits.
  */
 import type { CompareOptions, Comparison } from '../analysis/compare';
-import type { GapOptions, GapRow } from '../analysis/gap';
+import type { GapOptions, GapRow, IllusionRow } from '../analysis/gap';
 import type { GateResult } from '../analysis/gates';
 import type { RunSummary } from '../analysis/summary';
 import type { EvaluateEvent } from '../evaluate/evaluateRun';
@@ -86,7 +86,8 @@ export interface RequestResults {
   /** `cancelled`: the run stopped early (its finished cases are kept in `runDir`, `summary` covers them). */
   evaluate: { runDir: string; summary: RunSummary; cancelled: boolean };
   compare: { comparison: Comparison };
-  gap: { gap: GapRow[] };
+  /** illusion: the card's reported scores vs measured (analysis/gap.ts illusion()); [] when the card reports none. */
+  gap: { gap: GapRow[]; illusion: IllusionRow[] };
   gates: { gates: GateResult[] };
   phantom: { outDir: string };
 }

@@ -7,15 +7,16 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Case, CaseProblem, Dataset } from '../dataset/discover';
-import { makeProtocol, toleranceFor, type MetricProtocol } from '../metrics/protocol';
+import { makeProtocol, toleranceFor, type MetricProtocol, type ToleranceOverrides, type ToleranceSource } from '../metrics/protocol';
 import type { LoadedModel } from '../model/predict';
 import { allowedBatchSize } from '../model/session';
 import { isQueried } from '../model/classQueries';
 import { newRunDir } from '../runstore/runStore';
-import { RUN_FORMAT_VERSION, type RunManifest } from '../runstore/schema';
+import { RUN_FORMAT_VERSION, type RunManifest, type RunPrompting } from '../runstore/schema';
 import { shardSubjects } from '../runstore/shard';
 import type { EvaluateEvent, EvaluateOptions } from './evaluateApi';
 import { mapModelClasses, type LabelMapping } from './labelMapping';
+import { PAPER_PROTOCOL, resolvePrompting } from './paperProtocol';
 import { versions } from './versions';
 
 export interface ProbabilityRequest {
@@ -38,6 +39,8 @@ export interface RunPlan {
   /** Every organ of the dataset, by label id: what each case is scored on. */
   organRequests: Array<{ id: number; organ: string }>;
   protocol: MetricProtocol;
+  /** How each organ is asked for (paperProtocol.ts), recorded in the manifest. */
+  prompting: RunPrompting;
   runDir: string;
   manifest: RunManifest;
 }
@@ -70,6 +73,8 @@ export function probabilityRequests(asked: readonly string[] | 'all' | undefined
 export async function planRun(opts: EvaluateOptions, modelPath: string, dataset: Dataset, model: LoadedModel, emit: (e: EvaluateEvent) => void): Promise<RunPlan> {
   emit({ type: 'log', level: 'info', message: `model card: ${model.cardSource} (${model.cardFiles.join(', ')})` });
   for (const w of model.warnings) emit({ type: 'log', level: 'warn', message: w });
+  const { prompting, warnings: promptingWarnings } = resolvePrompting(opts, model.card, modelPath);
+  for (const w of promptingWarnings) emit({ type: 'log', level: 'warn', message: w });
   // a model asked for its classes runs its windows one at a time (model/classQueries.ts)
   const batch = isQueried(model.card) ? { batchSize: 1, note: (opts.batchSize ?? 1) > 1 ? 'this model is asked for its classes (classPrompt / prompt.text): windows run one at a time' : undefined } : allowedBatchSize(model.session, model.card.inputs.image, opts.batchSize ?? 1);
   if (batch.note) emit({ type: 'log', level: 'warn', message: batch.note });
@@ -95,7 +100,10 @@ export async function planRun(opts: EvaluateOptions, modelPath: string, dataset:
     : askedSubjects;
   const cases = dataset.cases.filter((c) => !subjectFilter || subjectFilter.has(c.subject));
   const problems = dataset.problems.filter((p) => !subjectFilter || subjectFilter.has(p.subject));
-  const protocol: MetricProtocol = makeProtocol(opts.protocol ?? 'umd', [['card', model.card.nsdToleranceMm], ...(opts.toleranceOverrides ?? [])]);
+  // umd-paper takes no tolerance override: resolvePrompting refused the others, the card's is left out
+  const overrides: Array<[ToleranceSource, ToleranceOverrides | undefined]> =
+    opts.protocol === PAPER_PROTOCOL ? [] : [['card', model.card.nsdToleranceMm], ...(opts.toleranceOverrides ?? [])];
+  const protocol: MetricProtocol = makeProtocol(opts.protocol ?? 'umd', overrides);
   protocol.toleranceByOrganMm = Object.fromEntries([...dataset.organs.byId].map(([id, organ]) => [organ, toleranceFor(protocol, organ, id)]));
   const modelName = path.basename(modelPath).replace(/\.onnx$/i, '');
   const runDir = path.resolve(opts.runDir ?? newRunDir(opts.runsRoot ?? path.join(process.cwd(), '.umd', 'runs'), modelName));
@@ -108,6 +116,7 @@ export async function planRun(opts: EvaluateOptions, modelPath: string, dataset:
     dataset: { root: dataset.root, organs: Object.fromEntries([...dataset.organs.byId].map(([id, n]) => [String(id), n])) },
     labelMapping: { matches: mapping.matches, excluded: mapping.excluded, unmatched: mapping.unmatched },
     protocol,
+    prompting,
     inference: {
       device: opts.device ?? 'cpu', threads: opts.threads ?? null, overlap: opts.overlap ?? model.card.overlap ?? 0.5,
       batchSize: batch.batchSize, ttaAxes: opts.tta === true ? [0, 1, 2] : opts.tta ? [...opts.tta] : [],
@@ -118,5 +127,5 @@ export async function planRun(opts: EvaluateOptions, modelPath: string, dataset:
     ...(opts.shard ? { shard: { index: opts.shard.index, count: opts.shard.count } } : {}),
   };
   const organRequests = [...dataset.organs.byId.keys()].map((id) => ({ id, organ: dataset.organs.byId.get(id)! }));
-  return { modelPath, modelName, dataset, mapping, batchSize: batch.batchSize, probabilityOrgans, cases, problems, organRequests, protocol, runDir, manifest };
+  return { modelPath, modelName, dataset, mapping, batchSize: batch.batchSize, probabilityOrgans, cases, problems, organRequests, protocol, prompting, runDir, manifest };
 }

@@ -10,6 +10,8 @@ import type { SurfacePool } from '../metrics/surfacePool';
 import type { Modality } from '../dataset/organs';
 import type { LoadedModel } from '../model/predict';
 import { promptOrgan } from '../model/promptable/promptOrgan';
+import { cropGrid } from '../model/promptable/predictPromptedOrgan';
+import type { WorldMm } from '../geometry/affine';
 import type { ImageVolume } from '../geometry/volume';
 import { boxPrompt } from '../prompts/boxPrompt';
 import { centerPoint } from '../prompts/centerPoint';
@@ -19,11 +21,14 @@ import type { PromptSpec } from '../prompts/promptSpec';
 import { randomPoint } from '../prompts/randomPoint';
 import { newOrganPromptState } from '../model/promptable/promptState';
 import { missingRowMessage, textRowFor } from '../model/card/textEmbeddings';
+import { officialCropCentre, organInsideCrop } from './officialCrop';
 
 export interface PromptOptions {
   spec: PromptSpec;
   seed: number;
   boxJitterMm: number;
+  /** Where each organ's crop is centred (card `crop`, recorded in run.json): default "prompt"; "official" = officialCrop.ts. */
+  crop?: 'prompt' | 'official';
   /** Cancel: checked before each organ's prompt and each click, so a cancel waits for one model run at most. */
   signal?: AbortSignal;
   /** An organ that cannot be prompted (no text embedding row): it is left out of the case's records, the rest go on. */
@@ -62,13 +67,16 @@ export async function promptableCase(
     // one state per organ, carried across its clicks: the crop, the previous output, the graph runs
     const state = newOrganPromptState();
     const text = model.text ? textRowFor(model.text, organ, modality) : undefined;
-    const run = (pts: PromptRecord['points'], box?: PromptRecord['box']) => promptOrgan(model, image, modality, { points: pts ?? [], box, text }, state, labels);
     const gt = new Uint8Array(n);
     for (let v = 0; v < n; v++) if (labels.data[v] === id) gt[v] = 1;
     const { spec, seed } = opts;
     let pred: Uint8Array = new Uint8Array(n);
     const out: Partial<PromptedOrgan> = {};
-    const first = spec.kind === 'random' ? randomPoint(gt, labels, organ, seed, subject) : centerPoint(gt, labels, organ);
+    const centreMm: WorldMm | undefined = opts.crop === 'official' ? officialCropCentre(gt, labels, organ) ?? undefined : undefined;
+    const run = (pts: PromptRecord['points'], box?: PromptRecord['box']) => promptOrgan(model, image, modality, { points: pts ?? [], box, text, centreMm }, state, labels);
+    // under the official crop the random click is drawn from the organ inside that crop, as SAM-Med3D draws it
+    const inCrop = centreMm && spec.kind === 'random' ? organInsideCrop(gt, labels, cropGrid(image, model.card, centreMm)) : gt;
+    const first = spec.kind === 'random' ? randomPoint(inCrop, labels, organ, seed, subject) ?? randomPoint(gt, labels, organ, seed, subject) : centerPoint(gt, labels, organ);
     if (first && model.text && !text) {
       opts.onOrganError?.(missingRowMessage(model.text, organ, modality));
       continue;
@@ -94,6 +102,7 @@ export async function promptableCase(
       }
       if (model.decoder) out.model_runs = { ...state.runs };
     }
+    if (out.prompt && centreMm) out.prompt.crop_centre_mm = centreMm;
     masks.set(id, pred);
     for (let v = 0; v < n; v++) if (pred[v]) { count[v]++; labelMap[v] = id; }
     results.push({ id, scores: await score(gt, pred, organ), overlap_voxels: 0, ...out });

@@ -15,12 +15,12 @@ import { checkPredictMemory, predictClasses, type LoadedModel } from '../model/p
 import { readImage, readImageStored, readLabels } from '../nifti/read';
 import { writeNifti } from '../nifti/write';
 import { insideRunDir } from '../runstore/confine';
-import type { OrganRecord } from '../runstore/schema';
+import type { OrganRecord, RunPrompting } from '../runstore/schema';
 import { organRecord } from './caseRecords';
 import type { EvaluateOptions } from './evaluateApi';
 import { applyMapping } from './labelMapping';
 import type { RunPlan } from './plan';
-import { promptableCase } from './promptableCase';
+import { promptableCase, type PromptOptions } from './promptableCase';
 import { askedClasses } from './askedClasses';
 
 /** Error thrown for one case; carries the file at fault. */
@@ -48,6 +48,12 @@ function checkLabelIds(file: string, labels: LabelVolume, dataset: Dataset): Lab
     throw new CaseError(file, `${file}: label ids ${unknown.join(', ')} are not in the organ map (${path.join(dataset.root, 'umd.json')} names ${[...dataset.organs.byId.keys()].join(', ')})`);
   }
   return labels;
+}
+
+/** The prompt options of every organ, as the run's manifest records them (paperProtocol.ts). */
+function promptOptions(p: RunPrompting, signal?: AbortSignal): PromptOptions {
+  if (p.model !== 'promptable') throw new Error('a promptable model with a semantic prompting record');
+  return { spec: p.prompt, seed: p.seed, boxJitterMm: p.boxJitterMm, crop: p.crop, signal };
 }
 
 /** What every case of a run shares. `labelsCache` keeps the last study's labels: its other images reuse them. */
@@ -80,9 +86,10 @@ export async function runCase(r: CaseRunner, c: Case, onProgress: (windowsDone: 
   const predRel = path.join('pred', `${c.id}.nii.gz`);
   const spacing = spacingMm(labels.affine);
   if (!semantic) {
-    const pc = await promptableCase(model, image as ImageVolume, c.modality, labels, c.subject, organRequests, protocol,
-      { spec: opts.prompt ?? { kind: 'center' }, seed: opts.promptSeed ?? 0, boxJitterMm: opts.boxJitterMm ?? 0, signal: opts.signal,
-        onOrganError: (message) => opts.onEvent?.({ type: 'log', level: 'error', message: `${c.id}: ${message}` }) }, pool);
+    const pc = await promptableCase(model, image as ImageVolume, c.modality, labels, c.subject, organRequests, protocol, {
+      ...promptOptions(r.plan.prompting, opts.signal),
+      onOrganError: (message) => opts.onEvent?.({ type: 'log', level: 'error', message: `${c.id}: ${message}` }),
+    }, pool);
     writeNifti(insideRunDir(runDir, predRel), { dims: labels.dims, affine: labels.affine, data: pc.labelMap }, `umd-lens prompted ${modelName}`);
     return pc.organs.map(({ id, scores, ...p }) => organRecord(c, { id, organ: dataset.organs.byId.get(id)! }, scores, spacing, imageRel, predRel, p));
   }

@@ -6,14 +6,16 @@
  * Named protocols:
  *   umd     tau = 1 mm for every organ (the UMD paper's protocol; the default)
  *   cvpr25  tau = 2 mm for every organ (CVPR 2025 interactive 3D segmentation challenge)
+ *   umd-paper  the UMD paper's whole protocol: tau = 1 mm fixed (no overrides), and the prompts of the paper (one
+ *           point per organ by the family's official rule for promptable models; evaluate/paperProtocol.ts)
  * Tolerances can be overridden per organ (model card `nsdToleranceMm`, the setting `umdLens.metrics.toleranceMm`,
  * CLI `--tau`); the protocol then records the overrides and where each came from.
  */
 
-export type ProtocolName = 'umd' | 'cvpr25';
-export const PROTOCOL_NAMES: readonly ProtocolName[] = ['umd', 'cvpr25'];
+export type ProtocolName = 'umd' | 'cvpr25' | 'umd-paper';
+export const PROTOCOL_NAMES: readonly ProtocolName[] = ['umd', 'cvpr25', 'umd-paper'];
 
-const BASE_TAU_MM: Record<ProtocolName, number> = { umd: 1, cvpr25: 2 };
+const BASE_TAU_MM: Record<ProtocolName, number> = { umd: 1, cvpr25: 2, 'umd-paper': 1 };
 
 export const METRIC_DEFINITIONS = {
   dice: '2|G∩P| / (|G| + |P|), voxel counts on the ground truth grid',

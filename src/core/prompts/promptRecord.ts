@@ -1,5 +1,6 @@
 /** The prompt as recorded in a case record (CaseRecord.prompt), so that a run can be replayed and audited. */
 import type { PromptBox } from './boxPrompt';
+import type { WorldMm } from '../geometry/affine';
 import type { PromptPoint } from './promptPoint';
 
 export interface PromptRecord {
@@ -11,4 +12,6 @@ export interface PromptRecord {
   box?: PromptBox;
   /** box only: the jitter (mm) the box was drawn with. */
   jitter_mm?: number;
+  /** Card `crop: "official"` only: the crop's centre (world mm), the centre of the organ's ground truth box. */
+  crop_centre_mm?: WorldMm;
 }

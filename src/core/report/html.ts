@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import type { CaseRecord } from '../runstore/schema';
-import type { Report } from './model';
+import { ILLUSION_SCANS, illusionTable } from '../analysis/illusionTable';
+import { promptingLabel, type Report } from './model';
 
 /**
  * ECharts' browser build, read at run time from the installed package (echarts is a runtime dependency): the CLI
@@ -29,10 +30,15 @@ export function htmlEscape(s: string): string {
  * One self-contained, offline page: ECharts inlined, the data in a <script type="application/json"> block, every
  * user-controlled string inserted by the page script as text (textContent / ECharts labels), never as markup.
  * Charts: heatmap organ x scan (mean Dice), per organ a slope plot (each subject a line CT -> PET and MRI -> PET),
- * boxplots of Dice per organ and scan, and the gap table.
+ * boxplots of Dice per organ and scan, the gap table, and, after the heatmap when the card reports scores, reported
+ * vs measured per organ: the generalization illusion (analysis/illusionTable.ts).
  */
 export function reportHtml(report: Report, cases: readonly CaseRecord[], echarts = echartsSource()): string {
-  const data = { report, cases: cases.filter((c) => c.organ !== null).map((c) => ({ subject: c.subject, study: c.study, modality: c.modality, organ: c.organ, dice: c.dice })) };
+  const data = {
+    report, cases: cases.filter((c) => c.organ !== null).map((c) => ({ subject: c.subject, study: c.study, modality: c.modality, organ: c.organ, dice: c.dice })),
+    illusion: illusionTable(report.illusion), scanLabels: Object.fromEntries(ILLUSION_SCANS.map((x) => [x.key, x.label])),
+    prompting: promptingLabel(report.run.prompting),
+  };
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
@@ -48,6 +54,9 @@ table { border-collapse: collapse; } td, th { border: 1px solid var(--line); pad
 </style></head><body>
 <h1 id="title"></h1><p class="muted" id="meta"></p>
 <h2>Mean Dice per organ and scan</h2><div id="heatmap" class="chart"></div>
+<section id="illusion-section"><h2>Reported vs measured (generalization illusion)</h2>
+<p class="muted">The model card's reported score per organ against the mean measured here on each scan; in brackets reported &minus; measured (positive: the reported number is higher than this data shows).</p>
+<table id="illusion"><thead><tr></tr></thead><tbody></tbody></table></section>
 <h2>Paired subjects: CT &rarr; PET and MRI &rarr; PET (Dice)</h2><div id="slopes" class="slopes"></div>
 <h2>Dice distributions</h2><div id="boxplot" class="chart"></div>
 <h2>Modality gap</h2><table id="gap"><thead><tr><th>Organ</th><th>Pair</th><th>Metric</th><th>n</th><th>Mean a</th><th>Mean b</th><th>&Delta;</th><th>95% CI</th><th>p (Holm)</th></tr></thead><tbody></tbody></table>
@@ -63,7 +72,7 @@ const PAGE_SCRIPT = String.raw`
   var data = JSON.parse(document.getElementById('report-data').textContent);
   var r = data.report, dark = matchMedia('(prefers-color-scheme: dark)').matches, theme = dark ? 'dark' : null;
   document.getElementById('title').textContent = 'UMD Lens report: ' + r.run.model.name;
-  document.getElementById('meta').textContent = 'sha256 ' + r.run.model.sha256 + ' · protocol ' + r.run.protocol.name + ' · ' + r.errors.length + ' errors';
+  document.getElementById('meta').textContent = 'sha256 ' + r.run.model.sha256 + ' · protocol ' + r.run.protocol.name + (data.prompting ? ' (' + data.prompting + ')' : '') + ' · ' + r.errors.length + ' errors';
   var scans = [], organs = [];
   r.summary.forEach(function (c) { var s = c.study + '/' + c.modality; if (scans.indexOf(s) < 0) scans.push(s); if (organs.indexOf(c.organ) < 0) organs.push(c.organ); });
   var heat = r.summary.filter(function (c) { return c.dice !== null; }).map(function (c) { return [scans.indexOf(c.study + '/' + c.modality), organs.indexOf(c.organ), +c.dice.toFixed(3)]; });
@@ -99,5 +108,21 @@ const PAGE_SCRIPT = String.raw`
       .forEach(function (t) { var td = document.createElement('td'); td.textContent = t; tr.appendChild(td); });
     tbody.appendChild(tr);
   });
+  var ill = data.illusion;
+  function signed(v) { return (v >= 0 ? '+' : '−') + Math.abs(v).toFixed(3); }
+  function cells(tr, texts, tag) { texts.forEach(function (t) { var td = document.createElement(tag || 'td'); td.textContent = t; tr.appendChild(td); }); }
+  if (!ill.rows.length) document.getElementById('illusion-section').hidden = true;
+  else {
+    cells(document.querySelector('#illusion thead tr'), ['Organ', 'Metric', 'Reported'].concat(ill.scans.map(function (k) { return data.scanLabels[k]; }), ['Largest gap']), 'th');
+    var ibody = document.querySelector('#illusion tbody');
+    ill.rows.forEach(function (row) {
+      var tr = document.createElement('tr'); tr.dataset.organ = row.organ; tr.dataset.metric = row.metric;
+      if (row.source) tr.title = 'reported: ' + row.source;
+      cells(tr, [row.organ, row.metric, f3(row.reported)].concat(ill.scans.map(function (k) {
+        return row.measured[k] === null ? '–' : f3(row.measured[k]) + ' (' + signed(row.gap[k]) + ')';
+      }), [row.worst ? data.scanLabels[row.worst.scan] + ' ' + signed(row.worst.gap) : '–']));
+      ibody.appendChild(tr);
+    });
+  }
 })();
 `;

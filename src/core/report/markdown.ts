@@ -1,4 +1,5 @@
-import type { Report } from './model';
+import { illusionTable, scanLabel } from '../analysis/illusionTable';
+import { promptingLabel, type Report } from './model';
 
 /** Escapes text for a Markdown table cell / inline text (pipes, HTML, backticks, emphasis marks). */
 export function mdEscape(s: string): string {
@@ -10,14 +11,16 @@ const fp = (p: number) => (Number.isNaN(p) ? '–' : p < 0.001 ? p.toExponential
 
 /**
  * The report as a pull-request comment: headline; organ x scan table of mean Dice / NSD; the modality gap with
- * bootstrap CI and Wilcoxon p; with a baseline, its regressions first; errors collapsed in <details>.
+ * bootstrap CI and Wilcoxon p; reported vs measured when the card reports scores; with a baseline, its
+ * regressions first; errors collapsed in <details>.
  */
 export function reportMarkdown(r: Report): string {
   const out: string[] = [];
   const scans = [...new Set(r.summary.map((c) => `${c.study}/${c.modality}`))];
   const organs = [...new Set(r.summary.map((c) => c.organ))];
   out.push(`## UMD Lens report: ${mdEscape(r.run.model.name)}`, '');
-  out.push(`Model sha256 \`${r.run.model.sha256.slice(0, 12)}\`, protocol ${mdEscape(r.run.protocol.name)}, ${r.summary.reduce((s, c) => s + c.n + c.skipped, 0)} organ cases, ${r.errors.length} errors.`, '');
+  const asked = promptingLabel(r.run.prompting);
+  out.push(`Model sha256 \`${r.run.model.sha256.slice(0, 12)}\`, protocol ${mdEscape(r.run.protocol.name)}${asked ? ` (${mdEscape(asked)})` : ''}, ${r.summary.reduce((s, c) => s + c.n + c.skipped, 0)} organ cases, ${r.errors.length} errors.`, '');
   if (r.comparison) {
     const reg = r.comparison.cells.filter((c) => c.class === 'regression');
     out.push(`### Regressions vs baseline (${reg.length})`, '');
@@ -35,6 +38,16 @@ export function reportMarkdown(r: Report): string {
       return c ? `${f3(c.dice)} / ${f3(c.nsd)}` : '';
     });
     out.push(`| ${mdEscape(o)} | ${cells.join(' | ')} |`);
+  }
+  const ill = illusionTable(r.illusion);
+  if (ill.rows.length) {
+    const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}`;
+    out.push('', '### Reported vs measured (generalization illusion)', '', 'The card\'s reported score against the mean measured here; in brackets reported − measured.', '');
+    out.push(`| Organ | Metric | Reported | ${ill.scans.map(scanLabel).join(' | ')} | Largest gap |`, `|---|---|---|${ill.scans.map(() => '---').join('|')}|---|`);
+    for (const row of ill.rows) {
+      const cells = ill.scans.map((k) => (row.measured[k] === null ? '–' : `${f3(row.measured[k])} (${signed(row.gap[k]!)})`));
+      out.push(`| ${mdEscape(row.organ)} | ${row.metric} | ${f3(row.reported)} | ${cells.join(' | ')} | ${row.worst ? `${scanLabel(row.worst.scan)} ${signed(row.worst.gap)}` : '–'} |`);
+    }
   }
   out.push('', '### Modality gap (paired, a − b)', '');
   if (r.gap.length) {

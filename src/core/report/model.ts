@@ -2,7 +2,7 @@ import { compareRuns, type Comparison } from '../analysis/compare';
 import { illusion, modalityGap, type GapRow, type IllusionRow } from '../analysis/gap';
 import type { StoredRun } from '../runstore/runStore';
 import type { Modality, Study } from '../dataset/organs';
-import type { CaseRecord } from '../runstore/schema';
+import type { CaseRecord, RunPrompting } from '../runstore/schema';
 
 export const REPORT_FORMAT = 1;
 
@@ -29,6 +29,8 @@ export interface Report {
     model: { name: string; path: string; sha256: string };
     cardSource: unknown;
     protocol: { name: string; custom: boolean; toleranceByOrganMm: Record<string, number> };
+    /** How each organ was asked for (run.json prompting); null for runs written before it was recorded. */
+    prompting: RunPrompting | null;
     startedAt: string;
     finishedAt: string | null;
     versions: { umdLens: string; onnxruntime: string; node: string };
@@ -38,6 +40,15 @@ export interface Report {
   illusion: IllusionRow[];
   comparison: (Comparison & { baselineDir: string }) | null;
   errors: Array<{ subject: string; study: Study; modality: Modality; organ: string | null; error: string }>;
+}
+
+/** One line on how the organs were asked for: "prompt random (card pointRule), seed 0, crop official", "classes: class-id". */
+export function promptingLabel(p: RunPrompting | null): string | null {
+  if (!p) return null;
+  if (p.model === 'semantic') return `classes: ${p.classes === 'all' ? 'all in one pass' : p.classes}`;
+  const kind = p.prompt.kind === 'clicks' ? `clicks:${p.prompt.n}` : p.prompt.kind;
+  const rule = p.pointRule ? ` (${p.pointRule.source === 'card' ? "the card's pointRule" : 'default rule'})` : '';
+  return `prompt ${kind}${rule}, seed ${p.seed}${p.prompt.kind === 'box' ? `, jitter ${p.boxJitterMm} mm` : ''}, crop ${p.crop}`;
 }
 
 function mean(xs: number[]): number | null {
@@ -70,6 +81,7 @@ export function buildReport(run: StoredRun, baseline?: StoredRun): Report {
       model: { name: m.model.name, path: m.model.path, sha256: m.model.sha256 },
       cardSource: m.cardSource ?? null,
       protocol: { name: String(m.protocol?.name ?? ''), custom: !!m.protocol?.custom, toleranceByOrganMm: m.protocol?.toleranceByOrganMm ?? {} },
+      prompting: m.prompting ?? null,
       startedAt: m.startedAt,
       finishedAt: m.finishedAt ?? null,
       versions: m.versions,

@@ -20,8 +20,8 @@ export interface ResumeState {
 }
 
 /**
- * Compares what defines a run's results (model sha256, card, metric protocol, dataset root and organs, shard) and
- * throws naming each difference; inference settings may differ (another machine, another thread count).
+ * Compares what defines a run's results (model sha256, card, metric protocol, prompting, dataset root and organs,
+ * shard) and throws naming each difference; inference settings may differ (another machine, another thread count).
  */
 export function checkSameRun(dir: string, stored: RunManifest, now: RunManifest, what = 'resume'): void {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -29,7 +29,13 @@ export function checkSameRun(dir: string, stored: RunManifest, now: RunManifest,
   if (stored.model.sha256 !== now.model.sha256) diffs.push(`model sha256 ${stored.model.sha256} (run) vs ${now.model.sha256} (${now.model.path})`);
   if (stored.model.decoder?.sha256 !== now.model.decoder?.sha256) diffs.push(`decoder sha256 ${stored.model.decoder?.sha256 ?? 'none'} (run) vs ${now.model.decoder?.sha256 ?? 'none'} (${now.model.decoder?.path ?? 'no decoder'})`);
   if (!same(stored.card, now.card)) diffs.push('model card differs');
-  if (!same(stored.protocol, now.protocol)) diffs.push('metric protocol differs');
+  if (!same(stored.protocol, now.protocol)) {
+    diffs.push(`metric protocol differs${stored.protocol?.name !== now.protocol?.name ? ` (${stored.protocol?.name} (run) vs ${now.protocol?.name})` : ''}`);
+  }
+  // runs written before prompting was recorded resume as long as this one asks for no named protocol either
+  if ((stored.prompting || now.prompting?.protocol) && !same(stored.prompting ?? null, now.prompting ?? null)) {
+    diffs.push(`prompting ${JSON.stringify(stored.prompting ?? null)} (run) vs ${JSON.stringify(now.prompting ?? null)}`);
+  }
   if (stored.dataset.root !== now.dataset.root) diffs.push(`dataset root ${stored.dataset.root} (run) vs ${now.dataset.root}`);
   if (!same(stored.dataset.organs, now.dataset.organs)) diffs.push('dataset organ map differs');
   if (!same(stored.shard ?? null, now.shard ?? null)) diffs.push(`shard ${JSON.stringify(stored.shard ?? null)} (run) vs ${JSON.stringify(now.shard ?? null)}`);

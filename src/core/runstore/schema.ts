@@ -9,6 +9,7 @@ import type { Modality, Study } from '../dataset/organs';
 import type { CardSource, ModelCard } from '../model/card/modelCard';
 import type { MetricProtocol } from '../metrics/protocol';
 import type { PromptRecord } from '../prompts/promptRecord';
+import type { PromptSpec } from '../prompts/promptSpec';
 
 /** 2: surface metrics (nsd, hd95, hd, assd) and the full metric protocol. Runs of format 1 still read (those fields absent). */
 export const RUN_FORMAT_VERSION = 2;
@@ -41,6 +42,12 @@ export interface RunManifest {
   /** How the scores were computed: metric definitions, NSD tolerance per organ, empty-mask rule, grid and spacing. */
   protocol: MetricProtocol;
   /**
+   * How each organ was asked for (evaluate/paperProtocol.ts): the prompt a promptable model got, its seed, the
+   * point rule and where it came from, and the crop centre rule; for a semantic model, how its classes are asked.
+   * Absent in runs written before it was recorded. Resume refuses a run whose prompting differs.
+   */
+  prompting?: RunPrompting;
+  /**
    * How the model was run: execution provider, intra-op threads (null: ONNX Runtime's default), sliding-window
    * overlap actually used, windows per run, mirroring TTA axes ([] when off), and bandDtype "float16" when the
    * blending band was float16 (absent: float32). Absent in runs written before.
@@ -57,6 +64,28 @@ export interface RunManifest {
   /** A run made by `umd-lens merge` from these shard runs. */
   merged?: { shards: Array<{ index: number; count: number; dir: string; startedAt: string; finishedAt?: string }> };
 }
+
+/** RunManifest.prompting. */
+export type RunPrompting =
+  | {
+    model: 'promptable';
+    /** "umd-paper" when the run followed the UMD paper's protocol (one point per organ by `pointRule`), else null. */
+    protocol: 'umd-paper' | null;
+    prompt: PromptSpec;
+    /** --prompt-seed: the stream of random points and box jitter (hashSeed(seed, subject, organ, ...)). */
+    seed: number;
+    boxJitterMm: number;
+    /** umd-paper only: the first-point rule, from the card's `pointRule` or the default ("center"). */
+    pointRule?: { rule: 'random' | 'center'; source: 'card' | 'default' };
+    /** Where each organ's crop is centred: "prompt" (first click / box centre) or "official" (ground truth box). */
+    crop: 'prompt' | 'official';
+  }
+  | {
+    model: 'semantic';
+    protocol: 'umd-paper' | null;
+    /** How the classes are asked: every class in one pass, class ids fed (classPrompt), or text embeddings. */
+    classes: 'all' | 'class-id' | 'text';
+  };
 
 /**
  * Status of one organ in one case, or of a failed case ('error'). Scores are null where undefined (both masks

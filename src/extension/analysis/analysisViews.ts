@@ -37,9 +37,11 @@ export function registerAnalysisViews(host: LensHost, runsProvider: RunsTreeProv
     try {
       const done = await host.engine.run({ type: 'gap', runDir: dir }, { onOutput: (l) => log.info(`engine: ${l}`) });
       const gap = done.result?.gap;
+      const illusion = done.result?.illusion ?? [];
       if (!gap) throw new Error('the engine returned no modality gap');
-      gapProvider.show(gap.length ? { runDir: dir, rows: gap } : undefined,
-        gap.length ? undefined : { label: `${path.basename(dir)} has no subject scored on two scans`, icon: 'info' });
+      const any = gap.length > 0 || illusion.length > 0;
+      gapProvider.show(any ? { runDir: dir, rows: gap, illusion } : undefined,
+        any ? undefined : { label: `${path.basename(dir)} has no subject scored on two scans`, icon: 'info' });
     } catch (e) {
       log.error(`modality gap failed: ${(e as Error).message}`);
       gapProvider.show(undefined, { label: `modality gap failed: ${(e as Error).message}`, icon: 'error' });

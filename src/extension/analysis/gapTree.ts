@@ -3,17 +3,23 @@
  * (analysis/gap.ts, computed in the engine process: 10,000 bootstrap resamples per cell). Organ -> pair
  * (CT vs PET, MRI vs PET, CT vs MRI) with the mean difference, its 95% interval and Holm-adjusted p -> the
  * subjects that drop most, each opening the paired viewer. Organs with the largest gap to PET come first.
+ * When the model card reports scores, a "Reported vs measured" section comes first: per organ the card's score,
+ * the measured mean on each scan and the largest gap reported - measured (the generalization illusion,
+ * analysis/illusionTable.ts).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Disposable } from '../util/disposable';
 import type { GapPair, GapRow, GapSubject } from '../../core/analysis/gap';
-import { GAP_PAIRS } from '../../core/analysis/gap';
+import { GAP_PAIRS, type IllusionRow } from '../../core/analysis/gap';
+import { illusionTable, scanLabel, type IllusionTableRow, type ScanKey } from '../../core/analysis/illusionTable';
 import type { CaseRecord } from '../../core/runstore/schema';
 import { OPEN_PAIRED_CASE_COMMAND } from '../runs/runsTree';
 
 export type GapNode =
   | { kind: 'header'; runDir: string }
+  | { kind: 'illusion'; organs: number }
+  | { kind: 'illusionOrgan'; organ: string; rows: IllusionTableRow[]; scans: ScanKey[] }
   | { kind: 'organ'; organ: string; rows: GapRow[] }
   | { kind: 'pair'; row: GapRow }
   | { kind: 'subject'; row: GapRow; subject: GapSubject }
@@ -22,6 +28,19 @@ export type GapNode =
 export interface GapState {
   runDir: string;
   rows: GapRow[];
+  /** The card's reported scores vs measured (empty or absent: the card reports none). */
+  illusion?: IllusionRow[];
+}
+
+/** Largest gap reported - measured of an organ's rows (Dice first), for its icon. */
+const worstIllusion = (rows: IllusionTableRow[]) => (rows.find((r) => r.metric === 'dice') ?? rows[0])?.worst ?? null;
+
+/** The organ's reported-vs-measured line: "Dice 0.900 reported · CT 0.850 · PET (PET/CT) 0.300 · gap +0.600 on PET (PET/CT)". */
+export function illusionDescription(row: IllusionTableRow, scans: readonly ScanKey[]): string {
+  const metric = row.metric === 'dice' ? 'Dice' : 'NSD';
+  const measured = scans.filter((k) => row.measured[k] !== null).map((k) => `${scanLabel(k)} ${row.measured[k]!.toFixed(3)}`);
+  const gap = row.worst ? ` · gap ${signed(row.worst.gap)} on ${scanLabel(row.worst.scan)}` : '';
+  return `${metric} ${row.reported.toFixed(3)} reported · ${measured.join(' · ')}${gap}`;
 }
 
 /** The subjects listed under each pair: the largest drops. */
@@ -66,14 +85,24 @@ export class GapTreeProvider extends Disposable implements vscode.TreeDataProvid
       for (const r of this.state.rows) byOrgan.set(r.organ, [...(byOrgan.get(r.organ) ?? []), r]);
       const organs = [...byOrgan.entries()].map(([organ, rows]): GapNode => ({ kind: 'organ', organ, rows }))
         .sort((a, b) => worstPetGap((b as { rows: GapRow[] }).rows) - worstPetGap((a as { rows: GapRow[] }).rows));
-      return [{ kind: 'header', runDir: this.state.runDir }, ...organs];
+      const illusion = this.illusionOrgans();
+      return [{ kind: 'header', runDir: this.state.runDir }, ...(illusion.length ? [{ kind: 'illusion', organs: illusion.length } as GapNode] : []), ...organs];
     }
+    if (node.kind === 'illusion') return this.illusionOrgans();
     if (node.kind === 'organ') {
       return GAP_PAIRS.map((p) => node.rows.find((r) => r.metric === 'dice' && r.pair === p.pair))
         .filter((r): r is GapRow => !!r).map((row): GapNode => ({ kind: 'pair', row }));
     }
     if (node.kind === 'pair') return node.row.subjects.slice(0, SUBJECTS_SHOWN).map((subject): GapNode => ({ kind: 'subject', row: node.row, subject }));
     return [];
+  }
+
+  /** One node per organ the card reports, in the run's organ order. */
+  private illusionOrgans(): GapNode[] {
+    const table = illusionTable(this.state?.illusion ?? []);
+    const byOrgan = new Map<string, IllusionTableRow[]>();
+    for (const r of table.rows) byOrgan.set(r.organ, [...(byOrgan.get(r.organ) ?? []), r]);
+    return [...byOrgan.entries()].map(([organ, rows]): GapNode => ({ kind: 'illusionOrgan', organ, rows, scans: table.scans }));
   }
 
   getTreeItem(node: GapNode): vscode.TreeItem {
@@ -84,6 +113,29 @@ export class GapTreeProvider extends Disposable implements vscode.TreeDataProvid
         item.description = 'Dice, same subjects, paired';
         item.tooltip = `run: ${node.runDir}\nmean difference a − b over the subjects with both scans scored (positive: the second scan is worse), 95% percentile bootstrap interval (10,000 resamples, seed 0), two-sided Wilcoxon signed-rank p, Holm-adjusted across organs`;
         item.iconPath = new vscode.ThemeIcon('graph');
+        return item;
+      }
+      case 'illusion': {
+        const item = new vscode.TreeItem('Reported vs measured', C.Expanded);
+        item.description = `the card's scores vs this data, ${node.organs} organ${node.organs === 1 ? '' : 's'}`;
+        item.tooltip = 'The generalization illusion: per organ the score the model card reports (its `reported` field), the mean measured here on each scan, and the largest gap reported − measured (positive: the reported number is higher than this data shows)';
+        item.iconPath = new vscode.ThemeIcon('eye');
+        item.id = 'illusion';
+        return item;
+      }
+      case 'illusionOrgan': {
+        const main = node.rows.find((r) => r.metric === 'dice') ?? node.rows[0];
+        const item = new vscode.TreeItem(node.organ, C.None);
+        item.description = illusionDescription(main, node.scans);
+        const cell = (r: IllusionTableRow, k: ScanKey) => (r.measured[k] === null ? '–' : `${r.measured[k]!.toFixed(3)} (${signed(r.gap[k]!)})`);
+        const source = node.rows.map((r) => r.source).find(Boolean);
+        item.tooltip = new vscode.MarkdownString(
+          `**${node.organ}: reported vs measured**\n\n| | reported | ${node.scans.map(scanLabel).join(' | ')} |\n|---|---|${node.scans.map(() => '---').join('|')}|\n` +
+          node.rows.map((r) => `| ${r.metric === 'dice' ? 'Dice' : 'NSD'} | ${r.reported.toFixed(3)} | ${node.scans.map((k) => cell(r, k)).join(' | ')} |\n`).join('') +
+          `\nIn brackets: reported − measured.${source ? ` Reported: ${source}.` : ''}`);
+        const worst = worstIllusion(node.rows);
+        item.iconPath = worst && worst.gap > 0.1 ? new vscode.ThemeIcon('arrow-down', new vscode.ThemeColor('charts.red')) : new vscode.ThemeIcon('symbol-misc');
+        item.id = `illusion:${node.organ}`;
         return item;
       }
       case 'message': {

@@ -107,6 +107,50 @@ suite('UMD Lens analysis views', () => {
     assert.match(desc, new RegExp(` · umd · Dice CT ${ct.toFixed(3)} · PET \\d\\.\\d{3} · MRI \\d\\.\\d{3}$`));
   });
 
+  test('Modality Gap: Reported vs measured, per organ the card\'s score, the measured mean per scan and the largest gap', async function () {
+    this.timeout(300000);
+    // the evaluated run with a card that reports scores (run.json's card.reported, as a card with `reported` stores it)
+    const copy = path.join(api.runsRoot(), `${path.basename(runDir)}-reported`);
+    fs.mkdirSync(copy);
+    try {
+      const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8'));
+      manifest.card.reported = { liver: { dice: 0.95, nsd: 0.9, source: 'paper, Table 2' }, spleen: { dice: 0.9 } };
+      fs.writeFileSync(path.join(copy, 'run.json'), JSON.stringify(manifest));
+      fs.copyFileSync(path.join(runDir, 'cases.jsonl'), path.join(copy, 'cases.jsonl'));
+      api.runsProvider.refresh();
+      await api.showAnalysis(copy);
+      const view = api.gapProvider;
+      assert.strictEqual(view.current()?.runDir, copy);
+      const [header, section, ...organs] = view.getChildren();
+      assert.strictEqual(header.kind, 'header');
+      assert.strictEqual(section.kind, 'illusion');
+      assert.strictEqual(organs.length, 13, 'the gap of every organ follows');
+      const sectionItem = view.getTreeItem(section);
+      assert.strictEqual(sectionItem.label, 'Reported vs measured');
+      assert.match(String(sectionItem.description), /2 organs$/);
+      const rows = view.getChildren(section) as Extract<GapNode, { kind: 'illusionOrgan' }>[];
+      assert.deepStrictEqual(rows.map((r) => r.organ), ['liver', 'spleen']);
+      // each scan's mean Dice recomputed from cases.jsonl; the largest reported - measured named
+      const scans = [['PETCT', 'CT', 'CT'], ['PETCT', 'PET', 'PET (PET/CT)'], ['PETMRI', 'MRI', 'MRI'], ['PETMRI', 'PET', 'PET (PET/MRI)']];
+      const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
+      for (const [organ, reported] of [['liver', 0.95], ['spleen', 0.9]] as const) {
+        const measured = scans.map(([study, modality, label]) => ({ label, m: mean(records.filter((r) => r.organ === organ && r.study === study && r.modality === modality && typeof r.dice === 'number').map((r) => r.dice as number)) }));
+        const worst = measured.reduce((w, x) => (reported - x.m > reported - w.m ? x : w));
+        const expected = `Dice ${reported.toFixed(3)} reported · ${measured.map((x) => `${x.label} ${x.m.toFixed(3)}`).join(' · ')} · gap ${signed(reported - worst.m)} on ${worst.label}`;
+        const item = view.getTreeItem(rows.find((r) => r.organ === organ)!);
+        assert.strictEqual(item.description, expected);
+        const tip = (item.tooltip as vscode.MarkdownString).value;
+        assert.ok(tip.includes(`| Dice | ${reported.toFixed(3)} | ${measured[0].m.toFixed(3)} (${signed(reported - measured[0].m)}) |`), tip);
+        if (organ === 'liver') assert.match(tip, /\| NSD \| 0\.900 \|.*Reported: paper, Table 2\./s);
+      }
+      await vscode.commands.executeCommand('umdLens.gap.focus');
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+      api.runsProvider.refresh();
+      await api.showAnalysis(runDir);
+    }
+  });
+
   test('Delete Run touches nothing outside the runs directory', async () => {
     const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'umd-not-a-run-'));
     fs.writeFileSync(path.join(outside, 'run.json'), '{}');

@@ -14,6 +14,7 @@ import { CardError, isObject, show, warnUnknownKeys } from './jsonChecks';
 import { checkOrganMap, checkReported } from './checkOrganKeys';
 import { checkNormalization } from './checkNormalization';
 import { isAxisCodes } from './axisCodes';
+import { checkCropRule } from './checkCropRule';
 import { checkPromptable } from './checkPromptable';
 import { checkDecoderFields } from './checkDecoder';
 import { checkClassQueries } from './checkClassPrompt';
@@ -53,7 +54,7 @@ export function loadCard(onnxPath: string): LoadedCard {
 }
 
 /** `training` and `heldOut` are free-form provenance (how the checkpoint was made, what it scored): kept, not read. */
-const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'orientation', 'spacing', 'pad', 'normalization', 'labels', 'overlap', 'name', 'description', 'training', 'heldOut', 'nsdToleranceMm', 'organMap', 'reported', 'prompt', 'cropSize', 'decoder', 'logits', 'classPrompt', 'cropNormalization'];
+const TOP_KEYS = ['kind', 'inputs', 'outputs', 'patchSize', 'spatialOrder', 'orientation', 'spacing', 'pad', 'normalization', 'labels', 'overlap', 'name', 'description', 'training', 'heldOut', 'nsdToleranceMm', 'organMap', 'reported', 'prompt', 'cropSize', 'decoder', 'logits', 'classPrompt', 'cropNormalization', 'crop', 'pointRule'];
 const MODALITY_KEYS: readonly ModalityKey[] = ['ct', 'mri', 'pet', '*'];
 /**
  * Checks a parsed card against the ModelCard schema. Throws CardError listing every problem; returns the
@@ -168,6 +169,7 @@ export function validateCard(raw: unknown, file: string, name = path.basename(fi
   }
   const organMap = checkOrganMap(raw.organMap, labels, errors, warnings, name);
   const reported = checkReported(raw.reported, labels, organMap, errors, warnings, name);
+  const cropRule = checkCropRule(raw, errors, warnings, name);
   for (const key of ['name', 'description'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'string') errors.push(`${key} must be a string (got ${show(raw[key])})`);
   }
@@ -199,6 +201,7 @@ export function validateCard(raw: unknown, file: string, name = path.basename(fi
   if (nsdToleranceMm) card.nsdToleranceMm = nsdToleranceMm;
   if (organMap) card.organMap = organMap;
   if (reported) card.reported = reported;
+  Object.assign(card, cropRule);
   if (typeof raw.name === 'string') card.name = raw.name;
   if (typeof raw.description === 'string') card.description = raw.description;
   return { card, warnings };

@@ -101,10 +101,20 @@ export interface ModelCard {
   cropNormalization?: 'crop' | 'image';
   /** Promptable models: where the crop is centred ("prompt", the default, or the leaky "official" GT-box centre). */
   crop?: 'prompt' | 'official';
+  /**
+   * Promptable models: the family's official rule for the one simulated point of `--protocol umd-paper`
+   * (docs/foundation-models.md section 6): "random" = a uniformly drawn voxel of the organ (SAM-Med3D,
+   * SAM-Med3D-turbo, SegAnyPET), "center" = the interior point farthest from the boundary (the CVPR 2025
+   * challenge's click, which nnInteractive's own benchmark entry receives). Absent: "center", recorded as a default.
+   */
+  pointRule?: PointRule;
   /** Free text shown to users. */
   name?: string;
   description?: string;
 }
+
+/** The official first-point rule of a promptable model's family (ModelCard.pointRule). */
+export type PointRule = 'random' | 'center';
 
 /**
  * How a promptable model receives its prompt; give tensor inputs (SAM-Med3D / SegVol style) or dense channels

@@ -26,6 +26,8 @@ export interface OrganPrompt {
   points: readonly PromptPoint[];
   box?: PromptBox;
   text?: Float32Array;
+  /** Where the crop is centred when not on the prompt: the card's `crop: "official"` (the ground truth's box centre). */
+  centreMm?: WorldMm;
 }
 
 /**
@@ -57,8 +59,12 @@ export function cropGrid(image: Grid, card: ModelCard, centreMm: WorldMm): Grid 
   return { dims, affine };
 }
 
-/** Where a prompt centres its crop: the first click, else the box's centre (mean of its corner voxels in mm). */
+/**
+ * Where a prompt centres its crop: `centreMm` when given (the official crop), else the first click, else the box's
+ * centre (mean of its corner voxels in mm).
+ */
 export function promptCentreMm(prompt: OrganPrompt): WorldMm {
+  if (prompt.centreMm) return prompt.centreMm;
   if (prompt.points.length) return prompt.points[0].mm;
   if (prompt.box) return [0, 1, 2].map((a) => (prompt.box!.minMm[a] + prompt.box!.maxMm[a]) / 2) as unknown as WorldMm;
   throw new Error('a prompt needs at least one point or a box');
