@@ -254,6 +254,10 @@ def make_card(facts: dict, name: str, kinds: list[str], model_dir: str) -> dict:
         "cropNormalization": "image",
         "normalization": {"*": {"method": "zscore"}},
         "logits": {"activation": "softmax"},
+        # the CVPR 2025 challenge evaluator nnInteractive's benchmark entry takes its clicks from: the first click is
+        # the interior point farthest from the boundary; the patch is cut around the interaction (docs section 6)
+        "pointRule": "center",
+        "crop": "prompt",
         "labels": {"1": "prompted organ"},
         "training": {"upstream": upstream},
     }

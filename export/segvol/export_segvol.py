@@ -210,6 +210,10 @@ def make_card(name: str, use: tuple[str, ...], low_res: list[int], spatial_size,
         "spatialOrder": "kji",
         "orientation": "RAS",
         "normalization": {"*": {"method": "minmax"}},
+        # utils/monai_inferers_utils.py select_points: the positive point is a uniformly drawn organ voxel
+        # (torch.randint over torch.nonzero of the label); the window is placed around the prompt
+        "pointRule": "random",
+        "crop": "prompt",
         "labels": {"1": "prompted organ"},
         "training": {"upstream": {
             "repository": "BAAI-DCAI/SegVol",

@@ -13,6 +13,8 @@ cheap fixed operations and seeded random 1x1 convolutions. It writes
                mask_inputs [1,1,32,32,32] (the previous low-res logits) -> low_res_logits [1,1,32,32,32]
   test/fixtures/encoder-decoder/fast.{onnx, decoder.onnx}   the same graphs with dynamic spatial axes, for 64^3
       crops in tests (embeddings [1,384,4,4,4], logits and mask_inputs [1,1,16,16,16]); cards written by hand
+  test/fixtures/encoder-decoder/text.{onnx, decoder.onnx, text.f32, umd.json} as fast, the decoder also taking a
+                                           text_embedding [1, 4] row (SegVol's signature) that shifts every logit
   test/fixtures/encoder-decoder/binary.{onnx, decoder.onnx} as fast, but mask_inputs is the previous 0/1 mask on
       the crop grid [1,1,S,S,S] (card previousMask form "binary")
 
@@ -75,6 +77,46 @@ class Decoder(nn.Module):
         lab = point_labels[0].view(1, 1, 1, -1)
         clicks = (w * (lab * 3.0 - (1.0 - lab) * 4.0)).sum(-1) - 1.0
         return clicks.unsqueeze(0).unsqueeze(0) + 0.25 * e + 0.5 * m
+
+
+class TextDecoder(nn.Module):
+    """Decoder plus a text_embedding [1, TEXT_DIM] input (SegVol's signature): the row's first value shifts every logit."""
+
+    def __init__(self, dec):
+        super().__init__()
+        self.dec = dec
+
+    def forward(self, image_embeddings, point_coords, point_labels, mask_inputs, text_embedding):
+        return self.dec(image_embeddings, point_coords, point_labels, mask_inputs) + text_embedding[0, 0]
+
+
+TEXT_DIM = 4
+# liver's row grows every logit by 6 (the mask fills most of the crop), spleen's shrinks it by 6 (only clicks survive)
+TEXT_ROWS = [("liver", [6.0, 0.0, 0.0, 0.0]), ("spleen", [-6.0, 0.0, 0.0, 0.0])]
+
+
+def export_text(enc, dec, fix):
+    """test/fixtures/encoder-decoder/text.*: the fast pair with a text-taking decoder, its rows and card."""
+    crop, low = 64, 16
+    emb = enc(torch.zeros(1, 1, crop, crop, crop))
+    args = (emb, torch.zeros(1, 2, 3), torch.ones(1, 2), torch.zeros(1, 1, low, low, low), torch.zeros(1, TEXT_DIM))
+    sp, lo, n = {2: "s0", 3: "s1", 4: "s2"}, {2: "l0", 3: "l1", 4: "l2"}, {1: "n"}
+    torch.onnx.export(enc, torch.zeros(1, 1, crop, crop, crop), os.path.join(fix, "text.onnx"), input_names=["image"], output_names=["image_embeddings"],
+                      opset_version=17, dynamic_axes={"image": sp, "image_embeddings": {2: "e0", 3: "e1", 4: "e2"}})
+    torch.onnx.export(TextDecoder(dec), args, os.path.join(fix, "text.decoder.onnx"), opset_version=17,
+                      input_names=["image_embeddings", "point_coords", "point_labels", "mask_inputs", "text_embedding"], output_names=["low_res_logits"],
+                      dynamic_axes={"image_embeddings": {2: "e0", 3: "e1", 4: "e2"}, "point_coords": n, "point_labels": n, "mask_inputs": lo, "low_res_logits": lo})
+    np.array([r for _, r in TEXT_ROWS], dtype="<f4").tofile(os.path.join(fix, "text.text.f32"))
+    with open(os.path.join(fix, "fast.umd.json")) as f:
+        card = json.load(f)
+    card.update({
+        "$comment": "Fixture for the encoder-decoder tests: the fast pair whose decoder also takes a text embedding row (SegVol's signature); written by models/training/make_encoder_decoder.py (export_text)",
+        "decoder": {"file": "text.decoder.onnx", "embeddings": ["image_embeddings"]},
+        "prompt": {**card["prompt"], "text": {"input": "text_embedding", "file": "text.text.f32", "dim": TEXT_DIM, "rows": [{"organ": o} for o, _ in TEXT_ROWS]}},
+    })
+    with open(os.path.join(fix, "text.umd.json"), "w") as f:
+        json.dump(card, f, indent=2)
+        f.write("\n")
 
 
 def export(crop, enc, dec, enc_path, dec_path, dynamic, binary=False):
@@ -148,6 +190,7 @@ def main():
         reference(128, enc, dec, "sam-med3d-style")
         reference(64, enc, dec, "fast")
         reference(64, enc, dec_bin, "binary", binary=True)
+        export_text(enc, dec, fix)
     with open(os.path.join(models, "sam-med3d-style.umd.json"), "w") as f:
         json.dump(CARD, f, indent=2)
         f.write("\n")

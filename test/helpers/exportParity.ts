@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loadModel, type LoadedModel } from '../../src/core/model/predict';
 
 export const PYTHON = '/usr/bin/python3';
 
@@ -27,4 +28,19 @@ export function missingUpstream(need: Record<string, string>, modules: readonly 
 export function readF32(file: string): Float32Array {
   const b = fs.readFileSync(file);
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+/**
+ * The exported model as the engine opens it (src/core/model/predict.ts loadModel: the card validated, the text
+ * rows' size, the decoder's and prompt inputs checked against the card), with the card's warnings: an exporter
+ * writes a card the engine reads without complaint. `onnx` is the card's own graph (`<name>.onnx` beside
+ * `<name>.umd.json`).
+ */
+export async function engineLoads(onnx: string): Promise<{ card: LoadedModel['card']; warnings: string[] }> {
+  const model = await loadModel(onnx, { threads: 1 });
+  try {
+    return { card: model.card, warnings: model.warnings };
+  } finally {
+    await model.close();
+  }
 }

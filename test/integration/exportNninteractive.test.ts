@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { missingUpstream, PYTHON, readF32 } from '../helpers/exportParity';
+import { engineLoads, missingUpstream, PYTHON, readF32 } from '../helpers/exportParity';
 import { repoRoot } from '../helpers/realData';
 
 const CASE_SCRIPT = path.join(repoRoot(), 'export', 'nninteractive', 'parity_case.py');
@@ -74,6 +74,12 @@ test('nnInteractive export: onnxruntime-node logits equal the upstream PyTorch n
     assert.equal(card.spatialOrder, 'kji');
     assert.equal(card.prompt.interactionDecay, 0.98);
     assert.equal(card.cropNormalization, 'image');
+    // the family's official point rule and crop (docs/foundation-models.md section 6), read by the engine as written
+    const loaded = await engineLoads(path.join(out, manifest.onnx));
+    assert.deepEqual(loaded.warnings, [], 'the engine reads the exported card without warnings');
+    assert.equal(loaded.card.pointRule, 'center');
+    assert.equal(loaded.card.crop, 'prompt');
+    assert.deepEqual(loaded.card.prompt?.channels, card.prompt.channels);
 
     const session = await ort.InferenceSession.create(path.join(out, manifest.onnx));
     assert.deepEqual(session.inputNames, [card.inputs.image]);

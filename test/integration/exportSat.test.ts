@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { missingUpstream, PYTHON, readF32 } from '../helpers/exportParity';
+import { engineLoads, missingUpstream, PYTHON, readF32 } from '../helpers/exportParity';
 import { repoRoot } from '../helpers/realData';
 
 const CASE_SCRIPT = path.join(repoRoot(), 'export', 'sat', 'parity_case.py');
@@ -42,6 +42,10 @@ test('SAT export: the graph in onnxruntime-node equals upstream Maskformer on on
     const rows = readF32(path.join(out, text.file));
     assert.equal(rows.length, text.rows.length * text.dim);
     assert.deepEqual(card.patchSize, m.imageShape.slice(2));
+    // the engine opens it as written: a semantic card asking its classes by text rows, the text file's size checked
+    const loaded = await engineLoads(path.join(out, m.onnx));
+    assert.deepEqual(loaded.warnings, [], 'the engine reads the exported card without warnings');
+    assert.equal(loaded.card.prompt?.text?.rows.length, text.rows.length);
 
     const session = await ort.InferenceSession.create(path.join(out, m.onnx));
     assert.deepEqual([...session.inputNames].sort(), [card.inputs.image, text.input].sort());

@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { missingUpstream, PYTHON, readF32 } from '../helpers/exportParity';
+import { engineLoads, missingUpstream, PYTHON, readF32 } from '../helpers/exportParity';
 import { repoRoot } from '../helpers/realData';
 
 const CASE_SCRIPT = path.join(repoRoot(), 'export', 'segvol', 'parity_case.py');
@@ -68,6 +68,15 @@ test('SegVol export: encoder + decoder graphs in onnxruntime-node equal upstream
       assert.equal(card.decoder.file, c.decoder);
       assert.deepEqual(card.decoder.embeddings, ['image_embeddings']);
       assert.deepEqual(card.logits, { size: c.lowShape.slice(2), upsample: 'trilinear', activation: 'sigmoid' });
+      // the engine opens it as written (decoder inputs vs the card, the text rows' size): the card's own graph is the
+      // encoder, so it sits beside the card under the card's name
+      const own = path.join(out, c.card.replace(/\.umd\.json$/, '.onnx'));
+      if (!fs.existsSync(own)) fs.linkSync(path.join(out, m.encoder), own);
+      const loaded = await engineLoads(own);
+      assert.deepEqual(loaded.warnings, [], `${c.name}: the engine reads the exported card without warnings`);
+      assert.equal(loaded.card.decoder?.file, c.decoder);
+      assert.equal(loaded.card.pointRule, 'random', `${c.name}: SegVol's select_points draws an organ voxel`);
+      assert.equal(loaded.card.crop, 'prompt');
       assert.equal(c.upstreamResizeMaxDiff, 0, `${c.name}: upstream's full-resolution logits are the trilinear resize of the low-res ones`);
       const decoder = await ort.InferenceSession.create(path.join(out, c.decoder));
       const feeds: Record<string, ort.Tensor> = { image_embeddings: emb };

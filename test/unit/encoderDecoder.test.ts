@@ -23,6 +23,7 @@ import { foreground, resizeLogits, type Size3 } from '../../src/core/model/promp
 import { tensorPromptFeeds, toTensorLayout } from '../../src/core/model/promptable/predictPromptedOrgan';
 import { promptOrgan } from '../../src/core/model/promptable/promptOrgan';
 import { newOrganPromptState } from '../../src/core/model/promptable/promptState';
+import { textRowFor } from '../../src/core/model/card/textEmbeddings';
 import { centerPoint, nextClick, runClicks } from '../../src/core/prompts';
 import { repoRoot } from '../helpers/realData';
 
@@ -145,6 +146,35 @@ test('5 clicks through runClicks: one encoder run, one decoder run per click, Di
     } finally {
       await model.close();
     }
+  }
+});
+
+test('a decoder taking a text row (SegVol\'s signature): loads, and the organ\'s row reaches the decoder', async () => {
+  // test/fixtures/encoder-decoder/text: the fast pair whose decoder adds the row's first value to every logit
+  // (liver +6, spleen -6); the text input belongs to the decoder, not to the encoder the card is named after
+  const { image, gt, grid } = scene([70, 64, 60], [2, 2, 2.5], [34, 30, 28], 30);
+  const model = await loadModel(path.join(FIX, 'text.onnx'));
+  try {
+    assert.deepEqual(model.warnings, []);
+    assert.deepEqual(model.decoder?.session.inputNames.includes('text_embedding'), true);
+    assert.deepEqual(model.session.inputNames, ['image']);
+    const click = centerPoint(gt, grid, 'liver')!;
+    const masks: Record<string, Uint8Array> = {};
+    const logits: Record<string, Float32Array> = {};
+    for (const organ of ['liver', 'spleen']) {
+      const state = newOrganPromptState();
+      const text = textRowFor(model.text!, organ, 'CT');
+      assert.ok(text, organ);
+      masks[organ] = await promptOrgan(model, image, 'CT', { points: [click], text }, state, grid);
+      logits[organ] = state.previousLogits!.data as Float32Array;
+      assert.deepEqual(state.runs, { encoder: 1, decoder: 1 });
+    }
+    // same crop, same click: the two outputs differ by exactly the rows' difference, 6 - (-6)
+    assert.ok(maxAbsDiff(logits.liver, logits.spleen, (a, b) => a - b - 12) < 1e-5);
+    assert.ok(count(masks.liver) > 2 * count(masks.spleen), `liver row ${count(masks.liver)} voxels, spleen row ${count(masks.spleen)}`);
+    for (let v = 0; v < masks.spleen.length; v++) if (masks.spleen[v]) assert.equal(masks.liver[v], 1, 'the larger shift keeps every voxel of the smaller');
+  } finally {
+    await model.close();
   }
 });
 

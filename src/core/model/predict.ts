@@ -85,7 +85,8 @@ export async function loadModel(onnxPath: string, opts: { threads?: number; devi
     await session.release();
     throw e;
   }
-  const problems = promptInputProblems(session, card);
+  // the text row and class ids go to the graph that takes the prompt: the decoder when there is one
+  const problems = promptInputProblems(decoder?.session ?? session, card);
   if (problems.length) {
     await session.release();
     await decoder?.session.release();
