@@ -40,7 +40,6 @@ import argparse
 import json
 import os
 import sys
-import types
 
 import numpy as np
 import torch
@@ -54,26 +53,6 @@ N_INTERACTION = 7  # prev_seg + bbox +/- + points +/- + scribble +/- (the sessio
 MAPPING = {"prev_seg": 0, "bbox": (1, 2), "points": (3, 4)}
 
 
-def stand_in(module: str, **attrs) -> None:
-    """Registers `module` (and its parents) with `attrs` unless the real one imports."""
-    try:
-        __import__(module)
-        return
-    except ImportError:
-        pass
-    parts = module.split(".")
-    for i in range(1, len(parts) + 1):
-        name = ".".join(parts[:i])
-        if name not in sys.modules:
-            sys.modules[name] = types.ModuleType(name)
-            if i > 1:
-                setattr(sys.modules[".".join(parts[:i - 1])], parts[i - 1], sys.modules[name])
-    for k, v in attrs.items():
-        setattr(sys.modules[module], k, v)
-    STOOD_IN.append(module)
-
-
-STOOD_IN: list[str] = []
 
 
 def skimage_ball(radius, dtype=np.uint8, **_):
@@ -272,6 +251,9 @@ def main(argv=None) -> int:
     for p in [a.dna, a.nninteractive] + ([a.nnunet] if a.nnunet else []):
         sys.path.insert(0, os.path.abspath(p))
     sys.path.insert(0, HERE)
+    sys.path.insert(0, os.path.dirname(HERE))
+    from parity_support import STOOD_IN, stand_in  # noqa: E402
+
     stand_in("skimage.morphology", ball=skimage_ball, disk=skimage_disk)
     stand_in("batchgeneratorsv2.helpers.scalar_type", sample_scalar=lambda v, *_, **__: v, RandomScalar=object)
     stand_in("batchgenerators.utilities.file_and_folder_operations", join=os.path.join)

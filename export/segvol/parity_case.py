@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import sys
-import types
 
 import numpy as np
 import torch
@@ -33,25 +32,6 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPATIAL = (16, 64, 32)
 PATCH = (4, 16, 16)
-
-
-def stand_in(module: str, names: tuple[str, ...]) -> bool:
-    """Registers `module` (and its parents) holding placeholder `names` unless the real one imports: for names
-    that are imported by upstream modules but never called on the path tested here."""
-    try:
-        __import__(module)
-        return False
-    except ImportError:
-        parts = module.split(".")
-        for i in range(1, len(parts) + 1):
-            name = ".".join(parts[:i])
-            if name not in sys.modules:
-                sys.modules[name] = types.ModuleType(name)
-                if i > 1:
-                    setattr(sys.modules[".".join(parts[:i - 1])], parts[i - 1], sys.modules[name])
-        for n in names:
-            setattr(sys.modules[module], n, type(n, (), {}))
-        return True
 
 
 def small_segvol():
@@ -88,11 +68,14 @@ def main(argv=None) -> int:
         sys.path.insert(0, os.path.abspath(p))
     # network/model.py imports transformers' CLIP classes (used only by the text encoder, replaced below);
     # segment_anything_volumetric/__init__ imports the 2D predictor and mask generator, which import torchvision
+    sys.path.insert(0, os.path.dirname(HERE))
+    from parity_support import placeholders, stand_in  # noqa: E402
+
     stood_in = [m for m, names in [("transformers", ("AutoTokenizer", "CLIPTextModel", "CLIPTextConfig")),
                                    ("torchvision.transforms.functional", ("resize", "to_pil_image")),
                                    ("torchvision.ops.boxes", ("batched_nms", "box_area")),
                                    # utils/loss.py (the training losses network/model.py imports) imports pyplot
-                                   ("matplotlib.pyplot", ())] if stand_in(m, names)]
+                                   ("matplotlib.pyplot", ())] if stand_in(m, **placeholders(*names))]
     import export_segvol  # noqa: E402
 
     torch.set_num_threads(2)

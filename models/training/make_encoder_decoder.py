@@ -154,7 +154,8 @@ CARD = {
     "spacing": [1.5, 1.5, 1.5],
     "patchSize": None,
     "spatialOrder": "kji",
-    "normalization": {"*": {"method": "zscore", "mask": {"above": 0}}},
+    # SAM-Med3D's tio.ZNormalization(masking_method=lambda x: x > 0): statistics above 0, every voxel scaled
+    "normalization": {"*": {"method": "zscore", "mask": {"above": 0}, "outside": "scaled"}},
     "labels": {"1": "prompted organ"},
 }
 

@@ -82,6 +82,7 @@ test('card errors name the file and the key path', () => {
   bad({ normalization: { ct: { method: 'clip-zscore', lower: -1000 } } }, /normalization\.ct: clip-zscore needs lower and upper/);
   bad({ normalization: { ct: { method: 'zscore', mean: 1, std: 0 } } }, /normalization\.ct\.std must be > 0/);
   bad({ normalization: { ct: { method: 'zscore', mean: '1', std: 2 } } }, /normalization\.ct\.mean must be a finite number/);
+  bad({ normalization: { ct: { method: 'zscore', mask: 'nonzero', outside: 'keep' } } }, /normalization\.ct\.outside must be "zero" .* or "scaled"/);
   bad({ labels: { liver: '1' } }, /labels\.liver: class ids must be integers/);
   bad({ labels: { '1': '' } }, /labels\.1 must be a non-empty organ name/);
   bad({ overlap: 1 }, /overlap must be a number in \[0, 1\)/);

@@ -104,6 +104,9 @@ test('zscore inside the nonzero mask on real MRI: statistics from the mask, zero
   assert.throws(() => normalize(new Float32Array(4), { method: 'zscore', mask: 'nonzero' }), (e: unknown) => e instanceof NormalizationError && /selects no voxel/.test(e.message));
   // a threshold mask: statistics over x > 1 only
   assert.deepEqual([...normalize(Float32Array.from([0, 1, 2, 4]), { method: 'zscore', mask: { above: 1 } })], [0, 0, -1, 1]);
+  // outside "scaled" (torchio ZNormalization(masking_method)): the same statistics (mean 3, std 1), every voxel scaled
+  assert.deepEqual([...normalize(Float32Array.from([0, 1, 2, 4]), { method: 'zscore', mask: { above: 1 }, outside: 'scaled' })], [-3, -2, -1, 1]);
+  assert.deepEqual([...normalize(Float32Array.from([0, 1, 2, 4]), { method: 'zscore', mask: { above: 1 }, outside: 'zero' })], [0, 0, -1, 1]);
 });
 
 test('suv-clip on real PET: clip to [0, upper], divide by upper', () => {

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { axisAlignedAffine, voxelToWorld, type Grid } from '../../src/core/geometry/affine';
 import { loadCard } from '../../src/core/model/card/loadCard';
 import { loadModel } from '../../src/core/model/predict';
+import { resampleLinear } from '../../src/core/geometry/resample';
 import { cropGrid, predictPromptedOrgan } from '../../src/core/model/promptable/predictPromptedOrgan';
 import type { ImageVolume } from '../../src/core/geometry/volume';
 import { boxPrompt, centerPoint, runClicks } from '../../src/core/prompts';
@@ -135,4 +136,42 @@ test('clicks on a real session: every click is fed, Dice per click recorded, AUC
   } finally {
     await model.close();
   }
+});
+
+test("crop orientation: a card's orientation turns the crop's axes (RAS crop of an LPS image = RAS crop of the same anatomy stored RAS)", () => {
+  // one anatomy, f(world) = x + 10 y + 100 z, stored twice: LPS (i -> -x, j -> -y) and RAS
+  const dims: D3 = [30, 26, 20];
+  const lps: Grid = { dims, affine: [-2, 0, 0, 40, 0, -2, 0, 30, 0, 0, 2.5, -10, 0, 0, 0, 1] };
+  const ras: Grid = { dims, affine: axisAlignedAffine([2, 2, 2.5], [40 - 2 * 29, 30 - 2 * 25, -10]) };
+  const fill = (g: Grid): ImageVolume => {
+    const data = new Float32Array(dims[0] * dims[1] * dims[2]);
+    for (let k = 0, v = 0; k < dims[2]; k++) for (let j = 0; j < dims[1]; j++) for (let i = 0; i < dims[0]; i++, v++) {
+      const [x, y, z] = voxelToWorld(g.affine, [i, j, k]);
+      data[v] = x + 10 * y + 100 * z;
+    }
+    return { ...g, data };
+  };
+  const a = fill(lps), b = fill(ras);
+  const samCard = loadCard(path.join(repoRoot(), 'models', 'sam-med3d-style.onnx')).card;
+  // off the half-voxel ties, where rounding to a native voxel would go opposite ways in mirrored storage
+  const centre = [10.3, 5.2, 12.4] as unknown as D3;
+  for (const spacing of [[1.5, 1.5, 1.5], null] as const) {
+    const card = { ...samCard, orientation: 'RAS', spacing: spacing as [number, number, number] | null, cropSize: [8, 12, 16] as [number, number, number], spatialOrder: 'ijk' as const };
+    const ga = cropGrid(a, card, centre), gb = cropGrid(b, card, centre);
+    // the crop's axes point R, A, S whatever the storage, with the crop's size per axis in that order
+    for (const g of [ga, gb]) {
+      assert.deepEqual(g.dims, [8, 12, 16]);
+      for (let c = 0; c < 3; c++) assert.ok(g.affine[4 * c + c] > 0, `${spacing ? 'resampled' : 'native'}: crop axis ${c} points to +${'RAS'[c]}`);
+    }
+    assert.deepEqual(ga.affine.map((x) => +x.toFixed(9)), gb.affine.map((x) => +x.toFixed(9)), 'the same crop grid from either storage');
+    const ca = resampleLinear(a, ga).data, cb = resampleLinear(b, gb).data;
+    let d = 0;
+    for (let v = 0; v < ca.length; v++) d = Math.max(d, Math.abs(ca[v] - cb[v]));
+    assert.ok(d < 1e-3, `${spacing ? 'resampled' : 'native'} crop values agree: max diff ${d}`);
+    // crop voxel i grows towards R
+    const [x0] = voxelToWorld(ga.affine, [0, 0, 0]), [x1] = voxelToWorld(ga.affine, [7, 0, 0]);
+    assert.ok(x1 > x0);
+  }
+  // without orientation the crop keeps the image's own axes (LPS: i points to -x)
+  assert.ok(cropGrid(a, { ...samCard, orientation: null }, centre).affine[0] < 0);
 });

@@ -12,7 +12,7 @@ const NUMBER_FIELDS: readonly NumberField[] = ['lower', 'upper', 'lowerPercentil
 const METHOD_FIELDS: Record<NormalizationMethod, readonly string[]> = {
   none: [],
   minmax: [],
-  zscore: ['mean', 'std', 'mask'],
+  zscore: ['mean', 'std', 'mask', 'outside'],
   'clip-zscore': ['lower', 'upper', 'lowerPercentile', 'upperPercentile', 'mean', 'std', 'mask'],
   'suv-clip': ['lower', 'upper'],
 };
@@ -39,13 +39,16 @@ export function checkNormalization(v: unknown, at: string, errors: string[], war
   const before = errors.length;
   for (const k of Object.keys(v)) {
     if (k === 'method' || k.startsWith('$')) continue;
-    if (!(NUMBER_FIELDS as readonly string[]).includes(k) && k !== 'mask') {
+    if (!(NUMBER_FIELDS as readonly string[]).includes(k) && k !== 'mask' && k !== 'outside') {
       warnings.push(`${name}: unknown key ${at}.${k} (ignored)`);
     } else if (!METHOD_FIELDS[m].includes(k)) {
       warnings.push(`${name}: ${at}.${k} is ignored by method "${m}"`);
     } else if (k === 'mask') {
       const mask = checkMask(v[k], `${at}.mask`, errors);
       if (mask) out.mask = mask;
+    } else if (k === 'outside') {
+      if (v[k] === 'zero' || v[k] === 'scaled') out.outside = v[k];
+      else errors.push(`${at}.outside must be "zero" (voxels outside the mask become 0) or "scaled" (z-scored with the mask's statistics) (got ${show(v[k])})`);
     } else if (typeof v[k] !== 'number' || !Number.isFinite(v[k])) {
       errors.push(`${at}.${k} must be a finite number (got ${show(v[k])})`);
     } else {
@@ -53,6 +56,7 @@ export function checkNormalization(v: unknown, at: string, errors: string[], war
     }
   }
   if (errors.length > before) return undefined;
+  if (out.outside !== undefined && out.mask === undefined) warnings.push(`${name}: ${at}.outside is ignored without ${at}.mask (every voxel is z-scored)`);
   if (out.std !== undefined && !(out.std > 0)) errors.push(`${at}.std must be > 0 (got ${out.std})`);
   if ((out.mean === undefined) !== (out.std === undefined) && METHOD_FIELDS[m].includes('mean')) {
     errors.push(`${at}: give both mean and std, or neither (computed from the image)`);

@@ -29,6 +29,12 @@ export interface Normalization {
   std?: number;
   /** zscore, clip-zscore: restricts the per-volume statistics to a foreground. */
   mask?: NormalizationMask;
+  /**
+   * zscore with `mask`: what becomes of the voxels outside it. "zero" (default): set to 0, as MONAI's
+   * NormalizeIntensity(nonzero=True) and nnU-Net's use_mask_for_norm; "scaled": z-scored like the rest with the
+   * mask's statistics, as torchio's ZNormalization(masking_method=...) does (SAM-Med3D's crops).
+   */
+  outside?: 'zero' | 'scaled';
 }
 
 /**

@@ -5,7 +5,9 @@
  * - minmax: (x - min) / (max - min) over the whole volume, to 0..1; a constant volume becomes all 0.
  * - zscore: (x - mean) / std, with the card's mean/std when given, else the volume's own (population std).
  *   With `mask`, the statistics come from the masked voxels only, only those are normalized, and the rest
- *   become 0 (MONAI NormalizeIntensity(nonzero=True), nnU-Net ZScoreNormalization with use_mask_for_norm).
+ *   become 0 (MONAI NormalizeIntensity(nonzero=True), nnU-Net ZScoreNormalization with use_mask_for_norm);
+ *   with `outside: "scaled"` the rest are z-scored too (torchio ZNormalization(masking_method=...), whose std is
+ *   torch's unbiased one: a factor sqrt(n / (n - 1)) from ours, 5e-7 relative for a million masked voxels).
  * - clip-zscore: x clipped to [lower, upper], then z-scored with the card's mean/std (nnU-Net's CT scheme),
  *   or, when the card gives none, with the clipped volume's own. The bounds may instead be percentiles of this
  *   volume (lowerPercentile/upperPercentile, numpy's linear interpolation). With `mask`, percentiles and
@@ -78,7 +80,7 @@ export function normalizer(data: IntensityData, n: Normalization): Pointwise {
       const scale = std > TINY_STD ? 1 / std : 1;
       // outside the mask: 0, as MONAI's nonzero=True and nnU-Net's use_mask_for_norm leave it
       const m = n.mask;
-      if (m === undefined) return (x) => (x - mean) * scale;
+      if (m === undefined || n.outside === 'scaled') return (x) => (x - mean) * scale;
       if (m === 'nonzero') return (x) => (x !== 0 ? (x - mean) * scale : 0);
       const above = m.above;
       return (x) => (x > above ? (x - mean) * scale : 0);

@@ -12,6 +12,7 @@ import type { PromptPoint } from '../../prompts/promptPoint';
 import type { ModelCard } from '../card/modelCard';
 import { applyPointwise, normalize, normalizer, type Pointwise } from '../preprocess/normalize';
 import { normalizationFor } from '../predict';
+import { axisCodes, transformBetween } from '../preprocess/orientation';
 import { ModelError } from '../session';
 import type { Modality } from '../../dataset/organs';
 import { cropMaskFromLogits } from './lowResLogits';
@@ -31,27 +32,36 @@ export interface OrganPrompt {
 }
 
 /**
- * The crop grid: `cropSize` (tensor spatial order, turned into i, j, k here) voxels of `spacing` mm, with the
- * image's own axis directions (the card's `orientation` is not applied to crops), its centre voxel
- * ((n - 1) / 2 along each axis) at `centreMm`. With `spacing: null` the crop is a block of the image's own
- * voxels, no resampling (nnInteractive runs at native resolution): voxel q of the crop is image voxel
- * round(c) - floor(n / 2) + q, c = `centreMm` as an image voxel index.
+ * The crop grid: `cropSize` (tensor spatial order, turned into i, j, k here) voxels of `spacing` mm, its centre
+ * voxel ((n - 1) / 2 along each axis) at `centreMm`. Its axes are the image's own, permuted and flipped to the
+ * card's `orientation` when it has one (SAM-Med3D's tio.ToCanonical, SegVol's Orientationd: RAS), so the model
+ * sees the anatomy the way round it was trained on. With `spacing: null` the crop is a block of the image's own
+ * voxels, no resampling (nnInteractive runs at native resolution): crop voxel q along axis t is image voxel
+ * round(c) + s (q - floor(n / 2)) along the image axis that t takes, s = -1 where that axis is flipped, c =
+ * `centreMm` as an image voxel index.
  */
 export function cropGrid(image: Grid, card: ModelCard, centreMm: WorldMm): Grid {
   if (!card.cropSize) throw new Error('cropGrid: not a promptable card (cropSize is required)');
   const dims = (card.spatialOrder === 'kji' ? [card.cropSize[2], card.cropSize[1], card.cropSize[0]] : card.cropSize.slice()) as [number, number, number];
   const a = image.affine;
+  const { perm, flip } = card.orientation ? transformBetween(axisCodes(a), card.orientation) : { perm: [0, 1, 2], flip: [false, false, false] };
+  const sign = flip.map((f) => (f ? -1 : 1));
+  const affine = a.slice();
   if (!card.spacing) {
     const c = worldToVoxel(a, centreMm).map(Math.round);
-    const o = [0, 1, 2].map((x) => c[x] - Math.floor(dims[x] / 2));
-    const affine = a.slice();
-    for (let r = 0; r < 3; r++) affine[4 * r + 3] = a[4 * r] * o[0] + a[4 * r + 1] * o[1] + a[4 * r + 2] * o[2] + a[4 * r + 3];
+    // the image voxel of crop voxel (0, 0, 0), and the crop's columns: the image's, permuted and signed
+    const o = c.slice();
+    for (let t = 0; t < 3; t++) o[perm[t]] = c[perm[t]] - sign[t] * Math.floor(dims[t] / 2);
+    for (let r = 0; r < 3; r++) {
+      for (let t = 0; t < 3; t++) affine[4 * r + t] = sign[t] * a[4 * r + perm[t]];
+      affine[4 * r + 3] = a[4 * r] * o[0] + a[4 * r + 1] * o[1] + a[4 * r + 2] * o[2] + a[4 * r + 3];
+    }
     return { dims, affine };
   }
-  const affine = a.slice();
-  for (let c = 0; c < 3; c++) {
+  for (let t = 0; t < 3; t++) {
+    const c = perm[t];
     const len = Math.hypot(a[c], a[4 + c], a[8 + c]);
-    for (let r = 0; r < 3; r++) affine[4 * r + c] = (a[4 * r + c] / len) * card.spacing[c];
+    for (let r = 0; r < 3; r++) affine[4 * r + t] = ((sign[t] * a[4 * r + c]) / len) * card.spacing[t];
   }
   for (let r = 0; r < 3; r++) {
     affine[4 * r + 3] = centreMm[r] - (affine[4 * r] * (dims[0] - 1) + affine[4 * r + 1] * (dims[1] - 1) + affine[4 * r + 2] * (dims[2] - 1)) / 2;
@@ -120,7 +130,7 @@ export async function predictPromptedOrgan(session: ort.InferenceSession, card: 
   const n = norm.length;
   const channels: Float32Array[] = [toTensorLayout(norm, grid.dims, card)];
   const previousMask = state?.previousMask?.length === n ? state.previousMask : undefined;
-  for (const data of promptChannels(card.prompt, grid, card.spacing ?? spacingMm(image.affine), { points: prompt.points, box: prompt.box, previousMask })) {
+  for (const data of promptChannels(card.prompt, grid, card.spacing ?? spacingMm(grid.affine), { points: prompt.points, box: prompt.box, previousMask })) {
     channels.push(toTensorLayout(data, grid.dims, card));
   }
   const input = new Float32Array(n * channels.length);
