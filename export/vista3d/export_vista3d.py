@@ -15,7 +15,9 @@ Writes, in the contract of docs/foundation-models.md section 3:
                    VISTA3D.forward(image, class_vector=class_vector) exactly, i.e. the image encoder's automatic
                    branch (SegResNetDS2 with_point=False), then ClassMappingClassify (the class embeddings through
                    the MLP, dotted with the post-mapped features). Raw logits, no sigmoid: VISTA3D returns them so
-                   and VistaPostTransformd thresholds them at 0
+                   and VistaPostTransformd thresholds them at 0. Its InstanceNorm3d layers are exported with
+                   their statistics taken axis by axis (StagedInstanceNorm3d: the same arithmetic, but within
+                   1e-4 of PyTorch in onnxruntime, where InstanceNormalization over 128^3 is 2e-3 off)
   <name>.umd.json  a semantic card with classPrompt (the UMD organs' VISTA3D ids; lungs are lobes in VISTA3D, so
                    several ids map to one organ through organMap), sliding window 128^3 at overlap 0.625 (scripts/
                    infer.py), logits blended (VISTA3D's inferer blends raw logits), spacing 1.5 mm, RAS, (i, j, k)
@@ -28,6 +30,7 @@ VISTA3D and sliding_window_inference with random weights.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import sys
@@ -69,6 +72,42 @@ class Vista3DClassGraph(nn.Module):
         return self.vista(image, class_vector=class_vector)
 
 
+class StagedInstanceNorm3d(nn.Module):
+    """nn.InstanceNorm3d (eval, no running statistics) with its mean and variance taken one spatial axis at a time.
+    The same arithmetic (every row along an axis has that axis's length, so the mean of the means is the mean), but onnxruntime's
+    InstanceNormalization and ReduceMean sum a whole channel in float32: at 128^3 (2 M voxels) each normalization
+    is off by ~2e-4, and the 39 on VISTA3D's class path put the logits 2e-3 from PyTorch's; axis by axis, a sum has 128 terms
+    and the graph is 4e-5 from it (PyTorch's float32 is itself 3e-5 from float64 there)."""
+
+    def __init__(self, norm: nn.InstanceNorm3d):
+        super().__init__()
+        self.eps = norm.eps
+        self.weight = norm.weight if norm.affine else None
+        self.bias = norm.bias if norm.affine else None
+
+    def forward(self, x):
+        mean = x.mean(4, keepdim=True).mean(3, keepdim=True).mean(2, keepdim=True)
+        d = x - mean
+        var = (d * d).mean(4, keepdim=True).mean(3, keepdim=True).mean(2, keepdim=True)
+        y = d / torch.sqrt(var + self.eps)
+        if self.weight is not None:
+            y = y * self.weight.view(1, -1, 1, 1, 1) + self.bias.view(1, -1, 1, 1, 1)
+        return y
+
+
+def staged_norms(vista):
+    """A copy of `vista` whose InstanceNorm3d layers are StagedInstanceNorm3d (the class head's InstanceNorm1d, over
+    48 features, is kept)."""
+    net = copy.deepcopy(vista)
+    for parent in net.modules():
+        for k, child in parent.named_children():
+            if isinstance(child, nn.InstanceNorm3d):
+                if child.track_running_stats:
+                    raise ExportError(f"{k}: an InstanceNorm3d with running statistics; VISTA3D has none")
+                setattr(parent, k, StagedInstanceNorm3d(child))
+    return net.eval()
+
+
 def use_monai(monai_dir: str | None) -> None:
     """MONAI from a source checkout when given (put first on sys.path), else the installed one."""
     if monai_dir:
@@ -107,7 +146,7 @@ def build_vista3d(checkpoint: str | None, feature_size: int = 48):
 def export_graph(vista, out_dir: str, name: str, patch=PATCH, opset: int = 17) -> str:
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, f"{name}.onnx")
-    g = Vista3DClassGraph(vista).eval()
+    g = Vista3DClassGraph(staged_norms(vista)).eval()
     # two classes while tracing: with one, class_embedding.squeeze() would drop the class axis as a constant
     example = (torch.zeros((1, 1, *patch)), torch.tensor([[1], [3]], dtype=torch.int64))
     with torch.no_grad():
