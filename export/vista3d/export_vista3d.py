@@ -127,19 +127,29 @@ def load_state(path: str) -> dict:
     for key in ("model", "state_dict", "model_state_dict"):
         if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
             ckpt = ckpt[key]
-    if not isinstance(ckpt, dict) or not any(k.endswith("class_head.class_embeddings.weight") for k in ckpt):
+    if not isinstance(ckpt, dict):
+        raise ExportError(f"{path}: not a VISTA3D state dict")
+    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in ckpt.items()}
+    if "class_head.class_embeddings.weight" not in state:
         raise ExportError(f"{path}: not a VISTA3D state dict (no class_head.class_embeddings.weight)")
-    return {k[len("module."):] if k.startswith("module.") else k: v for k, v in ckpt.items()}
+    return state
 
 
 def build_vista3d(checkpoint: str | None, feature_size: int = 48):
-    """vista3d132 (the paper's network, as the MONAI bundle builds it), strictly loaded from `checkpoint`; without
-    one, untrained (PyTorch's default init) at `feature_size` channels."""
+    """vista3d132 (the paper's network, as the MONAI bundle builds it), strictly loaded from `checkpoint` at the
+    width its class embeddings have (48 for the released one); without one, untrained (PyTorch's default init) at
+    `feature_size` channels."""
     from monai.networks.nets.vista3d import vista3d132
 
+    state = load_state(checkpoint) if checkpoint else None
+    if state is not None:
+        feature_size = int(state["class_head.class_embeddings.weight"].shape[1])
     net = vista3d132(encoder_embed_dim=feature_size)
-    if checkpoint:
-        net.load_state_dict(load_state(checkpoint), strict=True)
+    if state is not None:
+        try:
+            net.load_state_dict(state, strict=True)
+        except RuntimeError as e:
+            raise ExportError(f"{checkpoint}: does not fit vista3d132 at {feature_size} features: {str(e).splitlines()[0]}")
     return net.eval()
 
 

@@ -71,6 +71,12 @@ def main(argv=None) -> int:
     organs = export_vista3d.label_ids(None, a.vista)
     torch.manual_seed(0)
     net = export_vista3d.build_vista3d(None, a.features)
+    # the --checkpoint path: a state dict saved as DDP training does ("module." prefixes) loads back, width read
+    ckpt = os.path.join(a.out_dir, "small.pt")
+    torch.save({"model": {f"module.{k}": v for k, v in net.state_dict().items()}}, ckpt)
+    back = export_vista3d.build_vista3d(ckpt)
+    loaded = all(torch.equal(v, back.state_dict()[k]) for k, v in net.state_dict().items())
+    os.remove(ckpt)
     path = export_vista3d.export_graph(net, a.out_dir, "vista3d-small")
     card = export_vista3d.make_card("vista3d-small", organs, description=f"VISTA3D architecture, untrained ({a.features} features): parity test")
     with open(os.path.join(a.out_dir, "vista3d-small.umd.json"), "w") as f:
@@ -112,7 +118,7 @@ def main(argv=None) -> int:
         "foreground": [float((ref[n] > 0).float().mean()) for n in range(ref.shape[0])],
         "volume": "volume.f32", "volumeDims": list(VOLUME), "spacing": list(export_vista3d.SPACING),
         "volumeClasses": VOLUME_CLASSES, "volumeLabels": "volume.labels.u8", "labelCounts": counts,
-        "nearZeroFraction": near, "checkedLabelDict": bool(a.vista),
+        "nearZeroFraction": near, "checkedLabelDict": bool(a.vista), "checkpointLoads": loaded,
     }
     with open(os.path.join(a.out_dir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)

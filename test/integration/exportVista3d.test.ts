@@ -29,7 +29,7 @@ const CASE_SCRIPT = path.join(repoRoot(), 'export', 'vista3d', 'parity_case.py')
 interface Manifest {
   onnx: string; card: string; features: number; patch: string; patchShape: number[]; patchClasses: number[]; logits: string; logitsShape: number[];
   foreground: number[]; volume: string; volumeDims: [number, number, number]; spacing: number[]; volumeClasses: number[]; volumeLabels: string;
-  labelCounts: Record<string, number>; nearZeroFraction: number; checkedLabelDict: boolean;
+  labelCounts: Record<string, number>; nearZeroFraction: number; checkedLabelDict: boolean; checkpointLoads: boolean;
 }
 
 const missing = (): string | undefined => missingUpstream({ UMD_UPSTREAM_MONAI_VISTA3D: 'monai/networks/nets/vista3d.py' });
@@ -42,6 +42,7 @@ test('VISTA3D export: the class-path graph equals MONAI VISTA3D.forward on a 128
     const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 16 << 20 });
     assert.equal(r.status, 0, `${CASE_SCRIPT} failed:\n${r.stderr}`);
     const m = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
+    assert.ok(m.checkpointLoads, 'a saved state dict loads back through build_vista3d, its width read from it');
     t.diagnostic(`class ids ${m.checkedLabelDict ? 'checked against VISTA\'s label_dict.json' : 'not checked (UMD_UPSTREAM_VISTA unset)'}`);
 
     // the card as written, opened by the engine without complaint
@@ -113,7 +114,7 @@ test('VISTA3D export: the class-path graph equals MONAI VISTA3D.forward on a 128
         }
         return `${c}: Dice ${(sa + sb ? (2 * inter) / (sa + sb) : 1).toFixed(5)} (${sb} voxels)`;
       });
-      t.diagnostic(`volume ${dims.join(' x ')} in ${windows} windows: label agreement ${((100 * eq) / ref.length).toFixed(4)}% (${ref.length - eq} voxels differ${confusion.size ? `: ${[...confusion].map(([k, c]) => `${k} ${c}`).join(', ')}` : ''}); ${perClass.join('; ')}`);
+      t.diagnostic(`volume ${dims.join(' x ')} in ${windows} windows: label agreement ${((100 * eq) / ref.length).toFixed(4)}% (${ref.length - eq} voxels differ${confusion.size ? `: ${[...confusion].map(([k, c]) => `${k} ${c}`).join(', ')}` : ''}); ${perClass.join('; ')}; upstream voxels with a blended logit within 1e-3 of 0: ${(100 * m.nearZeroFraction).toFixed(4)}%`);
       assert.equal(windows, 2, 'MONAI\'s window grid: two windows along k');
       assert.ok(eq / ref.length > 0.999, `label agreement ${eq / ref.length}`);
       for (const c of [0, ...m.volumeClasses]) assert.ok(m.labelCounts[String(c)] > 0.01 * ref.length, `class ${c} present in upstream's labels`);
