@@ -37,6 +37,9 @@ import sys
 
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from onnx_norms import staged_norms  # noqa: E402  (export/onnx_norms.py)
+
 # nnInteractiveInferenceSession._legacy_default_capability: what a checkpoint without capability metadata means
 LEGACY_CAPABILITY = {
     "supported_interactions": {"scribble": True, "lasso": True, "points": True, "bbox2d": True, "bbox3d": False},
@@ -277,7 +280,8 @@ def export(model_dir: str, out_dir: str, name: str, fold: str | None, checkpoint
     if facts["n_image"] != 1:
         raise ExportError(f"{model_dir}: the network takes {facts['n_image']} image channels; UMD Lens feeds one")
     kinds, warnings = card_channels(facts["mapping"], facts["supported"], facts["n_interaction"], box)
-    network = facts["network"].float().eval()
+    # onnxruntime's InstanceNormalization sums a channel of the whole patch in float32; restated axis by axis
+    network = staged_norms(facts["network"].float().eval())
     os.makedirs(out_dir, exist_ok=True)
     onnx_path = os.path.join(out_dir, f"{name}.onnx")
     dummy = torch.zeros((1, 1 + facts["n_interaction"], *facts["patch_size"]), dtype=torch.float32)

@@ -30,13 +30,15 @@ VISTA3D and sliding_window_inference with random weights.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import sys
 
 import torch
 from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from onnx_norms import staged_norms  # noqa: E402  (export/onnx_norms.py)
 
 PATCH = (128, 128, 128)  # configs/infer.yaml patch_size
 SPACING = (1.5, 1.5, 1.5)  # resample_to_spacing
@@ -70,42 +72,6 @@ class Vista3DClassGraph(nn.Module):
 
     def forward(self, image, class_vector):
         return self.vista(image, class_vector=class_vector)
-
-
-class StagedInstanceNorm3d(nn.Module):
-    """nn.InstanceNorm3d (eval, no running statistics) with its mean and variance taken one spatial axis at a time.
-    The same arithmetic (every row along an axis has that axis's length, so the mean of the means is the mean), but onnxruntime's
-    InstanceNormalization and ReduceMean sum a whole channel in float32: at 128^3 (2 M voxels) each normalization
-    is off by ~2e-4, and the 39 on VISTA3D's class path put the logits 2e-3 from PyTorch's; axis by axis, a sum has 128 terms
-    and the graph is 4e-5 from it (PyTorch's float32 is itself 3e-5 from float64 there)."""
-
-    def __init__(self, norm: nn.InstanceNorm3d):
-        super().__init__()
-        self.eps = norm.eps
-        self.weight = norm.weight if norm.affine else None
-        self.bias = norm.bias if norm.affine else None
-
-    def forward(self, x):
-        mean = x.mean(4, keepdim=True).mean(3, keepdim=True).mean(2, keepdim=True)
-        d = x - mean
-        var = (d * d).mean(4, keepdim=True).mean(3, keepdim=True).mean(2, keepdim=True)
-        y = d / torch.sqrt(var + self.eps)
-        if self.weight is not None:
-            y = y * self.weight.view(1, -1, 1, 1, 1) + self.bias.view(1, -1, 1, 1, 1)
-        return y
-
-
-def staged_norms(vista):
-    """A copy of `vista` whose InstanceNorm3d layers are StagedInstanceNorm3d (the class head's InstanceNorm1d, over
-    48 features, is kept)."""
-    net = copy.deepcopy(vista)
-    for parent in net.modules():
-        for k, child in parent.named_children():
-            if isinstance(child, nn.InstanceNorm3d):
-                if child.track_running_stats:
-                    raise ExportError(f"{k}: an InstanceNorm3d with running statistics; VISTA3D has none")
-                setattr(parent, k, StagedInstanceNorm3d(child))
-    return net.eval()
 
 
 def use_monai(monai_dir: str | None) -> None:
