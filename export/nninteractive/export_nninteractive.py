@@ -38,6 +38,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from exporter_io import write_card  # noqa: E402  (export/exporter_io.py)
 from onnx_norms import staged_norms  # noqa: E402  (export/onnx_norms.py)
 
 # nnInteractiveInferenceSession._legacy_default_capability: what a checkpoint without capability metadata means
@@ -288,10 +289,7 @@ def export(model_dir: str, out_dir: str, name: str, fold: str | None, checkpoint
     with torch.no_grad():
         torch.onnx.export(network, dummy, onnx_path, input_names=["image"], output_names=["logits"], opset_version=opset, do_constant_folding=True)
     card = make_card(facts, name, kinds, model_dir)
-    card_path = os.path.join(out_dir, f"{name}.umd.json")
-    with open(card_path, "w", encoding="utf-8") as f:
-        json.dump(card, f, indent=2)
-        f.write("\n")
+    card_path = write_card(out_dir, name, card)
     return onnx_path, card_path, warnings
 
 

@@ -27,12 +27,14 @@ against upstream's own inference loop with random weights.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
 import torch
 from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from exporter_io import strip_module, unwrap_state, write_card  # noqa: E402  (export/exporter_io.py)
 
 CROP = (128, 128, 128)
 SPACING = (1.5, 1.5, 1.5)  # validate_paired_img_gt(target_spacing=(1.5, 1.5, 1.5))
@@ -152,9 +154,7 @@ def load_sam(upstream_dir: str, checkpoint: str, model_type: str = "vit_b_ori"):
     if not os.path.isfile(checkpoint):
         raise ExportError(f"{checkpoint}: checkpoint not found")
     state = torch.load(checkpoint, map_location="cpu")
-    if isinstance(state, dict):
-        state = state.get("model_state_dict", state.get("model", state))
-    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+    state = strip_module(unwrap_state(state, ("model_state_dict", "model")))
     missing, unexpected = sam.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise ExportError(f"{checkpoint}: not a {model_type} SAM-Med3D checkpoint (missing {missing[:5]}..., unexpected {unexpected[:5]}...)")
@@ -178,14 +178,12 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     try:
         sam = load_sam(a.upstream_dir, a.checkpoint, a.model_type)
-        _, _, emb_shape, low_size = export_graphs(sam, a.out_dir, a.name, opset=a.opset)
+        enc_path, dec_path, emb_shape, low_size = export_graphs(sam, a.out_dir, a.name, opset=a.opset)
     except ExportError as e:
         print(f"export_sammed3d: {e}", file=sys.stderr)
         return 1
-    card = make_card(a.name, low_size, crop_rule=a.crop, family=a.family)
-    with open(os.path.join(a.out_dir, f"{a.name}.umd.json"), "w") as f:
-        json.dump(card, f, indent=1)
-    print(json.dumps({"out": a.out_dir, "embeddings": emb_shape, "logits": low_size, "crop": a.crop}))
+    card_path = write_card(a.out_dir, a.name, make_card(a.name, low_size, crop_rule=a.crop, family=a.family))
+    print(f"wrote {enc_path}\nwrote {dec_path}\nwrote {card_path} (embeddings {emb_shape}, logits {low_size}, crop {a.crop})")
     return 0
 
 

@@ -105,9 +105,7 @@ def main(argv=None) -> int:
     os.makedirs(a.out_dir, exist_ok=True)
     sam = small_sam()
     enc_path, dec_path, emb_shape, low_size = export_sammed3d.export_graphs(sam, a.out_dir, "sam-med3d-small")
-    card = export_sammed3d.make_card("sam-med3d-small", low_size)
-    with open(os.path.join(a.out_dir, "sam-med3d-small.umd.json"), "w") as f:
-        json.dump(card, f, indent=1)
+    card_path = export_sammed3d.write_card(a.out_dir, "sam-med3d-small", export_sammed3d.make_card("sam-med3d-small", low_size))
 
     raw, organ = synthetic_crop()
     image = z_normalization(raw)
@@ -137,7 +135,7 @@ def main(argv=None) -> int:
     np.asarray(mask, dtype=np.uint8).transpose(2, 1, 0).tofile(os.path.join(a.out_dir, "final_mask_ifast.u8"))
 
     manifest = {
-        "encoder": os.path.basename(enc_path), "decoder": os.path.basename(dec_path), "card": "sam-med3d-small.umd.json",
+        "encoder": os.path.basename(enc_path), "decoder": os.path.basename(dec_path), "card": os.path.basename(card_path),
         "image": "image.f32", "imageShape": [1, 1, *CROP], "embeddings": "image_embeddings.f32", "embeddingsShape": emb_shape,
         "clicks": clicks, "lows": [f"click{k + 1}.low.f32" for k in range(len(lows))], "lowShape": [1, 1, *low_size],
         "raw": "raw_ifast.f32", "finalMask": "final_mask_ifast.u8", "finalForeground": float(np.asarray(mask).mean()), "organFraction": float(organ.mean()),

@@ -28,7 +28,6 @@ the blend of probabilities (the engine blends what the graph outputs, logits).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import types
@@ -36,6 +35,9 @@ import types
 import numpy as np
 import torch
 from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from exporter_io import strip_module, write_card  # noqa: E402  (export/exporter_io.py)
 
 CROP_SIZE = [288, 288, 96]
 PATCH_SIZE = [32, 32, 32]
@@ -73,10 +75,6 @@ def use_checkout(sat_dir: str) -> None:
         m.is_master = lambda: True
         sys.modules.setdefault("train", types.ModuleType("train"))
         sys.modules["train.dist"] = m
-
-
-def strip_module(state: dict) -> dict:
-    return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
 
 
 def load_state(path: str) -> dict:
@@ -199,10 +197,7 @@ def main(argv=None) -> int:
     except ExportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    card_path = os.path.join(a.out_dir, f"{a.name}.umd.json")
-    with open(card_path, "w", encoding="utf-8") as f:
-        json.dump(card, f, indent=2)
-        f.write("\n")
+    card_path = write_card(a.out_dir, a.name, card)
     print(f"wrote {onnx_path}\nwrote {os.path.join(a.out_dir, text_file)}\nwrote {card_path}")
     return 0
 

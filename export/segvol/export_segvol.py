@@ -31,7 +31,6 @@ the prompt: SegVol's zoom-in step for an organ that fits one window.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from contextlib import contextmanager
@@ -40,6 +39,9 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from exporter_io import strip_module, unwrap_state, write_card  # noqa: E402  (export/exporter_io.py)
 
 SPATIAL_SIZE = (32, 256, 256)
 PATCH_SIZE = (4, 16, 16)
@@ -262,8 +264,7 @@ def build_segvol(segvol_dir: str, checkpoint: str, clip_dir: str, spatial_size=S
     if not os.path.isfile(checkpoint):
         raise ExportError(f"{checkpoint}: checkpoint not found")
     state = torch.load(checkpoint, map_location="cpu")
-    state = state.get("model", state)
-    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+    state = strip_module(unwrap_state(state, ("model",)))
     missing, unexpected = segvol.load_state_dict(state, strict=False)
     # CLIP's position_ids is a saved buffer in transformers 4.18 (SegVol's pin) and not saved in later versions
     unexpected = [k for k in unexpected if not k.endswith("embeddings.position_ids")]
@@ -297,10 +298,7 @@ def main(argv=None) -> int:
     except ExportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    card_path = os.path.join(a.out_dir, f"{a.name}.umd.json")
-    with open(card_path, "w", encoding="utf-8") as f:
-        json.dump(card, f, indent=2)
-        f.write("\n")
+    card_path = write_card(a.out_dir, a.name, card)
     print("\n".join(f"wrote {p}" for p in [enc, dec] + ([os.path.join(a.out_dir, text_file)] if text_file else []) + [card_path]))
     return 0
 

@@ -38,6 +38,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from exporter_io import strip_module, unwrap_state, write_card  # noqa: E402  (export/exporter_io.py)
 from onnx_norms import staged_norms  # noqa: E402  (export/onnx_norms.py)
 
 PATCH = (128, 128, 128)  # configs/infer.yaml patch_size
@@ -90,12 +91,10 @@ def load_state(path: str) -> dict:
     if not os.path.isfile(path):
         raise ExportError(f"{path}: checkpoint not found")
     ckpt = torch.load(path, map_location="cpu")
-    for key in ("model", "state_dict", "model_state_dict"):
-        if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
-            ckpt = ckpt[key]
+    ckpt = unwrap_state(ckpt, ("model", "state_dict", "model_state_dict"))
     if not isinstance(ckpt, dict):
         raise ExportError(f"{path}: not a VISTA3D state dict")
-    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in ckpt.items()}
+    state = strip_module(ckpt)
     if "class_head.class_embeddings.weight" not in state:
         raise ExportError(f"{path}: not a VISTA3D state dict (no class_head.class_embeddings.weight)")
     return state
@@ -220,10 +219,7 @@ def main(argv=None) -> int:
     except ExportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    card_path = os.path.join(a.out_dir, f"{a.name}.umd.json")
-    with open(card_path, "w", encoding="utf-8") as f:
-        json.dump(card, f, indent=2)
-        f.write("\n")
+    card_path = write_card(a.out_dir, a.name, card)
     print(f"wrote {onnx_path}\nwrote {card_path}")
     return 0
 
