@@ -78,8 +78,9 @@ export function normalizer(data: IntensityData, n: Normalization): Pointwise {
       requireForeground(mask, n);
       const { mean, std } = n.mean !== undefined && n.std !== undefined ? { mean: n.mean, std: n.std } : meanStd(data, mask);
       const scale = std > TINY_STD ? 1 / std : 1;
-      // outside the mask: 0, as MONAI's nonzero=True and nnU-Net's use_mask_for_norm leave it
       const m = n.mask;
+      // outside "scaled" (torchio): every voxel; else outside the mask 0, as MONAI's nonzero=True and nnU-Net's
+      // use_mask_for_norm leave it
       if (m === undefined || n.outside === 'scaled') return (x) => (x - mean) * scale;
       if (m === 'nonzero') return (x) => (x !== 0 ? (x - mean) * scale : 0);
       const above = m.above;
