@@ -11,7 +11,7 @@ const watPlugin = {
   setup(build) {
     build.onLoad({ filter: /\.wat$/ }, async (args) => {
       const wabt = await (await import('wabt')).default();
-      const module = wabt.parseWat(args.path, fs.readFileSync(args.path, 'utf8'), { simd: true });
+      const module = wabt.parseWat(args.path, fs.readFileSync(args.path, 'utf8'), { simd: true, threads: true, bulk_memory: true });
       try {
         return { contents: new Uint8Array(module.toBinary({}).buffer), loader: 'binary' };
       } finally {

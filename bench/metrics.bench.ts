@@ -41,6 +41,7 @@ import { surfelAreaTable } from '../src/core/metrics/surfelAreas';
 import { readLabelsOnPool } from '../src/core/metrics/readLabelsOnPool';
 import { SurfacePool } from '../src/core/metrics/surfacePool';
 import { WorkBuffers } from '../src/core/metrics/workBuffers';
+import { KernelHeap } from '../src/core/metrics/kernelHeap';
 import type { LabelVolume } from '../src/core/geometry/volume';
 import { writeNifti } from '../src/core/nifti/write';
 import { hashSeed, LABEL_OF_TISSUE, makeAnatomy, Rng } from '../src/core/phantom';
@@ -241,18 +242,21 @@ async function child(spec: string): Promise<void> {
   if (threads === 1) {
     // the same work again, stage by stage (warm JIT; for the split, not the total), as a surface task runs it
     const spacing = spacingMm(gt.affine);
-    const work = new WorkBuffers();
+    // the maps in a kernel heap once, as a pool holds them (the kernels read nothing else)
+    const heap = new KernelHeap();
+    const gtData = heap.hold(gt.data).view, predData = heap.hold(pred.data).view;
+    const work = new WorkBuffers(heap);
     const stages = { scan: 0, surfels: 0, distances: 0, 'surface distances (surfels, distances, ordering)': 0, scores: 0 };
     const crops: Record<string, string> = {};
     t = process.hrtime.bigint();
-    const scan = scanLabels(gt.data, pred.data, gt.dims);
+    const scan = scanLabels(gtData, predData, gt.dims, heap);
     stages.scan = seconds(t);
     for (const { id } of ORGANS) {
       if (out.labels[String(id)].status !== 'ok') continue;
       const box = scan.boxes.get(id)!;
       t = process.hrtime.bigint();
-      const sg = surfelsOfLabel(gt.data, gt.dims, id, box, work, 'surfels-gt');
-      const sp = surfelsOfLabel(pred.data, gt.dims, id, box, work, 'surfels-pred');
+      const sg = surfelsOfLabel(gtData, gt.dims, id, box, work, 'surfels-gt');
+      const sp = surfelsOfLabel(predData, gt.dims, id, box, work, 'surfels-pred');
       stages.surfels += seconds(t);
       crops[String(id)] = [0, 1, 2].map((a) => sg.dims[a] + 1).join('x');
       t = process.hrtime.bigint();
@@ -260,7 +264,7 @@ async function child(spec: string): Promise<void> {
       squaredDistanceAtMm2(sg.index, sp.index, sg.dims, spacing, work, 'distance-pred');
       stages.distances += seconds(t);
       t = process.hrtime.bigint();
-      const s = labelSurfaceDistances(gt.data, pred.data, gt.dims, id, box, spacing, work);
+      const s = labelSurfaceDistances(gtData, predData, gt.dims, id, box, spacing, work);
       stages['surface distances (surfels, distances, ordering)'] += seconds(t);
       t = process.hrtime.bigint();
       scoreSurfaces(s, Number(tauArg), 95, work);

@@ -40,10 +40,11 @@ export async function caseMetrics(
 ): Promise<Map<number, OrganMetrics>> {
   const spacing = spacingMm(grid.affine);
   const ownPool = pool ?? new SurfacePool(1);
+  // in the pool's heap (the kernels' memory): copies, given back at the end, where they were not there already
+  const g = ownPool.share(gt);
+  const p = ownPool.share(pred);
   try {
     const dims = grid.dims;
-    const g = ownPool.share(gt);
-    const p = ownPool.share(pred);
     const scanning = scanInSlabs(ownPool, g, p, dims);
     // once for all organs, here while the workers scan, so that no worker builds it (see labelSurfaceDistances)
     const areaMm2ByCode = surfelAreaTable(spacing);
@@ -68,6 +69,8 @@ export async function caseMetrics(
     }));
     return new Map(labels.map((l) => [l.id, out.get(l.id)!]));
   } finally {
+    ownPool.unshare(gt, g);
+    ownPool.unshare(pred, p);
     if (!pool) await ownPool.close();
   }
 }

@@ -24,6 +24,7 @@ import { distinctRanks } from './distinctRanks';
 import { pairwiseSum } from './numpySum';
 import { surfelAreaTable } from './surfelAreas';
 import { surfelsOf, surfelsOfLabel, type Surfels } from './surfels';
+import type { LabelData } from './kernelHeap';
 import type { WorkBuffers } from './workBuffers';
 
 /** Two binary masks (0/1) on one padded crop: one background voxel on every side of the organ's box. */
@@ -66,7 +67,7 @@ export function surfaceDistances(pair: MaskPair, spacingMm: SpacingMm, work?: Wo
  * thread more than a small organ's whole score).
  */
 export function labelSurfaceDistances(
-  gt: ArrayLike<number>, pred: ArrayLike<number>, dims: Dims3, label: number, box: VoxelBox, spacingMm: SpacingMm, work?: WorkBuffers,
+  gt: LabelData, pred: LabelData, dims: Dims3, label: number, box: VoxelBox, spacingMm: SpacingMm, work?: WorkBuffers,
   areaOf?: Float64Array,
 ): SurfaceDistances {
   return distancesBetween(

@@ -1,13 +1,15 @@
 /**
  * Worker threads for one case's metrics: the label scan is split into slabs and each organ is independent, so the
- * case uses all cores. Label maps are shared with the workers (SharedArrayBuffer), never copied per task. With one
- * thread, or where the worker bundle is not found, tasks run inline on the calling thread with the same code.
+ * case uses all cores. Label maps live in the pool's kernel heap (a shared WebAssembly memory, kernelHeap.ts) that
+ * every worker runs its kernels on, never copied per task. With one thread, or where the worker bundle is not found,
+ * tasks run inline on the calling thread with the same code, on the same heap.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { runTask, type LabelData, type MetricsTask, type TaskResult } from './surfaceTask';
+import { KernelHeap } from './kernelHeap';
+import { runTask, toWorker, type LabelData, type MetricsTask, type TaskResult } from './surfaceTask';
 
 const WORKER_FILE = 'surfaceWorker.js';
 
@@ -33,6 +35,8 @@ export class SurfacePool {
   private readonly queue: Array<{ id: number; task: MetricsTask }> = [];
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
+  /** The memory the label maps and every thread's work buffers live in; the workers share it. */
+  readonly heap = new KernelHeap();
 
   /**
    * `threads` defaults to the cores available; 1 (or no worker bundle) means inline. `warmUp: false` starts workers
@@ -42,7 +46,7 @@ export class SurfacePool {
   constructor(threads = os.availableParallelism(), workerFile = findWorkerBundle(), { warmUp = true }: { warmUp?: boolean } = {}) {
     if (threads <= 1 || !workerFile) return;
     for (let t = 0; t < threads; t++) {
-      const w = new Worker(workerFile, { workerData: { warmUp } });
+      const w = new Worker(workerFile, { workerData: { warmUp, memory: this.heap.memory } });
       w.unref();
       w.on('message', (m: { id: number; result?: unknown; error?: string }) => {
         const p = this.pending.get(m.id);
@@ -68,7 +72,7 @@ export class SurfacePool {
   run<T extends MetricsTask>(task: T): Promise<TaskResult<T>> {
     if (this.workers.length === 0) {
       try {
-        return Promise.resolve(runTask(task));
+        return Promise.resolve(runTask(task, this.heap));
       } catch (e) {
         return Promise.reject(e);
       }
@@ -85,19 +89,27 @@ export class SurfacePool {
     while (this.idle.length && this.queue.length) {
       const w = this.idle.pop()!;
       const msg = this.queue.shift()!;
-      w.postMessage(msg);
+      w.postMessage({ id: msg.id, task: toWorker(msg.task, this.heap) });
     }
   }
 
   /**
-   * The label map as the workers can see it: itself when it lives in shared memory (readLabels allocates there) or
-   * when running inline, else a copy in a SharedArrayBuffer (one memcpy, instead of one copy per task).
+   * The label map in the pool's heap, where the kernels (and the workers) can read it: itself when it is there
+   * (readLabelsOnPool reads into it), else a copy (one memcpy, instead of one copy per task), which `unshare` gives
+   * back.
    */
   share(data: LabelData): LabelData {
-    if (this.workers.length === 0 || data.buffer instanceof SharedArrayBuffer) return data;
-    const copy = data instanceof Uint8Array ? new Uint8Array(new SharedArrayBuffer(data.byteLength)) : new Uint16Array(new SharedArrayBuffer(data.byteLength));
-    copy.set(data);
-    return copy;
+    return this.heap.hold(data).view;
+  }
+
+  /** Releases `shared` when `share` made it a copy of `data`. */
+  unshare(data: LabelData, shared: LabelData): void {
+    if (shared !== data) this.heap.release(shared.byteOffset, shared.byteLength);
+  }
+
+  /** A label map of `length` voxels allocated in the pool's heap (the voxels of a file being read go there). */
+  allocateLabels(length: number, bytesPerVoxel: 1 | 2 = 1): LabelData {
+    return this.heap.labels(length, bytesPerVoxel);
   }
 
   async close(): Promise<void> {

@@ -5,15 +5,17 @@
  *   surface  one organ: the surfels of both maps inside its box (plus one background voxel), then its surface scores
  *   inflate  a gzipped label map straight into its shared memory (readLabelsOnPool: the two maps of a case inflate
  *            on two threads, each faulting in its own buffer's pages)
- * Label maps travel as views of SharedArrayBuffers when workers are used, so nothing is copied per task.
+ * Label maps live in the pool's kernel heap (kernelHeap.ts), a WebAssembly memory every worker shares: they travel
+ * to a worker as their address in it (toWorker / fromPool), so nothing is copied per task.
  */
 import type { Dims3, SpacingMm } from './edt';
 import { scanLabels, type LabelScan, type VoxelBox } from './labelScan';
 import { labelSurfaceDistances, scoreSurfaces, type SurfaceScores } from './surface';
 import { inflateIntoSync } from '../nifti/inflateInto';
+import { threadHeap, type KernelHeap, type LabelData } from './kernelHeap';
 import { threadWorkBuffers } from './workBuffers';
 
-export type LabelData = Uint8Array | Uint16Array;
+export type { LabelData };
 
 export interface ScanTask {
   kind: 'scan';
@@ -53,16 +55,40 @@ export type MetricsTask = ScanTask | SurfaceTask | InflateTask;
 /** An inflate task returns the decompressed length up to its bound (inflateIntoSync). */
 export type TaskResult<T extends MetricsTask> = T extends ScanTask ? LabelScan : T extends InflateTask ? number : SurfaceScores;
 
-export function runTask<T extends MetricsTask>(t: T): TaskResult<T> {
+/** A label map as a worker receives it: where it is in the pool's heap. */
+interface MapAddress { at: number; length: number; bytesPerVoxel: 1 | 2 }
+
+/** The task as posted to a worker: its label maps (views of `heap`, the pool's) replaced by their addresses. */
+export function toWorker(t: MetricsTask, heap: KernelHeap): unknown {
+  if (t.kind === 'inflate') return t;
+  const address = (m: LabelData): MapAddress => {
+    const at = heap.addressOf(m);
+    if (at === undefined) throw new Error('a label map posted to a metrics worker is not in the pool\'s memory');
+    return { at, length: m.length, bytesPerVoxel: m instanceof Uint16Array ? 2 : 1 };
+  };
+  return { ...t, gt: address(t.gt), pred: address(t.pred) };
+}
+
+/** The task a worker received, its label maps views of its own heap (the pool's memory) again. */
+export function fromPool(t: unknown, heap: KernelHeap): MetricsTask {
+  const task = t as MetricsTask;
+  if (task.kind === 'inflate') return task;
+  const sent = t as { gt: MapAddress; pred: MapAddress };
+  const view = (m: MapAddress): LabelData => (m.bytesPerVoxel === 2 ? heap.u16(m.at, m.length) : heap.u8(m.at, m.length));
+  return { ...task, gt: view(sent.gt), pred: view(sent.pred) };
+}
+
+/** Runs a task on this thread, its label maps in `heap` (maps elsewhere are copied in: tests, the warm-up). */
+export function runTask<T extends MetricsTask>(t: T, heap: KernelHeap = threadHeap()): TaskResult<T> {
   if (t.kind === 'inflate') return inflateIntoSync(t.input, t.out, t.skip) as TaskResult<T>;
   if (t.kind === 'scan') {
     const plane = t.dims[0] * t.dims[1];
-    const part = scanLabels(t.gt.subarray(t.k0 * plane, t.k1 * plane), t.pred.subarray(t.k0 * plane, t.k1 * plane), [t.dims[0], t.dims[1], t.k1 - t.k0]);
+    const part = scanLabels(t.gt.subarray(t.k0 * plane, t.k1 * plane), t.pred.subarray(t.k0 * plane, t.k1 * plane), [t.dims[0], t.dims[1], t.k1 - t.k0], heap);
     for (const b of part.boxes.values()) { b.lo[2] += t.k0; b.hi[2] += t.k0; }
     return part as TaskResult<T>;
   }
   // the thread's buffers: the largest organ touches them first, every later organ and case reuses them
-  const work = threadWorkBuffers();
+  const work = threadWorkBuffers(heap);
   const distances = labelSurfaceDistances(t.gt, t.pred, t.dims, t.label, t.box, t.spacingMm, work, t.areaMm2ByCode);
   return scoreSurfaces(distances, t.toleranceMm, t.hdPercentile, work) as TaskResult<T>;
 }

@@ -1,6 +1,7 @@
 /** Worker-thread entry (bundled to dist/surfaceWorker.js): runs the metrics tasks posted by SurfacePool. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { runTask, type MetricsTask } from './surfaceTask';
+import { KernelHeap, useThreadHeap } from './kernelHeap';
+import { fromPool, runTask } from './surfaceTask';
 import { makeBuffersReady, warmUpSteps } from './surfaceWarmup';
 
 // Compile the metrics code before the first real case (see surfaceWarmup), one small step per turn of the event loop
@@ -8,7 +9,11 @@ import { makeBuffersReady, warmUpSteps } from './surfaceWarmup';
 // compiles what is left itself). A worker still idle at the end makes its buffers ready for a whole-body organ (a
 // large case is being read or inferred). Only a matter of speed: a step that failed stops the warm-up, nothing else.
 // The pool may start a worker without it (SurfacePool's `warmUp`).
-let realWork = (workerData as { warmUp?: boolean } | null)?.warmUp === false;
+const data = workerData as { warmUp?: boolean; memory?: WebAssembly.Memory } | null;
+// the pool's memory: its label maps are there, and this thread's buffers go there
+const heap = new KernelHeap(data?.memory);
+useThreadHeap(heap);
+let realWork = data?.warmUp === false;
 const steps = warmUpSteps();
 const warmUpStep = (): void => {
   if (realWork) return;
@@ -24,10 +29,10 @@ const warmUpStep = (): void => {
 };
 setImmediate(warmUpStep);
 
-parentPort?.on('message', (msg: { id: number; task: MetricsTask }) => {
+parentPort?.on('message', (msg: { id: number; task: unknown }) => {
   realWork = true;
   try {
-    parentPort!.postMessage({ id: msg.id, result: runTask(msg.task) });
+    parentPort!.postMessage({ id: msg.id, result: runTask(fromPool(msg.task, heap), heap) });
   } catch (e) {
     parentPort!.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) });
   }

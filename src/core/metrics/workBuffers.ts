@@ -9,12 +9,18 @@
  * Each buffer has a named slot; a caller owns a slot's contents until it asks for the same slot again, so slots
  * whose contents must live at the same time have different names. Views are returned with exactly the length asked
  * for, and their contents are whatever the last user left: callers initialize what they read.
+ *
+ * The buffers live in a kernel heap (kernelHeap.ts), where the WebAssembly kernels can write them: by default the
+ * thread's own, in a pool's worker its pool's.
  */
+import { threadHeap, type KernelHeap } from './kernelHeap';
 
 type Kind = 'u8' | 'u32' | 'i32' | 'f64';
 type ArrayOf<K extends Kind> = K extends 'u8' ? Uint8Array : K extends 'u32' ? Uint32Array : K extends 'i32' ? Int32Array : Float64Array;
 
 export class WorkBuffers {
+  constructor(readonly heap: KernelHeap = threadHeap()) {}
+
   private readonly slots = new Map<string, Uint8Array | Uint32Array | Int32Array | Float64Array>();
   /** Bytes allocated so far, all slots and growths together (tests: what a task cost in new memory). */
   allocatedBytes = 0;
@@ -64,18 +70,29 @@ export class WorkBuffers {
     if (old && old.length >= min) return old as ArrayOf<K>;
     // grow by half again, so that a run of slightly larger organs does not reallocate each time
     const size = Math.max(min, old ? Math.ceil(old.length * 1.5) : 0, 1024);
-    const buf = kind === 'u8' ? new Uint8Array(size) : kind === 'u32' ? new Uint32Array(size) : kind === 'i32' ? new Int32Array(size) : new Float64Array(size);
+    const bytes = size * (kind === 'u8' ? 1 : kind === 'f64' ? 8 : 4);
+    const at = this.heap.alloc(bytes);
+    const h = this.heap;
+    const buf = kind === 'u8' ? h.u8(at, size) : kind === 'u32' ? h.u32(at, size) : kind === 'i32' ? h.i32(at, size) : h.f64(at, size);
     this.allocatedBytes += buf.byteLength;
     if (old && keep > 0) (buf as Float64Array).set((old as Float64Array).subarray(0, keep));
+    if (old) this.heap.release(old.byteOffset, old.byteLength);
     this.slots.set(key, buf);
     return buf as ArrayOf<K>;
   }
+
+  /** Gives every slot back to the heap (a set made for one call). */
+  release(): void {
+    for (const b of this.slots.values()) this.heap.release(b.byteOffset, b.byteLength);
+    this.slots.clear();
+  }
 }
 
-let perThread: WorkBuffers | undefined;
+const perHeap = new WeakMap<KernelHeap, WorkBuffers>();
 
-/** This thread's set: each worker thread loads its own copy of this module, so no two threads share one. */
-export function threadWorkBuffers(): WorkBuffers {
-  perThread ??= new WorkBuffers();
-  return perThread;
+/** This thread's set on `heap`: each worker thread loads its own copy of this module, so no two threads share one. */
+export function threadWorkBuffers(heap: KernelHeap = threadHeap()): WorkBuffers {
+  let work = perHeap.get(heap);
+  if (!work) perHeap.set(heap, (work = new WorkBuffers(heap)));
+  return work;
 }

@@ -396,7 +396,8 @@ export function readImageStored(file: string, limits?: ReadLimits): StoredImageV
 function labelsOf(file: string, { header, dims, affine, payload }: Decoded): LabelVolume {
   const n = voxelCount(dims);
   if (bytesAreLabels(header)) {
-    if (payload.buffer instanceof SharedArrayBuffer && payload.byteOffset === 0 && payload.length === n) return { dims, affine, data: payload };
+    // voxels already in shared memory of their own (readLabelsDeferred's `out`, maybe in the metrics' kernel heap)
+    if (payload.buffer instanceof SharedArrayBuffer && payload.length === n) return { dims, affine, data: payload };
     const data = new Uint8Array(new SharedArrayBuffer(n));
     data.set(payload.subarray(0, n));
     return { dims, affine, data };
@@ -455,9 +456,12 @@ export interface PendingLabels {
 
 /**
  * readLabelsAsync, except that a gzipped uint8 map (what label maps are) comes back as PendingLabels for the caller
- * to inflate where it likes; any other file is read as readLabelsAsync reads it.
+ * to inflate where it likes; any other file is read as readLabelsAsync reads it. `allocate` gives the voxels' memory
+ * (the metrics' kernel heap); by default a SharedArrayBuffer of their own.
  */
-export async function readLabelsDeferred(file: string, limits?: ReadLimits): Promise<{ volume: LabelVolume } | { pending: PendingLabels }> {
+export async function readLabelsDeferred(
+  file: string, limits?: ReadLimits, allocate: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(new SharedArrayBuffer(bytes)),
+): Promise<{ volume: LabelVolume } | { pending: PendingLabels }> {
   const input = await readInputAsync(file, limits);
   if (!isGzip(input)) return { volume: labelsOf(file, decodePlain(file, input, limits)) };
   let head: ArrayBuffer;
@@ -470,7 +474,7 @@ export async function readLabelsDeferred(file: string, limits?: ReadLimits): Pro
   }
   if (!bytesAreLabels(layout.header)) return { volume: labelsOf(file, await decodeLabelsAsync(file, input, limits)) };
   const skip = Number(layout.header.vox_offset);
-  const out = new Uint8Array(new SharedArrayBuffer(Math.max(0, layout.need - skip)));
+  const out = allocate(Math.max(0, layout.need - skip));
   return {
     pending: {
       input, skip, out,
