@@ -10,7 +10,7 @@ import { SurfacePool } from '../../src/core/metrics/surfacePool';
 
 test('kernel heap: blocks are aligned and disjoint, a released block is reused, neighbours merge', () => {
   const heap = new KernelHeap();
-  assert.ok(heap.memory.buffer instanceof SharedArrayBuffer, 'the memory is shared (the pool hands it to its workers)');
+  assert.equal(Object.prototype.toString.call(heap.memory.buffer), '[object SharedArrayBuffer]', 'the memory is shared (the pool hands it to its workers)');
   const a = heap.alloc(100), b = heap.alloc(70_000), c = heap.alloc(1);
   for (const at of [a, b, c]) assert.equal(at % 64, 0);
   // disjoint, and each leaves the 16 bytes of slack the kernels' 16-bit loads past a map's end read

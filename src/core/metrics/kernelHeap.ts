@@ -28,6 +28,18 @@ export interface Kernels {
     sq0: number, sqJ: number, sqK: number, budget: number): number;
   /** The distance search's row lookups so far (searchRows adds to it; edt.ts resets it per organ). */
   work: WebAssembly.Global;
+  sqrtAll(p: number, n: number): void;
+  /** Distinct values found so far by distinctIds (distinctRanks.ts resets it). */
+  distinct: WebAssembly.Global;
+  distinctIds(values: number, from: number, n: number, ids: number, mask: number, seen: number, rank: number, limit: number): number;
+  rehash(seen: number, count: number, ids: number, mask: number): void;
+  idsToRanks(sorted: number, count: number, ids: number, mask: number, seen: number, rankOfId: number, rank: number, n: number): void;
+  countingSort(rank: number, codes: number, n: number, rankOfCode: number, nAreas: number, counts: number, nDistinct: number,
+    distinct: number, areas: number, outDist: number, outArea: number): void;
+  pairwiseSum(p: number, n: number): number;
+  countAtMost(p: number, n: number, tau: number): number;
+  percentileIndex(area: number, n: number, total: number, target: number): number;
+  multiplyInto(out: number, a: number, b: number, n: number): void;
 }
 
 const PAGE = 65536;

@@ -24,8 +24,8 @@ import { distinctRanks } from './distinctRanks';
 import { pairwiseSum } from './numpySum';
 import { surfelAreaTable } from './surfelAreas';
 import { surfelsOf, surfelsOfLabel, type Surfels } from './surfels';
-import type { LabelData } from './kernelHeap';
-import type { WorkBuffers } from './workBuffers';
+import { threadHeap, type KernelHeap, type LabelData } from './kernelHeap';
+import { WorkBuffers } from './workBuffers';
 
 /** Two binary masks (0/1) on one padded crop: one background voxel on every side of the organ's box. */
 export interface MaskPair {
@@ -99,69 +99,88 @@ function distancesBetween(g: Surfels, p: Surfels, spacingMm: SpacingMm, work: Wo
  */
 function sortedSurfels(codes: Uint8Array, squaredDist: Float64Array, areaOf: Float64Array, work?: WorkBuffers, slot = 'sorted'): [Float64Array, Float64Array] {
   const n = codes.length;
+  const w = work ?? new WorkBuffers();
+  const heap = w.heap;
+  const k = heap.kernels;
   const distinctAreas = [...new Set(Array.from({ length: 254 }, (_, c) => areaOf[c + 1]))].sort((a, b) => a - b);
   const rankOfArea = new Map(distinctAreas.map((a, r) => [a, r]));
-  const rankOfCode = new Uint16Array(256);
+  const rankOfCode = w.u16('area-rank-of-code', 256);
+  rankOfCode[0] = rankOfCode[255] = 0;
   for (let c = 1; c < 255; c++) rankOfCode[c] = rankOfArea.get(areaOf[c])!;
   const nAreas = distinctAreas.length;
-
-  // in place: the squared distances are not needed again
-  const dist = squaredDist;
-  for (let x = 0; x < n; x++) dist[x] = Math.sqrt(dist[x]);
-  const { distinct, rank } = distinctRanks(dist, work);
-  const nDistinct = distinct.length;
-  // the sorted distances overwrite the unsorted ones (only their ranks are read from here on)
-  const outDist = dist;
-  const outArea = work ? work.f64(`${slot}-area`, n) : new Float64Array(n);
-  if (nDistinct * nAreas <= 4 * n + 4096) {
-    // counting sort over (distance rank, area rank): one pass to count, one to lay out
-    const counts = work ? work.i32('sort-counts', nDistinct * nAreas).fill(0) : new Int32Array(nDistinct * nAreas);
-    for (let x = 0; x < n; x++) counts[rank[x] * nAreas + rankOfCode[codes[x]]]++;
-    let o = 0;
-    for (let d = 0, key = 0; d < nDistinct; d++) {
-      for (let r = 0; r < nAreas; r++, key++) {
-        for (let m = counts[key]; m > 0; m--, o++) { outDist[o] = distinct[d]; outArea[o] = distinctAreas[r]; }
+  const c = heap.hold(codes), d = heap.hold(squaredDist);
+  try {
+    // in place: the squared distances are not needed again
+    const dist = d.view;
+    k.sqrtAll(dist.byteOffset, n);
+    const { distinct, rank } = distinctRanks(dist, w);
+    const nDistinct = distinct.length;
+    // the sorted distances overwrite the unsorted ones (only their ranks are read from here on)
+    const outDist = dist;
+    const outArea = w.f64(`${slot}-area`, n);
+    if (nDistinct * nAreas <= 4 * n + 4096) {
+      // counting sort over (distance rank, area rank): one pass to count, one to lay out (the kernel's countingSort)
+      const sortedDistinct = w.f64('distinct-sorted', nDistinct);
+      sortedDistinct.set(distinct);
+      const areas = w.f64('distinct-areas', nAreas);
+      areas.set(distinctAreas);
+      k.countingSort(rank.byteOffset, c.view.byteOffset, n, rankOfCode.byteOffset, nAreas, w.i32('sort-counts', nDistinct * nAreas).byteOffset,
+        nDistinct, sortedDistinct.byteOffset, areas.byteOffset, outDist.byteOffset, outArea.byteOffset);
+    } else {
+      // many distinct distances (surfaces far apart): sort integer keys natively instead
+      const keys = w.f64('sort-keys', n);
+      for (let x = 0; x < n; x++) keys[x] = rank[x] * nAreas + rankOfCode[codes[x]];
+      keys.sort();
+      for (let x = 0; x < n; x++) {
+        const r = keys[x] % nAreas;
+        outDist[x] = distinct[(keys[x] - r) / nAreas];
+        outArea[x] = distinctAreas[r];
       }
     }
-    return [outDist, outArea];
+    if (work) return [outDist, outArea];
+    squaredDist.set(outDist);
+    return [squaredDist, outArea.slice()];
+  } finally {
+    heap.unhold(c);
+    heap.unhold(d);
+    if (!work) w.release();
   }
-  // many distinct distances (surfaces far apart): sort integer keys natively instead
-  const keys = work ? work.f64('sort-keys', n) : new Float64Array(n);
-  for (let x = 0; x < n; x++) keys[x] = rank[x] * nAreas + rankOfCode[codes[x]];
-  keys.sort();
-  for (let x = 0; x < n; x++) {
-    const r = keys[x] % nAreas;
-    outDist[x] = distinct[(keys[x] - r) / nAreas];
-    outArea[x] = distinctAreas[r];
-  }
-  return [outDist, outArea];
 }
 
 /** Area-weighted P-th percentile of sorted directed distances (the reference's compute_robust_hausdorff, one side). */
-export function percentileDistance(dist: Float64Array, area: Float64Array, percent: number): number {
+export function percentileDistance(dist: Float64Array, area: Float64Array, percent: number, heap: KernelHeap = threadHeap()): number {
   if (dist.length === 0) return Infinity;
-  const total = pairwiseSum(area);
-  const target = percent / 100;
-  let cum = 0;
-  for (let i = 0; i < dist.length; i++) {
-    cum += area[i];
-    if (cum / total >= target) return dist[i];
+  const total = pairwiseSum(area, 0, area.length, heap);
+  const a = heap.hold(area);
+  try {
+    return dist[heap.kernels.percentileIndex(a.view.byteOffset, dist.length, total, percent / 100)];
+  } finally {
+    heap.unhold(a);
   }
-  return dist[dist.length - 1];
 }
 
 /** Area within tolerance: sorted distances make `d <= tau` a prefix, summed as numpy sums the masked array. */
-function areaWithin(dist: Float64Array, area: Float64Array, tauMm: number): number {
-  let n = 0;
-  while (n < dist.length && dist[n] <= tauMm) n++;
-  return pairwiseSum(area, 0, n);
+function areaWithin(dist: Float64Array, area: Float64Array, tauMm: number, heap: KernelHeap): number {
+  const d = heap.hold(dist);
+  try {
+    return pairwiseSum(area, 0, heap.kernels.countAtMost(d.view.byteOffset, dist.length, tauMm), heap);
+  } finally {
+    heap.unhold(d);
+  }
 }
 
 /** Sum of d * a in sorted order (numpy's sum of the product array); `inPlace` writes the products over `dist`. */
-function weightedDistanceSum(dist: Float64Array, area: Float64Array, inPlace: boolean): number {
-  const prod = inPlace ? dist : new Float64Array(dist.length);
-  for (let i = 0; i < prod.length; i++) prod[i] = dist[i] * area[i];
-  return pairwiseSum(prod);
+function weightedDistanceSum(dist: Float64Array, area: Float64Array, inPlace: boolean, heap: KernelHeap): number {
+  const d = heap.hold(dist), a = heap.hold(area);
+  const prod = inPlace ? d.view : heap.hold(new Float64Array(dist.length)).view;
+  try {
+    heap.kernels.multiplyInto(prod.byteOffset, d.view.byteOffset, a.view.byteOffset, dist.length);
+    return pairwiseSum(prod, 0, prod.length, heap);
+  } finally {
+    if (!inPlace) heap.release(prod.byteOffset, prod.byteLength);
+    heap.unhold(d);
+    heap.unhold(a);
+  }
 }
 
 /**
@@ -169,13 +188,14 @@ function weightedDistanceSum(dist: Float64Array, area: Float64Array, inPlace: bo
  * and are overwritten by the last step (ASSD's products): first-touched memory is what a fresh thread pays most for.
  */
 export function scoreSurfaces(s: SurfaceDistances, tauMm: number, hdPercentile = 95, work?: WorkBuffers): SurfaceScores {
-  const totalGt = pairwiseSum(s.areaGtMm2);
-  const totalPred = pairwiseSum(s.areaPredMm2);
-  const nsd = (areaWithin(s.distGtToPredMm, s.areaGtMm2, tauMm) + areaWithin(s.distPredToGtMm, s.areaPredMm2, tauMm)) / (totalGt + totalPred);
-  const hd95 = Math.max(percentileDistance(s.distGtToPredMm, s.areaGtMm2, hdPercentile), percentileDistance(s.distPredToGtMm, s.areaPredMm2, hdPercentile));
+  const heap = work?.heap ?? threadHeap();
+  const totalGt = pairwiseSum(s.areaGtMm2, 0, s.areaGtMm2.length, heap);
+  const totalPred = pairwiseSum(s.areaPredMm2, 0, s.areaPredMm2.length, heap);
+  const nsd = (areaWithin(s.distGtToPredMm, s.areaGtMm2, tauMm, heap) + areaWithin(s.distPredToGtMm, s.areaPredMm2, tauMm, heap)) / (totalGt + totalPred);
+  const hd95 = Math.max(percentileDistance(s.distGtToPredMm, s.areaGtMm2, hdPercentile, heap), percentileDistance(s.distPredToGtMm, s.areaPredMm2, hdPercentile, heap));
   const last = (d: Float64Array) => (d.length ? d[d.length - 1] : Infinity);
   const hd = Math.max(last(s.distGtToPredMm), last(s.distPredToGtMm));
   // last: with `work` it overwrites the distances
-  const assd = (weightedDistanceSum(s.distGtToPredMm, s.areaGtMm2, !!work) + weightedDistanceSum(s.distPredToGtMm, s.areaPredMm2, !!work)) / (totalGt + totalPred);
+  const assd = (weightedDistanceSum(s.distGtToPredMm, s.areaGtMm2, !!work, heap) + weightedDistanceSum(s.distPredToGtMm, s.areaPredMm2, !!work, heap)) / (totalGt + totalPred);
   return { nsd, hd95, hd, assd, surface_gt_mm2: totalGt, surface_pred_mm2: totalPred };
 }

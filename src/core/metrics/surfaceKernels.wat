@@ -429,4 +429,222 @@
       (br $Q)))
     (global.set $work (local.get $work))
     (local.get $qi))
+
+  ;; ------------------------------------------------------------------------------- ordering and scores (surface.ts)
+  ;; sqrt of $n f64 at $p, in place (IEEE square root: Math.sqrt's bits)
+  (func (export "sqrtAll") (param $p i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 3))))
+    (block $done (loop $L
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (f64.store (local.get $p) (f64.sqrt (f64.load (local.get $p))))
+      (local.set $p (i32.add (local.get $p) (i32.const 8)))
+      (br $L))))
+
+  ;; distinct values found so far by distinctIds (distinctRanks.ts reads and resets it)
+  (global $distinct (export "distinct") (mut i32) (i32.const 0))
+
+  ;; the slot holding $v's id, or the empty slot (-1) where it belongs: linear probing from a hash of its bits
+  (func $slotOf (param $v f64) (param $ids i32) (param $mask i32) (param $seen i32) (result i32)
+    (local $bits i64) (local $s i32) (local $id i32)
+    (local.set $bits (i64.reinterpret_f64 (local.get $v)))
+    (local.set $s (i32.and (i32.shr_u (i32.mul (i32.xor (i32.wrap_i64 (local.get $bits))
+      (i32.mul (i32.wrap_i64 (i64.shr_u (local.get $bits) (i64.const 32))) (i32.const 0x9e3779b1))) (i32.const 0x85ebca6b)) (i32.const 16))
+      (local.get $mask)))
+    (block $found (loop $probe
+      (local.set $id (i32.load (i32.add (local.get $ids) (i32.shl (local.get $s) (i32.const 2)))))
+      (br_if $found (i32.lt_s (local.get $id) (i32.const 0)))
+      (br_if $found (f64.eq (f64.load (i32.add (local.get $seen) (i32.shl (local.get $id) (i32.const 3)))) (local.get $v)))
+      (local.set $s (i32.and (i32.add (local.get $s) (i32.const 1)) (local.get $mask)))
+      (br $probe)))
+    (local.get $s))
+
+  ;; distinctRanks's first pass from value $from on: per value at $values (f64) the id of its distinct value (ids in
+  ;; order of first appearance) into $rank (i32), distinct values into $seen (f64, by id), the hash table at $ids
+  ;; (i32 slots, -1 empty, $mask + 1 of them). Stops before a new value once `distinct` reaches $limit (the table
+  ;; half full: the caller doubles it, rehash, then calls again from the index returned); returns $n when done.
+  (func (export "distinctIds") (param $values i32) (param $from i32) (param $n i32) (param $ids i32) (param $mask i32)
+    (param $seen i32) (param $rank i32) (param $limit i32) (result i32)
+    (local $x i32) (local $v f64) (local $s i32) (local $id i32) (local $count i32)
+    (local.set $count (global.get $distinct))
+    (local.set $x (local.get $from))
+    (block $done (loop $L
+      (br_if $done (i32.ge_u (local.get $x) (local.get $n)))
+      (local.set $v (f64.load (i32.add (local.get $values) (i32.shl (local.get $x) (i32.const 3)))))
+      (local.set $s (call $slotOf (local.get $v) (local.get $ids) (local.get $mask) (local.get $seen)))
+      (local.set $id (i32.load (i32.add (local.get $ids) (i32.shl (local.get $s) (i32.const 2)))))
+      (if (i32.lt_s (local.get $id) (i32.const 0))
+        (then
+          (if (i32.eq (local.get $count) (local.get $limit))
+            (then (global.set $distinct (local.get $count)) (return (local.get $x))))
+          (local.set $id (local.get $count))
+          (i32.store (i32.add (local.get $ids) (i32.shl (local.get $s) (i32.const 2))) (local.get $id))
+          (f64.store (i32.add (local.get $seen) (i32.shl (local.get $id) (i32.const 3))) (local.get $v))
+          (local.set $count (i32.add (local.get $count) (i32.const 1)))))
+      (i32.store (i32.add (local.get $rank) (i32.shl (local.get $x) (i32.const 2))) (local.get $id))
+      (local.set $x (i32.add (local.get $x) (i32.const 1)))
+      (br $L)))
+    (global.set $distinct (local.get $count))
+    (local.get $n))
+
+  ;; the ids 0..$count-1 of the values at $seen placed in a fresh table ($ids filled with -1 by the caller)
+  (func (export "rehash") (param $seen i32) (param $count i32) (param $ids i32) (param $mask i32)
+    (local $id i32)
+    (block $done (loop $L
+      (br_if $done (i32.ge_u (local.get $id) (local.get $count)))
+      (i32.store (i32.add (local.get $ids) (i32.shl
+        (call $slotOf (f64.load (i32.add (local.get $seen) (i32.shl (local.get $id) (i32.const 3)))) (local.get $ids) (local.get $mask) (local.get $seen))
+        (i32.const 2))) (local.get $id))
+      (local.set $id (i32.add (local.get $id) (i32.const 1)))
+      (br $L))))
+
+  ;; ids to ranks: the $count distinct values sorted at $sorted give each id its rank (into $rankOfId), then each
+  ;; of the $n values' id at $rank becomes its rank
+  (func (export "idsToRanks") (param $sorted i32) (param $count i32) (param $ids i32) (param $mask i32) (param $seen i32)
+    (param $rankOfId i32) (param $rank i32) (param $n i32)
+    (local $r i32) (local $x i32) (local $a i32)
+    (block $done (loop $L
+      (br_if $done (i32.ge_u (local.get $r) (local.get $count)))
+      (i32.store (i32.add (local.get $rankOfId) (i32.shl (i32.load (i32.add (local.get $ids) (i32.shl
+        (call $slotOf (f64.load (i32.add (local.get $sorted) (i32.shl (local.get $r) (i32.const 3)))) (local.get $ids) (local.get $mask) (local.get $seen))
+        (i32.const 2)))) (i32.const 2))) (local.get $r))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $L)))
+    (block $done2 (loop $M
+      (br_if $done2 (i32.ge_u (local.get $x) (local.get $n)))
+      (local.set $a (i32.add (local.get $rank) (i32.shl (local.get $x) (i32.const 2))))
+      (i32.store (local.get $a) (i32.load (i32.add (local.get $rankOfId) (i32.shl (i32.load (local.get $a)) (i32.const 2)))))
+      (local.set $x (i32.add (local.get $x) (i32.const 1)))
+      (br $M))))
+
+  ;; sortedSurfels's counting sort over (distance rank, area rank): $n surfels' ranks at $rank (i32) and codes at
+  ;; $codes (bytes, area rank by code at $rankOfCode, u16); $counts holds $nDistinct x $nAreas i32; the sorted
+  ;; distances ($distinct f64 by rank) and areas ($areas f64 by rank) into $outDist and $outArea
+  (func (export "countingSort") (param $rank i32) (param $codes i32) (param $n i32) (param $rankOfCode i32) (param $nAreas i32)
+    (param $counts i32) (param $nDistinct i32) (param $distinct i32) (param $areas i32) (param $outDist i32) (param $outArea i32)
+    (local $x i32) (local $a i32) (local $d i32) (local $r i32) (local $m i32) (local $dist f64) (local $area f64)
+    (memory.fill (local.get $counts) (i32.const 0) (i32.shl (i32.mul (local.get $nDistinct) (local.get $nAreas)) (i32.const 2)))
+    (block $done (loop $L
+      (br_if $done (i32.ge_u (local.get $x) (local.get $n)))
+      (local.set $a (i32.add (local.get $counts) (i32.shl (i32.add
+        (i32.mul (i32.load (i32.add (local.get $rank) (i32.shl (local.get $x) (i32.const 2)))) (local.get $nAreas))
+        (i32.load16_u (i32.add (local.get $rankOfCode) (i32.shl (i32.load8_u (i32.add (local.get $codes) (local.get $x))) (i32.const 1)))))
+        (i32.const 2))))
+      (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+      (local.set $x (i32.add (local.get $x) (i32.const 1)))
+      (br $L)))
+    (block $doneD (loop $D
+      (br_if $doneD (i32.ge_u (local.get $d) (local.get $nDistinct)))
+      (local.set $dist (f64.load (i32.add (local.get $distinct) (i32.shl (local.get $d) (i32.const 3)))))
+      (local.set $r (i32.const 0))
+      (block $doneR (loop $R
+        (br_if $doneR (i32.ge_u (local.get $r) (local.get $nAreas)))
+        (local.set $area (f64.load (i32.add (local.get $areas) (i32.shl (local.get $r) (i32.const 3)))))
+        (local.set $m (i32.load (local.get $counts)))
+        (block $doneM (loop $M
+          (br_if $doneM (i32.le_s (local.get $m) (i32.const 0)))
+          (f64.store (local.get $outDist) (local.get $dist))
+          (f64.store (local.get $outArea) (local.get $area))
+          (local.set $outDist (i32.add (local.get $outDist) (i32.const 8)))
+          (local.set $outArea (i32.add (local.get $outArea) (i32.const 8)))
+          (local.set $m (i32.sub (local.get $m) (i32.const 1)))
+          (br $M)))
+        (local.set $counts (i32.add (local.get $counts) (i32.const 4)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $R)))
+      (local.set $d (i32.add (local.get $d) (i32.const 1)))
+      (br $D))))
+
+  ;; numpy's pairwise_sum for one chunk of $n f64 at $p (numpySum.ts)
+  (func $pairwiseBlock (param $p i32) (param $n i32) (result f64)
+    (local $res f64) (local $i i32) (local $end i32) (local $n2 i32) (local $a i32)
+    (local $r0 f64) (local $r1 f64) (local $r2 f64) (local $r3 f64) (local $r4 f64) (local $r5 f64) (local $r6 f64) (local $r7 f64)
+    (if (i32.lt_u (local.get $n) (i32.const 8))
+      (then
+        (block $done (loop $L
+          (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+          (local.set $res (f64.add (local.get $res) (f64.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3))))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $L)))
+        (return (local.get $res))))
+    (if (i32.le_u (local.get $n) (i32.const 128))
+      (then
+        (local.set $r0 (f64.load offset=0 (local.get $p))) (local.set $r1 (f64.load offset=8 (local.get $p)))
+        (local.set $r2 (f64.load offset=16 (local.get $p))) (local.set $r3 (f64.load offset=24 (local.get $p)))
+        (local.set $r4 (f64.load offset=32 (local.get $p))) (local.set $r5 (f64.load offset=40 (local.get $p)))
+        (local.set $r6 (f64.load offset=48 (local.get $p))) (local.set $r7 (f64.load offset=56 (local.get $p)))
+        (local.set $i (i32.const 8))
+        (local.set $end (i32.sub (local.get $n) (i32.rem_u (local.get $n) (i32.const 8))))
+        (block $done (loop $L
+          (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+          (local.set $a (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3))))
+          (local.set $r0 (f64.add (local.get $r0) (f64.load offset=0 (local.get $a))))
+          (local.set $r1 (f64.add (local.get $r1) (f64.load offset=8 (local.get $a))))
+          (local.set $r2 (f64.add (local.get $r2) (f64.load offset=16 (local.get $a))))
+          (local.set $r3 (f64.add (local.get $r3) (f64.load offset=24 (local.get $a))))
+          (local.set $r4 (f64.add (local.get $r4) (f64.load offset=32 (local.get $a))))
+          (local.set $r5 (f64.add (local.get $r5) (f64.load offset=40 (local.get $a))))
+          (local.set $r6 (f64.add (local.get $r6) (f64.load offset=48 (local.get $a))))
+          (local.set $r7 (f64.add (local.get $r7) (f64.load offset=56 (local.get $a))))
+          (local.set $i (i32.add (local.get $i) (i32.const 8)))
+          (br $L)))
+        (local.set $res (f64.add
+          (f64.add (f64.add (local.get $r0) (local.get $r1)) (f64.add (local.get $r2) (local.get $r3)))
+          (f64.add (f64.add (local.get $r4) (local.get $r5)) (f64.add (local.get $r6) (local.get $r7)))))
+        (block $done2 (loop $T
+          (br_if $done2 (i32.ge_u (local.get $i) (local.get $n)))
+          (local.set $res (f64.add (local.get $res) (f64.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3))))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $T)))
+        (return (local.get $res))))
+    (local.set $n2 (i32.shr_u (local.get $n) (i32.const 1)))
+    (local.set $n2 (i32.sub (local.get $n2) (i32.rem_u (local.get $n2) (i32.const 8))))
+    (f64.add (call $pairwiseBlock (local.get $p) (local.get $n2))
+      (call $pairwiseBlock (i32.add (local.get $p) (i32.shl (local.get $n2) (i32.const 3))) (i32.sub (local.get $n) (local.get $n2)))))
+
+  ;; np.sum of $n f64 at $p: pairwise within chunks of numpy's buffer size (8192), the chunks' sums in order
+  (func (export "pairwiseSum") (param $p i32) (param $n i32) (result f64)
+    (local $res f64) (local $i i32) (local $m i32)
+    (if (i32.le_u (local.get $n) (i32.const 8192)) (then (return (call $pairwiseBlock (local.get $p) (local.get $n)))))
+    (block $done (loop $L
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $m (i32.sub (local.get $n) (local.get $i)))
+      (if (i32.gt_u (local.get $m) (i32.const 8192)) (then (local.set $m (i32.const 8192))))
+      (local.set $res (f64.add (local.get $res) (call $pairwiseBlock (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3))) (local.get $m))))
+      (local.set $i (i32.add (local.get $i) (i32.const 8192)))
+      (br $L)))
+    (local.get $res))
+
+  ;; how many of the $n ascending f64 at $p are <= $tau (a prefix)
+  (func (export "countAtMost") (param $p i32) (param $n i32) (param $tau f64) (result i32)
+    (local $i i32)
+    (block $done (loop $L
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (br_if $done (i32.eqz (f64.le (f64.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3)))) (local.get $tau))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $L)))
+    (local.get $i))
+
+  ;; percentileDistance's index: the first i whose cumulative area (added in order) over $total reaches $target,
+  ;; else $n - 1
+  (func (export "percentileIndex") (param $area i32) (param $n i32) (param $total f64) (param $target f64) (result i32)
+    (local $i i32) (local $cum f64)
+    (block $done (loop $L
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $cum (f64.add (local.get $cum) (f64.load (i32.add (local.get $area) (i32.shl (local.get $i) (i32.const 3))))))
+      (if (f64.ge (f64.div (local.get $cum) (local.get $total)) (local.get $target)) (then (return (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $L)))
+    (i32.sub (local.get $n) (i32.const 1)))
+
+  ;; $out[i] = $a[i] * $b[i] for $n f64 ($out may be $a)
+  (func (export "multiplyInto") (param $out i32) (param $a i32) (param $b i32) (param $n i32)
+    (local $i i32) (local $o i32)
+    (block $done (loop $L
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $o (i32.shl (local.get $i) (i32.const 3)))
+      (f64.store (i32.add (local.get $out) (local.get $o))
+        (f64.mul (f64.load (i32.add (local.get $a) (local.get $o))) (f64.load (i32.add (local.get $b) (local.get $o)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $L))))
 )

@@ -15,18 +15,22 @@
  */
 import { threadHeap, type KernelHeap } from './kernelHeap';
 
-type Kind = 'u8' | 'u32' | 'i32' | 'f64';
-type ArrayOf<K extends Kind> = K extends 'u8' ? Uint8Array : K extends 'u32' ? Uint32Array : K extends 'i32' ? Int32Array : Float64Array;
+type Kind = 'u8' | 'u16' | 'u32' | 'i32' | 'f64';
+type ArrayOf<K extends Kind> = K extends 'u8' ? Uint8Array : K extends 'u16' ? Uint16Array : K extends 'u32' ? Uint32Array : K extends 'i32' ? Int32Array : Float64Array;
 
 export class WorkBuffers {
   constructor(readonly heap: KernelHeap = threadHeap()) {}
 
-  private readonly slots = new Map<string, Uint8Array | Uint32Array | Int32Array | Float64Array>();
+  private readonly slots = new Map<string, Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>();
   /** Bytes allocated so far, all slots and growths together (tests: what a task cost in new memory). */
   allocatedBytes = 0;
 
   u8(slot: string, length: number): Uint8Array {
     return this.view(slot, 'u8', length);
+  }
+
+  u16(slot: string, length: number): Uint16Array {
+    return this.view(slot, 'u16', length);
   }
 
   u32(slot: string, length: number): Uint32Array {
@@ -53,6 +57,10 @@ export class WorkBuffers {
     return this.capacity(slot, 'u8', min, keep);
   }
 
+  f64Capacity(slot: string, min: number, keep = 0): Float64Array {
+    return this.capacity(slot, 'f64', min, keep);
+  }
+
   /** Bytes held, all slots together. */
   get bytes(): number {
     let n = 0;
@@ -70,10 +78,10 @@ export class WorkBuffers {
     if (old && old.length >= min) return old as ArrayOf<K>;
     // grow by half again, so that a run of slightly larger organs does not reallocate each time
     const size = Math.max(min, old ? Math.ceil(old.length * 1.5) : 0, 1024);
-    const bytes = size * (kind === 'u8' ? 1 : kind === 'f64' ? 8 : 4);
+    const bytes = size * (kind === 'u8' ? 1 : kind === 'u16' ? 2 : kind === 'f64' ? 8 : 4);
     const at = this.heap.alloc(bytes);
     const h = this.heap;
-    const buf = kind === 'u8' ? h.u8(at, size) : kind === 'u32' ? h.u32(at, size) : kind === 'i32' ? h.i32(at, size) : h.f64(at, size);
+    const buf = kind === 'u8' ? h.u8(at, size) : kind === 'u16' ? h.u16(at, size) : kind === 'u32' ? h.u32(at, size) : kind === 'i32' ? h.i32(at, size) : h.f64(at, size);
     this.allocatedBytes += buf.byteLength;
     if (old && keep > 0) (buf as Float64Array).set((old as Float64Array).subarray(0, keep));
     if (old) this.heap.release(old.byteOffset, old.byteLength);
