@@ -13,6 +13,8 @@ import * as zlib from 'node:zlib';
 import { gzipSync } from 'fflate';
 import { axisAlignedAffine } from '../../src/core/geometry/affine';
 import type { LabelVolume } from '../../src/core/geometry/volume';
+import { caseMetrics } from '../../src/core/metrics/caseMetrics';
+import { makeProtocol } from '../../src/core/metrics/protocol';
 import { readLabelsOnPool } from '../../src/core/metrics/readLabelsOnPool';
 import { findWorkerBundle, SurfacePool } from '../../src/core/metrics/surfacePool';
 import { inflateIntoSync } from '../../src/core/nifti/inflateInto';
@@ -151,4 +153,48 @@ test('inflateIntoSync straight into the buffer and through the public API: the s
 test.after(async () => {
   await pool.close();
   fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('maps scanned as they inflate (1 MiB at a time) score exactly as the joint scan of copies of them, inline and on workers', async () => {
+  // 96 x 80 x 60 (~450 KB a map: several progress stretches, a plane cut by each): organs as boxes, a false positive
+  // (label 4 only predicted), a miss (label 5 only in the ground truth), label 200 at the volume border
+  const d = [96, 80, 60] as const;
+  const gtMap = new Uint8Array(d[0] * d[1] * d[2]), predMap = new Uint8Array(d[0] * d[1] * d[2]);
+  const paint = (m: Uint8Array, l: number, lo: number[], hi: number[]) => {
+    for (let k = lo[2]; k <= hi[2]; k++) for (let j = lo[1]; j <= hi[1]; j++) for (let i = lo[0]; i <= hi[0]; i++) m[i + d[0] * (j + d[1] * k)] = l;
+  };
+  paint(gtMap, 1, [10, 10, 5], [40, 30, 30]); paint(predMap, 1, [12, 9, 7], [41, 33, 29]);
+  paint(gtMap, 2, [50, 40, 20], [70, 60, 50]); paint(predMap, 2, [49, 43, 22], [66, 59, 55]);
+  paint(predMap, 4, [80, 5, 2], [90, 15, 8]);
+  paint(gtMap, 5, [5, 60, 40], [20, 75, 55]);
+  paint(gtMap, 200, [0, 0, 0], [95, 3, 2]); paint(predMap, 200, [0, 0, 0], [95, 4, 1]);
+  const grid = { dims: [...d] as unknown as LabelVolume['dims'], affine: axisAlignedAffine([0.8, 1.1, 2.5], [0, 0, 0]) };
+  const gtFile = path.join(tmp, 'scan-gt.nii.gz'), predFile = path.join(tmp, 'scan-pred.nii.gz');
+  writeNifti(gtFile, { ...grid, data: gtMap });
+  writeNifti(predFile, { ...grid, data: predMap });
+  const protocol = makeProtocol('umd');
+  const labels = [1, 2, 4, 5, 200, 9].map((id) => ({ id }));
+  // the grid as read (the file's affine is float32), scored from plain copies of the maps: the joint scan
+  const read = readLabels(gtFile);
+  const joint = await caseMetrics(read, gtMap, predMap, labels, protocol);
+  for (const threads of [1, 2]) {
+    const p = new SurfacePool(threads);
+    try {
+      const [g, pr] = await Promise.all([readLabelsOnPool(p, gtFile), readLabelsOnPool(p, predFile)]);
+      const scan = p.scanOf(g.data);
+      assert.ok(scan !== undefined && p.scanOf(pr.data) !== undefined, `${threads} thread(s): both maps scanned as they were inflated`);
+      assert.equal(scan.voxels.get(1), 31 * 21 * 26);
+      assert.deepEqual(scan.boxes.get(200), { lo: [0, 0, 0], hi: [95, 3, 2] });
+      assert.equal(scan.voxels.has(4), false);
+      const byMap = await caseMetrics(g, g.data, pr.data, labels, protocol, p);
+      assert.deepEqual(byMap, joint, `${threads} thread(s)`);
+    } finally {
+      await p.close();
+    }
+  }
+  assert.equal(joint.get(4)!.status, 'false-positive');
+  assert.equal(joint.get(5)!.status, 'missed');
+  assert.equal(joint.get(9)!.status, 'both-empty');
+  const dice = joint.get(1)!.dice ?? NaN;
+  assert.ok(dice > 0.8 && dice < 1, `dice ${dice}`);
 });

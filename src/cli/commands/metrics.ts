@@ -54,10 +54,10 @@ export async function metricsCommand(argv: string[]): Promise<number> {
       asked = values.labels.split(',').map((s) => Number(s.trim()));
       if (asked.some((n) => !Number.isInteger(n) || n <= 0 || n > 65535)) throw new UsageError(`--labels must be positive integer ids, got "${values.labels}"`);
     }
-    // without --labels, the labels present, from the scan caseMetrics makes anyway (in parallel on the pool)
+    // without --labels, the labels present, from the scans the workers made as they inflated the maps
     const chosen: number[] = [];
-    scores = await caseMetrics(gt, gt.data, pred.data, (scan) => {
-      chosen.push(...(asked ?? [...scan.counts.keys()].sort((a, b) => a - b)));
+    scores = await caseMetrics(gt, gt.data, pred.data, (present) => {
+      chosen.push(...(asked ?? present));
       return chosen.map((id) => ({ id }));
     }, protocol, pool);
     ids = chosen;

@@ -40,6 +40,8 @@ export interface Kernels {
   countAtMost(p: number, n: number, tau: number): number;
   percentileIndex(area: number, n: number, total: number, target: number): number;
   multiplyInto(out: number, a: number, b: number, n: number): void;
+  countBoth(gt: number, pred: number, n0: number, n1: number, lo0: number, lo1: number, lo2: number, w0: number, w1: number, w2: number,
+    label: number, shift: number): number;
 }
 
 const PAGE = 65536;

@@ -63,6 +63,81 @@ export function scanLabels(gt: LabelData, pred: LabelData, dims: Dims3, heap: Ke
   }
 }
 
+/** One map's labels: per label its voxel count and its box (what a case scanned map by map knows before the overlap). */
+export interface MapScan {
+  voxels: Map<number, number>;
+  boxes: Map<number, VoxelBox>;
+}
+
+/**
+ * The scan of one label map, plane by plane as its planes arrive: the inflating worker scans each stretch of planes
+ * right after writing it, while it is still in the cache, so that the maps are never read again in full. The same
+ * kernel as scanLabels, given the map as both maps: its "both" counts are the map's own counts.
+ */
+export class MapScanner {
+  private readonly size: number;
+  private readonly tablesAt: number;
+  private done = 0;
+
+  constructor(private readonly heap: KernelHeap, private readonly map: LabelData, private readonly dims: Dims3) {
+    const at = heap.addressOf(map);
+    if (at === undefined) throw new Error('MapScanner: the map must be in the heap');
+    this.size = map instanceof Uint16Array ? 65536 : 256;
+    this.tablesAt = heap.alloc(this.size * 56);
+    heap.u8(this.tablesAt, this.size * 56).fill(0);
+  }
+
+  /** Scans the planes not yet scanned below `planes` (x2 index, exclusive). */
+  advance(planes: number): void {
+    const [n0, n1, n2] = this.dims;
+    const at = this.map.byteOffset;
+    const upTo = Math.min(planes, n2);
+    while (this.done < upTo) {
+      const k1 = Math.min(upTo, this.done + PLANES_PER_CALL);
+      this.heap.kernels.scanPlanes(at, at, n0, n1, this.done, k1, this.size === 256 ? 0 : 1, this.tablesAt);
+      this.done = k1;
+    }
+  }
+
+  /** Gives the tables back without a result (the map failed to read). */
+  discard(): void {
+    this.heap.release(this.tablesAt, this.size * 56);
+  }
+
+  /** The scan of every plane (the rest scanned now); the scanner's tables are given back. */
+  finish(): MapScan {
+    this.advance(this.dims[2]);
+    const { heap, size, tablesAt } = this;
+    try {
+      const count = heap.u32(tablesAt, size), seen = heap.u32(tablesAt + 12 * size, size), box = heap.i32(tablesAt + 32 * size, size * 6);
+      const voxels = new Map<number, number>();
+      const boxes = new Map<number, VoxelBox>();
+      for (let l = 1; l < size; l++) {
+        if (!seen[l]) continue;
+        voxels.set(l, count[l]);
+        const b = l * 6;
+        boxes.set(l, { lo: [box[b], box[b + 1], box[b + 2]], hi: [box[b + 3], box[b + 4], box[b + 5]] });
+      }
+      return { voxels, boxes };
+    } finally {
+      heap.release(tablesAt, size * 56);
+    }
+  }
+}
+
+/** Voxels of `label` in both maps inside `box` (the kernel's countBoth): the overlap of maps scanned one at a time. */
+export function countBoth(gt: LabelData, pred: LabelData, dims: Dims3, label: number, box: VoxelBox, heap: KernelHeap = threadHeap()): number {
+  if ((gt instanceof Uint16Array) !== (pred instanceof Uint16Array)) throw new Error('countBoth: both maps must be uint8 or both uint16');
+  const g = heap.hold(gt), p = heap.hold(pred);
+  try {
+    return heap.kernels.countBoth(g.view.byteOffset, p.view.byteOffset, dims[0], dims[1], box.lo[0], box.lo[1], box.lo[2],
+      box.hi[0] - box.lo[0] + 1, box.hi[1] - box.lo[1] + 1, box.hi[2] - box.lo[2] + 1, label, gt instanceof Uint16Array ? 1 : 0);
+  } finally {
+    heap.unhold(g);
+    heap.unhold(p);
+  }
+}
+
 function asU16(a: LabelData): Uint16Array {
   return a instanceof Uint16Array ? a : Uint16Array.from(a);
 }

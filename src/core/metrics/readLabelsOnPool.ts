@@ -12,23 +12,27 @@
 import type { LabelVolume } from '../geometry/volume';
 import { readLabelsDeferred, type ReadLimits } from '../nifti/read';
 import type { SurfacePool } from './surfacePool';
+import type { Inflated } from './surfaceTask';
 
 export async function readLabelsOnPool(pool: SurfacePool, file: string, limits?: ReadLimits): Promise<LabelVolume> {
   // the voxels go straight into the pool's heap, where the kernels read them
   const read = await readLabelsDeferred(file, limits, (bytes) => pool.allocateLabels(bytes) as Uint8Array);
   if ('volume' in read) return read.volume;
-  const { input, skip, out, complete, failed } = read.pending;
+  const { input, skip, out, dims, complete, failed } = read.pending;
   // a file that fails gives its block back (a run goes on with the other cases)
   const giveBack = () => pool.heap.release(out.byteOffset, out.byteLength);
-  let length: number;
+  let inflated: Inflated;
   try {
-    length = await pool.run({ kind: 'inflate', input, skip, out });
+    // the worker scans the planes as it writes them (MapScanner): the metrics then need no pass of their own
+    inflated = await pool.run({ kind: 'inflate', input, skip, out, scanDims: [dims[0], dims[1], dims[2]] });
   } catch (e) {
     giveBack();
     throw failed(e);
   }
   try {
-    return complete(length);
+    const volume = complete(inflated.length);
+    if (inflated.scan) pool.recordScan(volume.data, inflated.scan);
+    return volume;
   } catch (e) {
     giveBack();
     throw e;

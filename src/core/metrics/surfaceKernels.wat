@@ -62,6 +62,17 @@
         ;; 16 bytes at a time: background in both maps is skipped, one label across both maps counted at once;
         ;; other runs, and the row's tail, a voxel at a time
         (block $doneX (loop $X
+          ;; background, 64 bytes at a time (most of a whole-body volume)
+          (block $skipped (loop $skip
+            (br_if $skipped (i32.gt_u (i32.add (local.get $x) (i32.shl (local.get $per) (i32.const 2))) (local.get $n0)))
+            (local.set $a (i32.add (local.get $row) (i32.shl (local.get $x) (local.get $shift))))
+            (br_if $skipped (v128.any_true (v128.or
+              (v128.or (v128.or (v128.load offset=0 (i32.add (local.get $gt) (local.get $a))) (v128.load offset=16 (i32.add (local.get $gt) (local.get $a))))
+                       (v128.or (v128.load offset=32 (i32.add (local.get $gt) (local.get $a))) (v128.load offset=48 (i32.add (local.get $gt) (local.get $a)))))
+              (v128.or (v128.or (v128.load offset=0 (i32.add (local.get $pred) (local.get $a))) (v128.load offset=16 (i32.add (local.get $pred) (local.get $a))))
+                       (v128.or (v128.load offset=32 (i32.add (local.get $pred) (local.get $a))) (v128.load offset=48 (i32.add (local.get $pred) (local.get $a))))))))
+            (local.set $x (i32.add (local.get $x) (i32.shl (local.get $per) (i32.const 2))))
+            (br $skip)))
           (br_if $doneX (i32.ge_u (local.get $x) (local.get $n0)))
           (local.set $e (i32.add (local.get $x) (local.get $per)))
           (block $byVoxel
@@ -647,4 +658,49 @@
         (f64.mul (f64.load (i32.add (local.get $a) (local.get $o))) (f64.load (i32.add (local.get $b) (local.get $o)))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $L))))
+
+  ;; Voxels of $label in both maps inside the box from ($lo0, $lo1, $lo2), $w0 x $w1 x $w2 voxels (the overlap
+  ;; count of a case whose maps were scanned one at a time, caseMetrics.ts): 16 bytes at a time, the tail by voxel.
+  (func (export "countBoth") (param $gt i32) (param $pred i32) (param $n0 i32) (param $n1 i32)
+    (param $lo0 i32) (param $lo1 i32) (param $lo2 i32) (param $w0 i32) (param $w1 i32) (param $w2 i32) (param $label i32) (param $shift i32)
+    (result i32)
+    (local $count i32) (local $k i32) (local $j i32) (local $x i32) (local $row i32) (local $per i32) (local $mask i32) (local $splat v128)
+    (local $a i32)
+    (local.set $per (i32.shr_u (i32.const 16) (local.get $shift)))
+    (local.set $mask (select (i32.const 0xffff) (i32.const 0xff) (local.get $shift)))
+    (local.set $splat (if (result v128) (local.get $shift)
+      (then (i16x8.splat (local.get $label))) (else (i8x16.splat (local.get $label)))))
+    (block $doneK (loop $K
+      (br_if $doneK (i32.ge_u (local.get $k) (local.get $w2)))
+      (local.set $j (i32.const 0))
+      (block $doneJ (loop $J
+        (br_if $doneJ (i32.ge_u (local.get $j) (local.get $w1)))
+        ;; byte offset of the row's first voxel in either map
+        (local.set $row (i32.shl (i32.add (local.get $lo0) (i32.mul (local.get $n0)
+          (i32.add (i32.add (local.get $lo1) (local.get $j)) (i32.mul (local.get $n1) (i32.add (local.get $lo2) (local.get $k)))))) (local.get $shift)))
+        (local.set $x (i32.const 0))
+        (block $doneV (loop $V
+          (br_if $doneV (i32.gt_u (i32.add (local.get $x) (local.get $per)) (local.get $w0)))
+          (local.set $a (i32.add (local.get $row) (i32.shl (local.get $x) (local.get $shift))))
+          (local.set $count (i32.add (local.get $count) (i32.popcnt (if (result i32) (local.get $shift)
+            (then (i16x8.bitmask (v128.and (i16x8.eq (v128.load (i32.add (local.get $gt) (local.get $a))) (local.get $splat))
+                                           (i16x8.eq (v128.load (i32.add (local.get $pred) (local.get $a))) (local.get $splat)))))
+            (else (i8x16.bitmask (v128.and (i8x16.eq (v128.load (i32.add (local.get $gt) (local.get $a))) (local.get $splat))
+                                           (i8x16.eq (v128.load (i32.add (local.get $pred) (local.get $a))) (local.get $splat)))))))))
+          (local.set $x (i32.add (local.get $x) (local.get $per)))
+          (br $V)))
+        (block $doneT (loop $T
+          (br_if $doneT (i32.ge_u (local.get $x) (local.get $w0)))
+          (local.set $a (i32.add (local.get $row) (i32.shl (local.get $x) (local.get $shift))))
+          (if (i32.and
+                (i32.eq (i32.and (i32.load16_u (i32.add (local.get $gt) (local.get $a))) (local.get $mask)) (local.get $label))
+                (i32.eq (i32.and (i32.load16_u (i32.add (local.get $pred) (local.get $a))) (local.get $mask)) (local.get $label)))
+            (then (local.set $count (i32.add (local.get $count) (i32.const 1)))))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (br $T)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $J)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $K)))
+    (local.get $count))
 )

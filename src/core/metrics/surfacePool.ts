@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { KernelHeap } from './kernelHeap';
+import type { MapScan } from './labelScan';
 import { runTask, toWorker, type LabelData, type MetricsTask, type TaskResult } from './surfaceTask';
 
 const WORKER_FILE = 'surfaceWorker.js';
@@ -37,6 +38,7 @@ export class SurfacePool {
   private nextId = 0;
   /** The memory the label maps and every thread's work buffers live in; the workers share it. */
   readonly heap = new KernelHeap();
+  private readonly scans = new WeakMap<LabelData, MapScan>();
 
   /**
    * `threads` defaults to the cores available; 1 (or no worker bundle) means inline. `warmUp: false` starts workers
@@ -105,6 +107,15 @@ export class SurfacePool {
   /** Releases `shared` when `share` made it a copy of `data`. */
   unshare(data: LabelData, shared: LabelData): void {
     if (shared !== data) this.heap.release(shared.byteOffset, shared.byteLength);
+  }
+
+  /** The scan an inflating worker made of `data` as it wrote it (readLabelsOnPool), if any. */
+  scanOf(data: LabelData): MapScan | undefined {
+    return this.scans.get(data);
+  }
+
+  recordScan(data: LabelData, scan: MapScan): void {
+    this.scans.set(data, scan);
   }
 
   /** A label map of `length` voxels allocated in the pool's heap (the voxels of a file being read go there). */

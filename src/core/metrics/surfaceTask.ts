@@ -9,7 +9,7 @@
  * to a worker as their address in it (toWorker / fromPool), so nothing is copied per task.
  */
 import type { Dims3, SpacingMm } from './edt';
-import { scanLabels, type LabelScan, type VoxelBox } from './labelScan';
+import { countBoth, MapScanner, scanLabels, type LabelScan, type MapScan, type VoxelBox } from './labelScan';
 import { labelSurfaceDistances, scoreSurfaces, type SurfaceScores } from './surface';
 import { inflateIntoSync } from '../nifti/inflateInto';
 import { threadHeap, type KernelHeap, type LabelData } from './kernelHeap';
@@ -39,7 +39,12 @@ export interface SurfaceTask {
   hdPercentile: number;
   /** surfelAreaTable(spacingMm), when the caller computed it once for the case's organs. */
   areaMm2ByCode?: Float64Array;
+  /** Count the label's voxels in both maps too (`overlap` in the result): maps scanned one at a time. */
+  countOverlap?: boolean;
 }
+
+/** A surface task's scores, with the organ's voxels in both maps when asked (`countOverlap`). */
+export type SurfaceResult = SurfaceScores & { overlap?: number };
 
 export interface InflateTask {
   kind: 'inflate';
@@ -49,18 +54,29 @@ export interface InflateTask {
   skip: number;
   /** A view of a SharedArrayBuffer when run on a worker. */
   out: Uint8Array;
+  /** The map's grid, to scan it plane by plane as it is inflated (MapScanner); `out` must then be in the heap. */
+  scanDims?: Dims3;
+}
+
+/** What an inflate task returns: the decompressed length up to its bound (inflateIntoSync), and the map's scan. */
+export interface Inflated {
+  length: number;
+  scan?: MapScan;
 }
 
 export type MetricsTask = ScanTask | SurfaceTask | InflateTask;
-/** An inflate task returns the decompressed length up to its bound (inflateIntoSync). */
-export type TaskResult<T extends MetricsTask> = T extends ScanTask ? LabelScan : T extends InflateTask ? number : SurfaceScores;
+export type TaskResult<T extends MetricsTask> = T extends ScanTask ? LabelScan : T extends InflateTask ? Inflated : SurfaceResult;
 
 /** A label map as a worker receives it: where it is in the pool's heap. */
 interface MapAddress { at: number; length: number; bytesPerVoxel: 1 | 2 }
 
 /** The task as posted to a worker: its label maps (views of `heap`, the pool's) replaced by their addresses. */
 export function toWorker(t: MetricsTask, heap: KernelHeap): unknown {
-  if (t.kind === 'inflate') return t;
+  if (t.kind === 'inflate') {
+    // its output as an address when it is in the heap (the worker scans it there), else as it is (shared memory)
+    const at = heap.addressOf(t.out);
+    return at === undefined ? { ...t, scanDims: undefined } : { ...t, out: { at, length: t.out.length, bytesPerVoxel: 1 } };
+  }
   const address = (m: LabelData): MapAddress => {
     const at = heap.addressOf(m);
     if (at === undefined) throw new Error('a label map posted to a metrics worker is not in the pool\'s memory');
@@ -72,7 +88,10 @@ export function toWorker(t: MetricsTask, heap: KernelHeap): unknown {
 /** The task a worker received, its label maps views of its own heap (the pool's memory) again. */
 export function fromPool(t: unknown, heap: KernelHeap): MetricsTask {
   const task = t as MetricsTask;
-  if (task.kind === 'inflate') return task;
+  if (task.kind === 'inflate') {
+    const out = task.out as unknown as MapAddress | Uint8Array;
+    return out instanceof Uint8Array ? task : { ...task, out: heap.u8(out.at, out.length) };
+  }
   const sent = t as { gt: MapAddress; pred: MapAddress };
   const view = (m: MapAddress): LabelData => (m.bytesPerVoxel === 2 ? heap.u16(m.at, m.length) : heap.u8(m.at, m.length));
   return { ...task, gt: view(sent.gt), pred: view(sent.pred) };
@@ -80,7 +99,7 @@ export function fromPool(t: unknown, heap: KernelHeap): MetricsTask {
 
 /** Runs a task on this thread, its label maps in `heap` (maps elsewhere are copied in: tests, the warm-up). */
 export function runTask<T extends MetricsTask>(t: T, heap: KernelHeap = threadHeap()): TaskResult<T> {
-  if (t.kind === 'inflate') return inflateIntoSync(t.input, t.out, t.skip) as TaskResult<T>;
+  if (t.kind === 'inflate') return inflate(t, heap) as TaskResult<T>;
   if (t.kind === 'scan') {
     const plane = t.dims[0] * t.dims[1];
     const part = scanLabels(t.gt.subarray(t.k0 * plane, t.k1 * plane), t.pred.subarray(t.k0 * plane, t.k1 * plane), [t.dims[0], t.dims[1], t.k1 - t.k0], heap);
@@ -90,5 +109,25 @@ export function runTask<T extends MetricsTask>(t: T, heap: KernelHeap = threadHe
   // the thread's buffers: the largest organ touches them first, every later organ and case reuses them
   const work = threadWorkBuffers(heap);
   const distances = labelSurfaceDistances(t.gt, t.pred, t.dims, t.label, t.box, t.spacingMm, work, t.areaMm2ByCode);
-  return scoreSurfaces(distances, t.toleranceMm, t.hdPercentile, work) as TaskResult<T>;
+  const scores: SurfaceResult = scoreSurfaces(distances, t.toleranceMm, t.hdPercentile, work);
+  if (t.countOverlap) scores.overlap = countBoth(t.gt, t.pred, t.dims, t.label, t.box, heap);
+  return scores as TaskResult<T>;
+}
+
+/** Inflates the map, scanning its planes as they are written when asked (and when `out` is in the heap). */
+function inflate(t: InflateTask, heap: KernelHeap): Inflated {
+  if (!t.scanDims || heap.addressOf(t.out) === undefined) return { length: inflateIntoSync(t.input, t.out, t.skip) };
+  const dims = t.scanDims;
+  const planeBytes = dims[0] * dims[1];
+  const scanner = new MapScanner(heap, t.out, dims);
+  let length: number;
+  try {
+    length = inflateIntoSync(t.input, t.out, t.skip, { onProgress: (bytes) => scanner.advance(Math.floor(bytes / planeBytes)) });
+  } catch (e) {
+    scanner.discard();
+    throw e;
+  }
+  // a short stream is an error the reader reports (readLabelsOnPool); its scan is of no use
+  const scan = scanner.finish();
+  return length - t.skip >= t.out.length ? { length, scan } : { length };
 }

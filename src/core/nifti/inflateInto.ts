@@ -14,7 +14,8 @@
  * Semantics are `zlib.gunzipSync`'s (gzip members, trailing bytes, CRC and length checks, error messages), bounded:
  * output bytes [skip, skip + out.length) land in `out`; a stream that ends before is inflated to its end (its
  * trailer checked) and the length returned is short; a stream holding more is cut at the bound, and the rest of
- * it is never inflated.
+ * it is never inflated. `onProgress(bytes)`, when given, is called as `out` fills, with how many of its bytes are
+ * written (the last call with all of them, or with where a short stream ended).
  */
 import * as zlib from 'node:zlib';
 import { gunzipUpTo } from './gunzipBounded';
@@ -33,6 +34,9 @@ function handleOf(gz: zlib.Gunzip): HandleParts | undefined {
   return { handle: handle as SyncHandle, state };
 }
 
+/** What `onProgress` is told after at most: a stretch that stays in the core's cache until it is scanned. */
+const PROGRESS_BYTES = 1 << 20;
+
 /** Scratch for the bytes before `skip` (a NIfTI header: 352 or 544 bytes) and for the probe past the bound. */
 const SCRATCH = 4096;
 
@@ -41,12 +45,16 @@ const SCRATCH = 4096;
  * the decompressed stream up to that bound (skip + out.length, or less when the stream ends first; the bytes before
  * `skip` are dropped). Throws zlib's error of a corrupt or truncated stream. `direct: false` takes the public-API path (the fallback; tests compare the two).
  */
-export function inflateIntoSync(input: Uint8Array, out: Uint8Array, skip: number, { direct = true } = {}): number {
+export function inflateIntoSync(
+  input: Uint8Array, out: Uint8Array, skip: number, { direct = true, onProgress }: { direct?: boolean; onProgress?: (bytes: number) => void } = {},
+): number {
   const gz = zlib.createGunzip();
   const parts = direct ? handleOf(gz) : undefined;
   if (!parts) {
     gz.close();
-    return inflateByCopy(input, out, skip);
+    const length = inflateByCopy(input, out, skip);
+    onProgress?.(Math.max(0, Math.min(out.length, length - skip)));
+    return length;
   }
   // zlib reports an error by destroying the stream (read from `errored` right after the call), which also emits
   // 'error' on a later tick: listened to, so that it is not thrown there as unhandled
@@ -69,13 +77,16 @@ export function inflateIntoSync(input: Uint8Array, out: Uint8Array, skip: number
         at = 0;
         continue;
       }
-      handle.writeSync(zlib.constants.Z_FINISH, input, inOff, inLen, target, at, end - at);
+      // `out` a stretch at a time when someone follows the progress (a worker scanning the planes it has written)
+      const room = phase === 1 && onProgress ? Math.min(end - at, PROGRESS_BYTES) : end - at;
+      handle.writeSync(zlib.constants.Z_FINISH, input, inOff, inLen, target, at, room);
       if (gz.errored) throw gz.errored;
       const availOut = state[0];
       const availIn = state[1];
-      at += end - at - availOut;
+      at += room - availOut;
       inOff += inLen - availIn;
       inLen = availIn;
+      if (phase === 1) onProgress?.(at);
       // output left over: the stream has ended (its trailer checked) inside this phase
       if (availOut !== 0) return phase === 0 ? at : skip + (phase === 1 ? at : out.length);
     }

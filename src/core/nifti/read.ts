@@ -447,6 +447,8 @@ export interface PendingLabels {
   skip: number;
   /** Where the voxels go. */
   out: Uint8Array;
+  /** The grid's voxel dims, from the header. */
+  dims: GridDims;
   /** The volume, once the stream has been inflated into `out`; `length` is what the inflate returned (the
    * decompressed length up to the bound). Checks and errors as readLabels's. */
   complete(length: number): LabelVolume;
@@ -477,7 +479,7 @@ export async function readLabelsDeferred(
   const out = allocate(Math.max(0, layout.need - skip));
   return {
     pending: {
-      input, skip, out,
+      input, skip, out, dims: layout.dims,
       complete: (length) => {
         const affine = checkDecoded(file, layout, head, length, true);
         return labelsOf(file, { header: layout.header, dims: layout.dims, affine, payload: out });
