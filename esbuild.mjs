@@ -20,6 +20,24 @@ const watPlugin = {
     });
   },
 };
+// The surfel areas' marching-cubes geometry (src/core/metrics/surfelGeometry.ts) does not depend on the spacing: it is
+// derived here, once, and embedded as the virtual module `surfel-area-vectors` (a fresh process never derives it).
+let areaVectors;
+const surfelGeometryPlugin = {
+  name: 'surfel-area-vectors',
+  setup(build) {
+    build.onResolve({ filter: /^surfel-area-vectors$/ }, () => ({ path: 'surfel-area-vectors', namespace: 'surfel-geometry' }));
+    build.onLoad({ filter: /.*/, namespace: 'surfel-geometry' }, async () => {
+      if (!areaVectors) {
+        const out = await esbuild.build({ entryPoints: ['src/core/metrics/surfelGeometry.ts'], bundle: true, write: false, platform: 'node', format: 'cjs', logLevel: 'silent' });
+        const mod = { exports: {} };
+        new Function('module', 'exports', out.outputFiles[0].text)(mod, mod.exports);
+        areaVectors = JSON.stringify(mod.exports.deriveAreaVectors());
+      }
+      return { contents: areaVectors, loader: 'json', watchFiles: [path.resolve('src/core/metrics/surfelGeometry.ts')] };
+    });
+  },
+};
 const node = {
   bundle: true,
   platform: 'node',
@@ -28,7 +46,7 @@ const node = {
   sourcemap: true,
   external: ['vscode', 'onnxruntime-node'],
   logLevel: 'warning',
-  plugins: [watPlugin],
+  plugins: [watPlugin, surfelGeometryPlugin],
 };
 
 const testEntries = fs.existsSync('test')

@@ -18,6 +18,8 @@ import { pairwiseSum } from '../../src/core/metrics/numpySum';
 import { makeProtocol, parseToleranceArg, toleranceFor } from '../../src/core/metrics/protocol';
 import { scoreSurfaces, surfaceDistances } from '../../src/core/metrics/surface';
 import { surfelAreaTable } from '../../src/core/metrics/surfelAreas';
+import { deriveAreaVectors } from '../../src/core/metrics/surfelGeometry';
+import embeddedAreaVectors from 'surfel-area-vectors';
 import { SurfacePool } from '../../src/core/metrics/surfacePool';
 import { lcg } from '../helpers/random';
 
@@ -88,6 +90,16 @@ test('pairwise sum rounds as numpy.sum does (differs from a running sum)', () =>
   assert.equal(pairwiseSum(xs), 899.2);
   assert.equal(running, 899.1999999999999);
   assert.notEqual(running, pairwiseSum(xs));
+});
+
+test('surfel areas: the geometry embedded at build time is the derivation, number for number', () => {
+  // JSON writes -0 as 0 (squared in every area, so the same areas)
+  const derived = deriveAreaVectors().map((v) => v.map((x) => x + 0));
+  assert.equal(embeddedAreaVectors.length, 256);
+  assert.deepEqual(embeddedAreaVectors, derived);
+  // a single-voxel code: 8 triangles (the octahedron's face in this cell), 3 numbers each
+  assert.equal(derived[1].length, 3);
+  assert.equal(derived[0].length, 0);
 });
 
 test('surfel areas: a single voxel is the marching-cubes octahedron, sqrt(b²c² + a²c² + a²b²) mm²', () => {
