@@ -119,17 +119,28 @@ test('seeded header mutations and truncations: readLabelsOnPool and readLabels a
   }
 });
 
-test('inflateIntoSync straight into the buffer and through the public API: the same bytes and lengths; cuts at the bound', () => {
+test('inflateIntoSync straight into the buffer, through a ring and through the public API: the same bytes and lengths; cuts at the bound', () => {
   // two gzip members, so that the second begins after the first's trailer
   const raw = Uint8Array.from({ length: 300_000 }, (_, v) => ((v >> 9) * 7) % 11);
   const stream = Buffer.concat([zlib.gzipSync(raw.subarray(0, 120_000)), zlib.gzipSync(raw.subarray(120_000))]);
   const whole = zlib.gunzipSync(stream);
   assert.equal(whole.length, raw.length);
   assert.ok(stream.length > 1000);
-  const result = (input: Uint8Array, skip: number, size: number, direct: boolean) => {
+  // with `ring`, the bytes come through a ring of that many bytes (flushes checked to tile `out` in order)
+  const result = (input: Uint8Array, skip: number, size: number, direct: boolean, ring = 0) => {
     const out = new Uint8Array(new SharedArrayBuffer(size));
+    let next = 0;
+    const through = ring > 0 ? {
+      ring: new Uint8Array(ring),
+      flush(bytes: number, at: number) {
+        assert.equal(at, next, 'flushes follow each other');
+        assert.ok(bytes > 0 && bytes <= ring);
+        out.set(this.ring.subarray(0, bytes), at);
+        next = at + bytes;
+      },
+    } : undefined;
     try {
-      return { length: inflateIntoSync(input, out, skip, { direct }), bytes: Buffer.from(out.buffer) };
+      return { length: inflateIntoSync(input, out, skip, { direct, through }), bytes: Buffer.from(out.buffer) };
     } catch (e) {
       return { error: (e as Error).message };
     }
@@ -140,11 +151,16 @@ test('inflateIntoSync straight into the buffer and through the public API: the s
       const at = `skip ${skip}, size ${size}`;
       assert.deepEqual(result(stream, skip, size, true), expected, at);
       assert.deepEqual(result(stream, skip, size, false), expected, at);
+      for (const ring of [1, 7000, 1 << 20]) {
+        assert.deepEqual(result(stream, skip, size, true, ring), expected, `${at}, ring ${ring}`);
+        assert.deepEqual(result(stream, skip, size, false, ring), expected, `${at}, ring ${ring}, public API`);
+      }
       // a stream cut short: zlib's error, unless the bound comes first (then the bytes up to it, the rest unread)
       for (const cut of [0, 1, 10, 200, 1000, stream.length - 9, stream.length - 1].filter((c) => c < stream.length)) {
         const got = result(stream.subarray(0, cut), skip, size, true);
         if ('error' in got) assert.equal(got.error, 'unexpected end of file', `${at}, cut ${cut}`);
         else assert.deepEqual(got, { length: skip + size, bytes: expected.bytes }, `${at}, cut ${cut}`);
+        assert.deepEqual(result(stream.subarray(0, cut), skip, size, true, 7000), got, `${at}, cut ${cut}, ring`);
       }
     }
   }

@@ -40,6 +40,7 @@ export interface Kernels {
   countAtMost(p: number, n: number, tau: number): number;
   percentileIndex(area: number, n: number, total: number, target: number): number;
   multiplyInto(out: number, a: number, b: number, n: number): void;
+  copyNonzero(src: number, dst: number, bytes: number): void;
   countBoth(gt: number, pred: number, n0: number, n1: number, lo0: number, lo1: number, lo2: number, w0: number, w1: number, w2: number,
     label: number, shift: number): number;
 }
@@ -74,8 +75,11 @@ export class KernelHeap {
     this.kernels = new WebAssembly.Instance(compiled, { env: { memory: this.memory } }).exports as unknown as Kernels;
   }
 
-  /** A block of at least `bytes` bytes, `ALIGN`-aligned; its contents are whatever they were (zero when fresh). */
-  alloc(bytes: number): number {
+  /**
+   * A block of at least `bytes` bytes, `ALIGN`-aligned; its contents are whatever they were, unless `zeroed` (a
+   * fresh block is zero without being touched: its pages cost nothing until written).
+   */
+  alloc(bytes: number, { zeroed = false } = {}): number {
     const size = blockSize(bytes);
     let best = -1;
     for (let b = 0; b < this.free.length; b++) if (this.free[b].bytes >= size && (best < 0 || this.free[b].bytes < this.free[best].bytes)) best = b;
@@ -84,6 +88,7 @@ export class KernelHeap {
       const at = block.at;
       if (block.bytes === size) this.free.splice(best, 1);
       else { block.at += size; block.bytes -= size; }
+      if (zeroed) this.u8(at, size).fill(0);
       return at;
     }
     const pages = Math.ceil(size / PAGE);
@@ -118,9 +123,9 @@ export class KernelHeap {
   i32(at: number, length: number): Int32Array { return new Int32Array(this.buffer(), at, length); }
   f64(at: number, length: number): Float64Array { return new Float64Array(this.buffer(), at, length); }
 
-  /** A new label map of `length` voxels in the heap (zeroed only when fresh: callers fill it). */
+  /** A new label map of `length` voxels in the heap, all background (0). */
   labels(length: number, bytesPerVoxel: 1 | 2): LabelData {
-    const at = this.alloc(length * bytesPerVoxel);
+    const at = this.alloc(length * bytesPerVoxel, { zeroed: true });
     return bytesPerVoxel === 1 ? this.u8(at, length) : this.u16(at, length);
   }
 

@@ -71,31 +71,27 @@ export interface MapScan {
 
 /**
  * The scan of one label map, plane by plane as its planes arrive: the inflating worker scans each stretch of planes
- * right after writing it, while it is still in the cache, so that the maps are never read again in full. The same
- * kernel as scanLabels, given the map as both maps: its "both" counts are the map's own counts.
+ * right after writing it (`ring`: the planes from `firstPlane` on, at that address), while it is still in the cache,
+ * so that the map is never read again in full. The same kernel as scanLabels, given the planes as both maps: its
+ * "both" counts are the map's own counts.
  */
 export class MapScanner {
   private readonly size: number;
   private readonly tablesAt: number;
-  private done = 0;
 
-  constructor(private readonly heap: KernelHeap, private readonly map: LabelData, private readonly dims: Dims3) {
-    const at = heap.addressOf(map);
-    if (at === undefined) throw new Error('MapScanner: the map must be in the heap');
-    this.size = map instanceof Uint16Array ? 65536 : 256;
-    this.tablesAt = heap.alloc(this.size * 56);
-    heap.u8(this.tablesAt, this.size * 56).fill(0);
+  constructor(private readonly heap: KernelHeap, private readonly dims: Dims3, bytesPerVoxel: 1 | 2 = 1) {
+    this.size = bytesPerVoxel === 2 ? 65536 : 256;
+    this.tablesAt = heap.alloc(this.size * 56, { zeroed: true });
   }
 
-  /** Scans the planes not yet scanned below `planes` (x2 index, exclusive). */
-  advance(planes: number): void {
-    const [n0, n1, n2] = this.dims;
-    const at = this.map.byteOffset;
-    const upTo = Math.min(planes, n2);
-    while (this.done < upTo) {
-      const k1 = Math.min(upTo, this.done + PLANES_PER_CALL);
-      this.heap.kernels.scanPlanes(at, at, n0, n1, this.done, k1, this.size === 256 ? 0 : 1, this.tablesAt);
-      this.done = k1;
+  /** Scans `planes` whole planes (x2 index `firstPlane` on) held at heap address `ring`. */
+  scan(ring: number, firstPlane: number, planes: number): void {
+    const [n0, n1] = this.dims;
+    const shift = this.size === 256 ? 0 : 1;
+    // the kernel addresses plane k at base + k * plane bytes: the base that puts plane `firstPlane` at `ring`
+    const base = (ring - firstPlane * ((n0 * n1) << shift)) | 0;
+    for (let k = firstPlane; k < firstPlane + planes; k += PLANES_PER_CALL) {
+      this.heap.kernels.scanPlanes(base, base, n0, n1, k, Math.min(firstPlane + planes, k + PLANES_PER_CALL), shift, this.tablesAt);
     }
   }
 
@@ -104,9 +100,8 @@ export class MapScanner {
     this.heap.release(this.tablesAt, this.size * 56);
   }
 
-  /** The scan of every plane (the rest scanned now); the scanner's tables are given back. */
+  /** The scan of the planes scanned; the scanner's tables are given back. */
   finish(): MapScan {
-    this.advance(this.dims[2]);
     const { heap, size, tablesAt } = this;
     try {
       const count = heap.u32(tablesAt, size), seen = heap.u32(tablesAt + 12 * size, size), box = heap.i32(tablesAt + 32 * size, size * 6);

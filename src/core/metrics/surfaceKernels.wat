@@ -703,4 +703,29 @@
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br $K)))
     (local.get $count))
+
+  ;; $bytes bytes from $src to $dst, skipping every 64-byte block (and tail byte) that is zero: $dst is a label map
+  ;; whose fresh pages read as zero, so background is never written and its pages never faulted in (readLabelsOnPool)
+  (func (export "copyNonzero") (param $src i32) (param $dst i32) (param $bytes i32)
+    (local $x i32) (local $a v128) (local $b v128) (local $c v128) (local $d v128) (local $v i32)
+    (block $doneV (loop $V
+      (br_if $doneV (i32.gt_u (i32.add (local.get $x) (i32.const 64)) (local.get $bytes)))
+      (local.set $a (v128.load offset=0 (i32.add (local.get $src) (local.get $x))))
+      (local.set $b (v128.load offset=16 (i32.add (local.get $src) (local.get $x))))
+      (local.set $c (v128.load offset=32 (i32.add (local.get $src) (local.get $x))))
+      (local.set $d (v128.load offset=48 (i32.add (local.get $src) (local.get $x))))
+      (if (v128.any_true (v128.or (v128.or (local.get $a) (local.get $b)) (v128.or (local.get $c) (local.get $d))))
+        (then
+          (v128.store offset=0 (i32.add (local.get $dst) (local.get $x)) (local.get $a))
+          (v128.store offset=16 (i32.add (local.get $dst) (local.get $x)) (local.get $b))
+          (v128.store offset=32 (i32.add (local.get $dst) (local.get $x)) (local.get $c))
+          (v128.store offset=48 (i32.add (local.get $dst) (local.get $x)) (local.get $d))))
+      (local.set $x (i32.add (local.get $x) (i32.const 64)))
+      (br $V)))
+    (block $doneT (loop $T
+      (br_if $doneT (i32.ge_u (local.get $x) (local.get $bytes)))
+      (local.set $v (i32.load8_u (i32.add (local.get $src) (local.get $x))))
+      (if (local.get $v) (then (i32.store8 (i32.add (local.get $dst) (local.get $x)) (local.get $v))))
+      (local.set $x (i32.add (local.get $x) (i32.const 1)))
+      (br $T))))
 )

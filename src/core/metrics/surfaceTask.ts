@@ -114,20 +114,41 @@ export function runTask<T extends MetricsTask>(t: T, heap: KernelHeap = threadHe
   return scores as TaskResult<T>;
 }
 
-/** Inflates the map, scanning its planes as they are written when asked (and when `out` is in the heap). */
+/**
+ * Inflates the map, scanning its planes as they are written when asked (and when `out` is in the heap): through a
+ * ring of whole planes (~1 MiB), each scanned while in the cache, then copied into the map without its background
+ * (the map's fresh pages are zero: only pages holding labels are ever touched, a fraction of a whole-body volume).
+ */
 function inflate(t: InflateTask, heap: KernelHeap): Inflated {
-  if (!t.scanDims || heap.addressOf(t.out) === undefined) return { length: inflateIntoSync(t.input, t.out, t.skip) };
+  const mapAt = heap.addressOf(t.out);
+  if (!t.scanDims || mapAt === undefined) return { length: inflateIntoSync(t.input, t.out, t.skip) };
   const dims = t.scanDims;
   const planeBytes = dims[0] * dims[1];
-  const scanner = new MapScanner(heap, t.out, dims);
+  const ringBytes = planeBytes * Math.max(1, Math.floor(RING_BYTES / planeBytes));
+  const ringAt = heap.alloc(ringBytes);
+  const scanner = new MapScanner(heap, dims);
   let length: number;
   try {
-    length = inflateIntoSync(t.input, t.out, t.skip, { onProgress: (bytes) => scanner.advance(Math.floor(bytes / planeBytes)) });
+    length = inflateIntoSync(t.input, t.out, t.skip, {
+      through: {
+        ring: heap.u8(ringAt, ringBytes),
+        flush: (bytes, at) => {
+          // whole planes, but for a short stream's last piece (an error the reader reports): scanned only when whole
+          if (bytes % planeBytes === 0 && at % planeBytes === 0) scanner.scan(ringAt, at / planeBytes, bytes / planeBytes);
+          heap.kernels.copyNonzero(ringAt, mapAt + at, bytes);
+        },
+      },
+    });
   } catch (e) {
     scanner.discard();
     throw e;
+  } finally {
+    heap.release(ringAt, ringBytes);
   }
   // a short stream is an error the reader reports (readLabelsOnPool); its scan is of no use
   const scan = scanner.finish();
   return length - t.skip >= t.out.length ? { length, scan } : { length };
 }
+
+/** The inflate's ring: planes enough for about a megabyte, which stays in a core's cache until scanned and copied. */
+const RING_BYTES = 1 << 20;

@@ -1,11 +1,11 @@
 /**
  * A worker's warm-up: the metrics code run on a small synthetic case before the first real one.
  *
- * Why: JavaScript is compiled while it runs. On its first whole-body case a fresh thread spends about as long
- * compiling, and deoptimizing at branches it had not yet seen (the distance search's fallback, the counting sort's
- * alternative, a surfel list that grows), as computing; measured, a fresh thread's first case took ~1.6x a warm one's.
- * The pool's workers run this as they start, while the main thread reads the case's NIfTI files or runs the model,
- * so the first real case finds compiled code.
+ * Why: the voxel loops are WebAssembly (surfaceKernels.wat), compiled before they run, but V8 first runs them with its
+ * baseline compiler and moves a function to its optimizing one between calls; the JavaScript around them (the
+ * distance search's fallback, the keyed sort of far-apart surfaces) is compiled while it runs. The pool's workers run
+ * this as they start, while the main thread reads the case's NIfTI files or runs the model, so the first real case
+ * finds optimized code (and, see makeBuffersReady, mapped buffers).
  *
  * The case exercises every branch the real ones take: a uint8 scan over whole 32-bit words, partial and uniform
  * words; two organs at anisotropic spacing; a prediction shifted by a voxel and a far false-positive blob (the keyed

@@ -14,8 +14,7 @@
  * Semantics are `zlib.gunzipSync`'s (gzip members, trailing bytes, CRC and length checks, error messages), bounded:
  * output bytes [skip, skip + out.length) land in `out`; a stream that ends before is inflated to its end (its
  * trailer checked) and the length returned is short; a stream holding more is cut at the bound, and the rest of
- * it is never inflated. `onProgress(bytes)`, when given, is called as `out` fills, with how many of its bytes are
- * written (the last call with all of them, or with where a short stream ended).
+ * it is never inflated. With `through` (see Through) the bytes meant for `out` are handed over a ring at a time.
  */
 import * as zlib from 'node:zlib';
 import { gunzipUpTo } from './gunzipBounded';
@@ -34,8 +33,15 @@ function handleOf(gz: zlib.Gunzip): HandleParts | undefined {
   return { handle: handle as SyncHandle, state };
 }
 
-/** What `onProgress` is told after at most: a stretch that stays in the core's cache until it is scanned. */
-const PROGRESS_BYTES = 1 << 20;
+/**
+ * Where `out`'s bytes go instead of `out` itself: `ring`, handed to `flush(bytes, at)` each time it is full (and at
+ * the end), `ring[0, bytes)` being `out[at, at + bytes)`. The caller writes `out` (a metrics worker scans the ring
+ * while it is in the cache, and copies only what is not background into a map whose fresh pages are zero).
+ */
+export interface Through {
+  ring: Uint8Array;
+  flush(bytes: number, at: number): void;
+}
 
 /** Scratch for the bytes before `skip` (a NIfTI header: 352 or 544 bytes) and for the probe past the bound. */
 const SCRATCH = 4096;
@@ -45,16 +51,12 @@ const SCRATCH = 4096;
  * the decompressed stream up to that bound (skip + out.length, or less when the stream ends first; the bytes before
  * `skip` are dropped). Throws zlib's error of a corrupt or truncated stream. `direct: false` takes the public-API path (the fallback; tests compare the two).
  */
-export function inflateIntoSync(
-  input: Uint8Array, out: Uint8Array, skip: number, { direct = true, onProgress }: { direct?: boolean; onProgress?: (bytes: number) => void } = {},
-): number {
+export function inflateIntoSync(input: Uint8Array, out: Uint8Array, skip: number, { direct = true, through }: { direct?: boolean; through?: Through } = {}): number {
   const gz = zlib.createGunzip();
   const parts = direct ? handleOf(gz) : undefined;
   if (!parts) {
     gz.close();
-    const length = inflateByCopy(input, out, skip);
-    onProgress?.(Math.max(0, Math.min(out.length, length - skip)));
-    return length;
+    return inflateByCopy(input, out, skip, through);
   }
   // zlib reports an error by destroying the stream (read from `errored` right after the call), which also emits
   // 'error' on a later tick: listened to, so that it is not thrown there as unhandled
@@ -67,26 +69,30 @@ export function inflateIntoSync(
   let at = 0;
   let inOff = 0;
   let inLen = input.length;
+  // with `through`, `out`'s bytes go to its ring, handed over each time it is full: bytes [flushed, at) are there
+  let flushed = 0;
+  const ring = through?.ring;
   try {
     for (;;) {
       const [target, end] = phases[phase];
       if (at === end) {
+        if (phase === 1 && ring && at > flushed) { through!.flush(at - flushed, flushed); flushed = at; }
         // more data than the bound: cut here, the rest is never inflated
         if (phase === 2) return skip + out.length;
         phase++;
         at = 0;
         continue;
       }
-      // `out` a stretch at a time when someone follows the progress (a worker scanning the planes it has written)
-      const room = phase === 1 && onProgress ? Math.min(end - at, PROGRESS_BYTES) : end - at;
-      handle.writeSync(zlib.constants.Z_FINISH, input, inOff, inLen, target, at, room);
+      const viaRing = phase === 1 && ring !== undefined;
+      const room = viaRing ? Math.min(end - at, ring.length - (at - flushed)) : end - at;
+      handle.writeSync(zlib.constants.Z_FINISH, input, inOff, inLen, viaRing ? ring : target, viaRing ? at - flushed : at, room);
       if (gz.errored) throw gz.errored;
       const availOut = state[0];
       const availIn = state[1];
       at += room - availOut;
       inOff += inLen - availIn;
       inLen = availIn;
-      if (phase === 1) onProgress?.(at);
+      if (viaRing && (at - flushed === ring.length || availOut !== 0) && at > flushed) { through!.flush(at - flushed, flushed); flushed = at; }
       // output left over: the stream has ended (its trailer checked) inside this phase
       if (availOut !== 0) return phase === 0 ? at : skip + (phase === 1 ? at : out.length);
     }
@@ -95,9 +101,17 @@ export function inflateIntoSync(
   }
 }
 
-/** The same bytes through the public API: the synchronous reader's bounded gunzip, then one copy. */
-function inflateByCopy(input: Uint8Array, out: Uint8Array, skip: number): number {
+/** The same bytes through the public API: the synchronous reader's bounded gunzip, then one copy (or ring by ring). */
+function inflateByCopy(input: Uint8Array, out: Uint8Array, skip: number, through?: Through): number {
   const all = gunzipUpTo(input, skip + out.length);
-  out.set(all.subarray(Math.min(skip, all.length)));
+  const bytes = all.subarray(Math.min(skip, all.length));
+  if (!through) out.set(bytes);
+  else {
+    for (let at = 0; at < bytes.length; at += through.ring.length) {
+      const piece = bytes.subarray(at, at + through.ring.length);
+      through.ring.set(piece);
+      through.flush(piece.length, at);
+    }
+  }
   return all.length;
 }
