@@ -17,7 +17,7 @@ import kernelBytes from './surfaceKernels.wat';
 export type LabelData = Uint8Array | Uint16Array;
 
 export interface Kernels {
-  scanPlanes(gt: number, pred: number, n0: number, n1: number, k0: number, k1: number, shift: number, tables: number): void;
+  scanPlanes(gt: number, pred: number, n0: number, n1: number, k0: number, k1: number, shift: number, tables: number, copy: number): void;
   labelPlane(map: number, n0: number, n1: number, lo0: number, lo1: number, lo2: number, c0: number, c1: number, c2: number,
     label: number, shift: number, z: number, plane: number, rowHas: number): void;
   maskPlane(mask: number, n0: number, n1: number, z: number, plane: number, rowHas: number): void;
@@ -40,7 +40,6 @@ export interface Kernels {
   countAtMost(p: number, n: number, tau: number): number;
   percentileIndex(area: number, n: number, total: number, target: number): number;
   multiplyInto(out: number, a: number, b: number, n: number): void;
-  copyNonzero(src: number, dst: number, bytes: number): void;
   countBoth(gt: number, pred: number, n0: number, n1: number, lo0: number, lo1: number, lo2: number, w0: number, w1: number, w2: number,
     label: number, shift: number): number;
 }

@@ -42,7 +42,7 @@ export function scanLabels(gt: LabelData, pred: LabelData, dims: Dims3, heap: Ke
   try {
     heap.u8(tablesAt, size * 56).fill(0);
     for (let k = 0; k < n2; k += PLANES_PER_CALL) {
-      heap.kernels.scanPlanes(g.view.byteOffset, p.view.byteOffset, n0, n1, k, Math.min(n2, k + PLANES_PER_CALL), wide ? 1 : 0, tablesAt);
+      heap.kernels.scanPlanes(g.view.byteOffset, p.view.byteOffset, n0, n1, k, Math.min(n2, k + PLANES_PER_CALL), wide ? 1 : 0, tablesAt, 0);
     }
     const tp = heap.u32(tablesAt, size), fp = heap.u32(tablesAt + 4 * size, size), fn = heap.u32(tablesAt + 8 * size, size);
     const seen = heap.u32(tablesAt + 12 * size, size);
@@ -84,14 +84,17 @@ export class MapScanner {
     this.tablesAt = heap.alloc(this.size * 56, { zeroed: true });
   }
 
-  /** Scans `planes` whole planes (x2 index `firstPlane` on) held at heap address `ring`. */
-  scan(ring: number, firstPlane: number, planes: number): void {
+  /**
+   * Scans `planes` whole planes (x2 index `firstPlane` on) held at heap address `ring`, and copies them without their
+   * background into the map at `copyTo` (its plane 0; 0: no copy), whose untouched pages read as zero.
+   */
+  scan(ring: number, firstPlane: number, planes: number, copyTo = 0): void {
     const [n0, n1] = this.dims;
     const shift = this.size === 256 ? 0 : 1;
     // the kernel addresses plane k at base + k * plane bytes: the base that puts plane `firstPlane` at `ring`
     const base = (ring - firstPlane * ((n0 * n1) << shift)) | 0;
     for (let k = firstPlane; k < firstPlane + planes; k += PLANES_PER_CALL) {
-      this.heap.kernels.scanPlanes(base, base, n0, n1, k, Math.min(firstPlane + planes, k + PLANES_PER_CALL), shift, this.tablesAt);
+      this.heap.kernels.scanPlanes(base, base, n0, n1, k, Math.min(firstPlane + planes, k + PLANES_PER_CALL), shift, this.tablesAt, copyTo);
     }
   }
 

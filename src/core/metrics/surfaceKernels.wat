@@ -39,8 +39,12 @@
     (i32.store (i32.add (local.get $a) (i32.mul (local.get $L4) (i32.const 5))) (local.get $x))
     (local.get $nRow))
 
+  ;; $copy, when not 0, is where a single map's planes (scanned as both maps: $gt = $pred, a ring of planes being
+  ;; inflated) also go, addressed as $gt is, without its background: the map's fresh pages read as zero, so only
+  ;; pages holding labels are ever written (readLabelsOnPool).
   (func (export "scanPlanes")
     (param $gt i32) (param $pred i32) (param $n0 i32) (param $n1 i32) (param $k0 i32) (param $k1 i32) (param $shift i32) (param $t i32)
+    (param $copy i32)
     (local $L4 i32) (local $k i32) (local $j i32) (local $x i32) (local $e i32) (local $row i32) (local $per i32) (local $rowBytes i32)
     (local $gv v128) (local $pv v128) (local $l i32) (local $nRow i32) (local $c i32) (local $a i32) (local $b i32)
     (local $g i32) (local $p i32) (local $mask i32)
@@ -82,6 +86,8 @@
                 (local.set $pv (v128.load (i32.add (local.get $pred) (i32.add (local.get $row) (i32.shl (local.get $x) (local.get $shift))))))
                 (if (i32.eqz (v128.any_true (v128.or (local.get $gv) (local.get $pv))))
                   (then (local.set $x (local.get $e)) (br $X)))
+                (if (local.get $copy)
+                  (then (v128.store (i32.add (local.get $copy) (i32.add (local.get $row) (i32.shl (local.get $x) (local.get $shift)))) (local.get $gv))))
                 (local.set $l (if (result i32) (local.get $shift)
                   (then (i16x8.extract_lane_u 0 (local.get $gv))) (else (i8x16.extract_lane_u 0 (local.get $gv)))))
                 (br_if $byVoxel (i32.eqz (local.get $l)))
@@ -100,6 +106,10 @@
           (loop $one
             (local.set $g (i32.and (i32.load16_u (i32.add (i32.add (local.get $gt) (local.get $row)) (i32.shl (local.get $x) (local.get $shift)))) (local.get $mask)))
             (local.set $p (i32.and (i32.load16_u (i32.add (i32.add (local.get $pred) (local.get $row)) (i32.shl (local.get $x) (local.get $shift)))) (local.get $mask)))
+            (if (i32.and (i32.ne (local.get $copy) (i32.const 0)) (i32.ne (local.get $g) (i32.const 0)))
+              (then (if (local.get $shift)
+                (then (i32.store16 (i32.add (local.get $copy) (i32.add (local.get $row) (i32.shl (local.get $x) (i32.const 1)))) (local.get $g)))
+                (else (i32.store8 (i32.add (local.get $copy) (i32.add (local.get $row) (local.get $x))) (local.get $g))))))
             (if (i32.or (local.get $g) (local.get $p))
               (then
                 (if (i32.eq (local.get $g) (local.get $p))
@@ -703,29 +713,4 @@
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br $K)))
     (local.get $count))
-
-  ;; $bytes bytes from $src to $dst, skipping every 64-byte block (and tail byte) that is zero: $dst is a label map
-  ;; whose fresh pages read as zero, so background is never written and its pages never faulted in (readLabelsOnPool)
-  (func (export "copyNonzero") (param $src i32) (param $dst i32) (param $bytes i32)
-    (local $x i32) (local $a v128) (local $b v128) (local $c v128) (local $d v128) (local $v i32)
-    (block $doneV (loop $V
-      (br_if $doneV (i32.gt_u (i32.add (local.get $x) (i32.const 64)) (local.get $bytes)))
-      (local.set $a (v128.load offset=0 (i32.add (local.get $src) (local.get $x))))
-      (local.set $b (v128.load offset=16 (i32.add (local.get $src) (local.get $x))))
-      (local.set $c (v128.load offset=32 (i32.add (local.get $src) (local.get $x))))
-      (local.set $d (v128.load offset=48 (i32.add (local.get $src) (local.get $x))))
-      (if (v128.any_true (v128.or (v128.or (local.get $a) (local.get $b)) (v128.or (local.get $c) (local.get $d))))
-        (then
-          (v128.store offset=0 (i32.add (local.get $dst) (local.get $x)) (local.get $a))
-          (v128.store offset=16 (i32.add (local.get $dst) (local.get $x)) (local.get $b))
-          (v128.store offset=32 (i32.add (local.get $dst) (local.get $x)) (local.get $c))
-          (v128.store offset=48 (i32.add (local.get $dst) (local.get $x)) (local.get $d))))
-      (local.set $x (i32.add (local.get $x) (i32.const 64)))
-      (br $V)))
-    (block $doneT (loop $T
-      (br_if $doneT (i32.ge_u (local.get $x) (local.get $bytes)))
-      (local.set $v (i32.load8_u (i32.add (local.get $src) (local.get $x))))
-      (if (local.get $v) (then (i32.store8 (i32.add (local.get $dst) (local.get $x)) (local.get $v))))
-      (local.set $x (i32.add (local.get $x) (i32.const 1)))
-      (br $T))))
 )

@@ -133,9 +133,10 @@ function inflate(t: InflateTask, heap: KernelHeap): Inflated {
       through: {
         ring: heap.u8(ringAt, ringBytes),
         flush: (bytes, at) => {
-          // whole planes, but for a short stream's last piece (an error the reader reports): scanned only when whole
-          if (bytes % planeBytes === 0 && at % planeBytes === 0) scanner.scan(ringAt, at / planeBytes, bytes / planeBytes);
-          heap.kernels.copyNonzero(ringAt, mapAt + at, bytes);
+          // whole planes (scanned and copied in one pass), but for a short stream's last piece (an error the reader
+          // reports): copied as it is
+          if (bytes % planeBytes === 0 && at % planeBytes === 0) scanner.scan(ringAt, at / planeBytes, bytes / planeBytes, mapAt);
+          else t.out.set(heap.u8(ringAt, bytes), at);
         },
       },
     });
