@@ -62,7 +62,8 @@ export interface CaseRunner {
   plan: RunPlan;
   model: LoadedModel;
   pool: SurfacePool;
-  labelsCache?: { file: string; vol: LabelVolume };
+  /** `vol.data` is in the pool's heap (a copy when `copied`), where the metrics read it without a copy a case. */
+  labelsCache?: { file: string; vol: LabelVolume; copied: boolean };
 }
 
 /** Runs and scores case `c`; `onProgress` gets the sliding window's progress (semantic models). */
@@ -70,7 +71,14 @@ export async function runCase(r: CaseRunner, c: Case, onProgress: (windowsDone: 
   const { opts, model, pool } = r;
   const { dataset, runDir, modelName, protocol, organRequests, probabilityOrgans, mapping } = r.plan;
   const limits = { maxVolumeMB: opts.maxVolumeMB };
-  if (r.labelsCache?.file !== c.labels) r.labelsCache = { file: c.labels, vol: checkLabelIds(c.labels, readLabels(c.labels, limits), dataset) };
+  if (r.labelsCache?.file !== c.labels) {
+    const old = r.labelsCache;
+    if (old?.copied) pool.heap.release(old.vol.data.byteOffset, old.vol.data.byteLength);
+    r.labelsCache = undefined;
+    const read = checkLabelIds(c.labels, readLabels(c.labels, limits), dataset);
+    const data = pool.share(read.data);
+    r.labelsCache = { file: c.labels, vol: { ...read, data }, copied: data !== read.data };
+  }
   const labels = r.labelsCache.vol;
   const probFiles = new Map(probabilityOrgans.filter((p) => p.classes.length).map((p) => [p.id, path.join('prob', c.id, `${p.organ.replace(/[^A-Za-z0-9._-]+/g, '_')}.nii.gz`)]));
   const semantic = model.card.kind !== 'promptable';
