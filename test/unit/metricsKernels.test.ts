@@ -1,5 +1,5 @@
 /**
- * The fast paths of the metrics against their plain definitions, on random label maps: the word-by-word label scan
+ * The fast paths of the metrics against their plain definitions, on random label maps: the kernels' label scan
  * against a voxel loop, surfels read straight from a label map against surfels of the padded crop, distinct-value
  * ranks against a sort, the distance search against its full-transform fallback, and a thread's reused buffers
  * against fresh ones (a score must not depend on which organ ran before it).
@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { distinctRanks } from '../../src/core/metrics/distinctRanks';
 import { squaredDistanceMm2 } from '../../src/core/geometry/distanceTransform';
 import { squaredDistanceAtMm2, type Dims3 } from '../../src/core/metrics/edt';
-import { cropLabel, scanLabels, type VoxelBox } from '../../src/core/metrics/labelScan';
+import { KernelHeap } from '../../src/core/metrics/kernelHeap';
+import { countBoth, cropLabel, MapScanner, scanLabels, type VoxelBox } from '../../src/core/metrics/labelScan';
 import { labelSurfaceDistances, scoreSurfaces, surfaceDistances } from '../../src/core/metrics/surface';
 import { surfelsOf, surfelsOfLabel } from '../../src/core/metrics/surfels';
 import { runTask } from '../../src/core/metrics/surfaceTask';
@@ -64,9 +65,9 @@ function scanByVoxel(gt: ArrayLike<number>, pred: ArrayLike<number>, dims: Dims3
   return { counts, boxes };
 }
 
-test('label scan: the word-by-word row scan equals a voxel loop (uint8 and uint16, rows of whole and partial words)', () => {
-  // 32 and 36 voxels a row take the row-by-word path (uint8: 4 a word; uint16: 2), 37 the voxel loop
-  for (const [dims, kind] of [[[32, 20, 18], 'u8'], [[36, 17, 9], 'u8'], [[37, 15, 11], 'u8'], [[36, 14, 12], 'u16'], [[35, 9, 7], 'u16']] as const) {
+test('label scan: the kernel\'s row scan equals a voxel loop (uint8 and uint16, rows of whole and partial 16-byte runs)', () => {
+  // rows of 32-37 voxels: whole and partial 16-byte runs; of 150 (uint8) and 77 (uint16): the 64-byte background skip
+  for (const [dims, kind] of [[[32, 20, 18], 'u8'], [[36, 17, 9], 'u8'], [[37, 15, 11], 'u8'], [[150, 9, 6], 'u8'], [[36, 14, 12], 'u16'], [[35, 9, 7], 'u16'], [[77, 8, 5], 'u16']] as const) {
     const gt = blobs(dims, 5, 11 + dims[0], kind);
     const pred = blobs(dims, 5, 97 + dims[0], kind);
     const fast = scanLabels(gt, pred, dims);
@@ -226,4 +227,33 @@ test('the workers\' warm-up runs every kernel and its fallback agrees with the s
   const { nsd, fallbackAgrees } = warmUpSurfaceMetrics(1);
   assert.ok(nsd > 0.3 && nsd < 0.8, `warm-up organ NSD ${nsd}`);
   assert.equal(fallbackAgrees, true);
+});
+
+test('a map scanned ring by ring (MapScanner) gives its own counts and boxes, and its copy without background is the map', () => {
+  for (const [dims, kind] of [[[150, 9, 13], 'u8'], [[77, 8, 11], 'u16']] as const) {
+    const map = blobs(dims, 5, 5 + dims[0], kind);
+    const heap = new KernelHeap();
+    const bytesPerVoxel = kind === 'u8' ? 1 : 2;
+    const plane = dims[0] * dims[1];
+    const copy = heap.labels(map.length, bytesPerVoxel);
+    const scanner = new MapScanner(heap, dims, bytesPerVoxel);
+    // rings of 3 planes (the last one short), each written at the same address as an inflating worker's ring
+    const ringAt = heap.alloc(3 * plane * bytesPerVoxel);
+    const ring = kind === 'u8' ? heap.u8(ringAt, 3 * plane) : heap.u16(ringAt, 3 * plane);
+    for (let k = 0; k < dims[2]; k += 3) {
+      const planes = Math.min(3, dims[2] - k);
+      ring.set(map.subarray(k * plane, (k + planes) * plane));
+      scanner.scan(ringAt, k, planes, copy.byteOffset);
+    }
+    const scan = scanner.finish();
+    assert.deepEqual(Array.from(copy), Array.from(map), `${kind}: the copy`);
+    const byVoxel = scanByVoxel(map, map, dims);
+    assert.deepEqual(scan.boxes, byVoxel.boxes, `${kind}: boxes`);
+    assert.deepEqual(scan.voxels, new Map([...byVoxel.counts].map(([l, c]) => [l, c.tp])), `${kind}: voxels`);
+    assert.ok(scan.voxels.size >= 5);
+    // the overlap of two maps counted in each label's box equals the joint scan's tp
+    const other = blobs(dims, 5, 71 + dims[0], kind);
+    const joint = scanByVoxel(map, other, dims);
+    for (const [label, c] of joint.counts) assert.equal(countBoth(map, other, dims, label, joint.boxes.get(label)!, heap), c.tp, `${kind}: label ${label}`);
+  }
 });
