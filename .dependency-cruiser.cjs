@@ -165,9 +165,9 @@ module.exports = {
     {
       name: 'not-to-unresolvable',
       severity: 'error',
-      comment: 'an import that resolves to no file',
+      comment: 'an import that resolves to no file (but for the virtual module esbuild.mjs makes at build time: the surfel areas\' geometry)',
       from: {},
-      to: { couldNotResolve: true },
+      to: { couldNotResolve: true, pathNot: '^surfel-area-vectors$' },
     },
   ],
   options: {
