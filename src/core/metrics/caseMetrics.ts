@@ -111,7 +111,6 @@ function mapScans(pool: SurfacePool, gt: LabelData, pred: LabelData): ScansByMap
 
 /** The one pass over both maps, cut into one slab of x2-planes per thread; counts add up, boxes unite. */
 async function scanInSlabs(pool: SurfacePool, gt: LabelData, pred: LabelData, dims: Grid['dims']): Promise<LabelScan> {
-  if (gt.length !== pred.length) throw new Error(`label maps differ in size (${gt.length} vs ${pred.length} voxels)`);
   const slabs = Math.max(1, Math.min(pool.threads, dims[2]));
   const parts = await Promise.all(Array.from({ length: slabs }, (_, s) => pool.run({
     kind: 'scan', gt, pred, dims: [dims[0], dims[1], dims[2]], k0: Math.floor((s * dims[2]) / slabs), k1: Math.floor(((s + 1) * dims[2]) / slabs),

@@ -15,7 +15,8 @@ export interface DistinctRanks {
 /**
  * The kernel's loops (surfaceKernels.wat: distinctIds, rehash, idsToRanks): per value the id of its distinct value
  * (ids in order of first appearance) through a hash table that starts small and doubles when half full, then the
- * distinct values sorted and each id replaced by its rank. With `work`, `rank` lives in its slot `distinct-rank`.
+ * distinct values sorted and each id replaced by its rank. With `work`, `rank` and `distinct` live in its slots
+ * `distinct-rank` and `distinct-sorted`.
  */
 export function distinctRanks(values: Float64Array, work?: WorkBuffers): DistinctRanks {
   const w = work ?? new WorkBuffers();
@@ -40,11 +41,11 @@ export function distinctRanks(values: Float64Array, work?: WorkBuffers): Distinc
       k.rehash(seen.byteOffset, count, ids.byteOffset, capacity - 1);
     }
     const count = k.distinct.value as number;
-    const distinct = seen.slice(0, count).sort();
     const sorted = w.f64('distinct-sorted', count);
-    sorted.set(distinct);
+    sorted.set(seen.subarray(0, count));
+    sorted.sort();
     k.idsToRanks(sorted.byteOffset, count, ids.byteOffset, capacity - 1, seen.byteOffset, w.i32('distinct-rank-of-id', count).byteOffset, rank.byteOffset, n);
-    return { distinct, rank: work ? rank : rank.slice() };
+    return work ? { distinct: sorted, rank } : { distinct: sorted.slice(), rank: rank.slice() };
   } finally {
     heap.unhold(v);
     if (!work) w.release();

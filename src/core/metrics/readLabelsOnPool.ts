@@ -1,9 +1,9 @@
 /**
  * A label map read for the metrics: the file and its header on the calling thread, the voxels inflated by one of
- * the pool's workers straight into the pool's heap (kernelHeap.ts), the shared memory the metrics then read
- * (`inflate` tasks, surfaceTask.ts). Two maps read together inflate on two workers at once, each faulting in its own buffer's fresh pages: on the 2-core
- * benchmark VM those first touches cost as much as the inflate itself, and done on the main thread, one map after
- * the other, they were most of the reading.
+ * the pool's workers into the pool's heap (kernelHeap.ts), the shared memory the metrics then read (`inflate` tasks,
+ * surfaceTask.ts). Two maps read together inflate on two workers at once; each worker scans its map a ring of planes
+ * at a time as it inflates it (the metrics then need no pass of their own) and writes only the parts holding labels
+ * (the map's fresh pages read as zero, and on the 2-core benchmark VM first touches cost as much as inflating).
  *
  * Same volume, same checks and same errors as readLabels. Without workers (one thread, or no worker bundle) the
  * calling thread inflates, into the same heap; what is not a gzipped uint8 map is read as readLabelsAsync reads it

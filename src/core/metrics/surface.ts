@@ -120,12 +120,12 @@ function sortedSurfels(codes: Uint8Array, squaredDist: Float64Array, areaOf: Flo
     const outArea = w.f64(`${slot}-area`, n);
     if (nDistinct * nAreas <= 4 * n + 4096) {
       // counting sort over (distance rank, area rank): one pass to count, one to lay out (the kernel's countingSort)
-      const sortedDistinct = w.f64('distinct-sorted', nDistinct);
-      sortedDistinct.set(distinct);
+      const sortedDistinct = heap.hold(distinct);
       const areas = w.f64('distinct-areas', nAreas);
       areas.set(distinctAreas);
       k.countingSort(rank.byteOffset, c.view.byteOffset, n, rankOfCode.byteOffset, nAreas, w.i32('sort-counts', nDistinct * nAreas).byteOffset,
-        nDistinct, sortedDistinct.byteOffset, areas.byteOffset, outDist.byteOffset, outArea.byteOffset);
+        nDistinct, sortedDistinct.view.byteOffset, areas.byteOffset, outDist.byteOffset, outArea.byteOffset);
+      heap.unhold(sortedDistinct);
     } else {
       // many distinct distances (surfaces far apart): sort integer keys natively instead
       const keys = w.f64('sort-keys', n);
@@ -172,7 +172,7 @@ function areaWithin(dist: Float64Array, area: Float64Array, tauMm: number, heap:
 /** Sum of d * a in sorted order (numpy's sum of the product array); `inPlace` writes the products over `dist`. */
 function weightedDistanceSum(dist: Float64Array, area: Float64Array, inPlace: boolean, heap: KernelHeap): number {
   const d = heap.hold(dist), a = heap.hold(area);
-  const prod = inPlace ? d.view : heap.hold(new Float64Array(dist.length)).view;
+  const prod = inPlace ? d.view : heap.f64(heap.alloc(dist.length * 8), dist.length);
   try {
     heap.kernels.multiplyInto(prod.byteOffset, d.view.byteOffset, a.view.byteOffset, dist.length);
     return pairwiseSum(prod, 0, prod.length, heap);

@@ -3,8 +3,8 @@
  * (a score does not depend on where it was computed):
  *   scan     counts and boxes of a slab of x2-planes of both label maps
  *   surface  one organ: the surfels of both maps inside its box (plus one background voxel), then its surface scores
- *   inflate  a gzipped label map straight into its shared memory (readLabelsOnPool: the two maps of a case inflate
- *            on two threads, each faulting in its own buffer's pages)
+ *   inflate  a gzipped label map into the heap, scanned as it is written (readLabelsOnPool: the two maps of a case
+ *            inflate on two threads)
  * Label maps live in the pool's kernel heap (kernelHeap.ts), a WebAssembly memory every worker shares: they travel
  * to a worker as their address in it (toWorker / fromPool), so nothing is copied per task.
  */
